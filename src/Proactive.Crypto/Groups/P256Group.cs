@@ -11,8 +11,6 @@ namespace Proactive.Crypto.Groups;
 /// </summary>
 internal sealed unsafe partial class P256Group : PrimeOrderGroup
 {
-    internal static readonly P256Group Instance = new();
-
     // Field prime p and group order n, big-endian; the canonical checks are byte comparisons.
     private static readonly byte[] FieldPrime = Convert.FromHexString(
         "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff");
@@ -23,6 +21,9 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
     private static readonly byte[] GeneratorAffine = Convert.FromHexString(
         "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296" +
         "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5");
+
+    // Declared after the constants above: static initializers run in textual order.
+    internal static readonly P256Group Instance = new();
 
     private readonly IntPtr _group;
     private readonly IntPtr _order;

@@ -142,13 +142,14 @@ internal abstract unsafe class SodiumGroup : PrimeOrderGroup
 /// <summary>The prime-order subgroup of edwards25519, through libsodium.</summary>
 internal sealed unsafe class Ed25519Group : SodiumGroup
 {
-    internal static readonly Ed25519Group Instance = new();
-
     private static readonly byte[] IdentityEncoding = Convert.FromHexString(
         "0100000000000000000000000000000000000000000000000000000000000000");
 
     private static readonly byte[] BasePointEncoding = Convert.FromHexString(
         "5866666666666666666666666666666666666666666666666666666666666666");
+
+    // Declared after the constants above: static initializers run in textual order.
+    internal static readonly Ed25519Group Instance = new();
 
     private Ed25519Group()
     {
@@ -276,10 +277,11 @@ internal sealed unsafe class Ed25519Group : SodiumGroup
 /// <summary>ristretto255 (RFC 9496), through libsodium.</summary>
 internal sealed unsafe class Ristretto255Group : SodiumGroup
 {
-    internal static readonly Ristretto255Group Instance = new();
-
     private static readonly byte[] BasePointEncoding = Convert.FromHexString(
         "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76");
+
+    // Declared after the constants above: static initializers run in textual order.
+    internal static readonly Ristretto255Group Instance = new();
 
     private Ristretto255Group()
     {
