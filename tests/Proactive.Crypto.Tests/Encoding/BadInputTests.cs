@@ -1,0 +1,325 @@
+using Proactive.Crypto.Encoding;
+using Proactive.Crypto.Groups;
+using static Proactive.Crypto.Tests.Encoding.CodecTestData;
+
+namespace Proactive.Crypto.Tests.Encoding;
+
+/// <summary>Untrusted bytes are refused with a reason and an offset, never an exception.</summary>
+public class BadInputTests
+{
+    private const string Ed25519Order = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+    private const string P256Order = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+
+    public static TheoryData<string> Suites => CodecTestData.Suites;
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Every_proper_prefix_of_an_example_message_is_truncated(string suite)
+    {
+        var bytes = ExampleMessage.Sample(Group(suite)).Encode();
+        for (var n = 0; n < bytes.Length; n++)
+        {
+            Assert.False(CanonicalEncoding.TryDecode<ExampleMessage>(bytes.AsSpan(0, n), null, out _, out var failure), $"prefix {n}");
+            Assert.True(failure.Error == CodecError.Truncated, $"prefix {n}: {failure}");
+            Assert.InRange(failure.Offset, 0, n);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Every_proper_prefix_of_a_commitment_vector_is_truncated(string suite)
+    {
+        var g = Group(suite);
+        foreach (var vector in new[] { Vector(g), ZeroConstantVector(g) })
+        {
+            var bytes = vector.Encode();
+            for (var n = 0; n < bytes.Length; n++)
+            {
+                Assert.False(CommitmentVector.TryDecode(bytes.AsSpan(0, n), g, out _, out CodecError error), $"prefix {n}");
+                Assert.True(error == CodecError.Truncated, $"prefix {n}: {error}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Trailing_bytes_are_rejected_at_the_end_offset(string suite)
+    {
+        var g = Group(suite);
+        var bytes = Vector(g).Encode();
+        byte[] longer = [.. bytes, 0];
+        Assert.False(CommitmentVector.TryDecode(longer, g, out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.TrailingBytes, bytes.Length, null), failure);
+
+        var message = ExampleMessage.Sample(g).Encode();
+        Assert.False(CanonicalEncoding.TryDecode<ExampleMessage>([.. message, 0xff, 0xff], g, out _, out failure));
+        Assert.Equal(CodecError.TrailingBytes, failure.Error);
+    }
+
+    [Fact]
+    public void Byte_string_over_its_limit_is_too_long()
+    {
+        var bytes = Hex("00000005" + "0102030405");
+        var r = new CanonicalReader(bytes);
+        Assert.False(r.TryReadBytes(4, out _, "payload"));
+        Assert.Equal(new CodecFailure(CodecError.TooLong, 0, "payload"), r.Failure);
+        Assert.Equal("field 'payload' at offset 0: TooLong", r.Failure.ToString());
+    }
+
+    [Fact]
+    public void Length_prefix_claiming_4_GB_with_a_tiny_buffer_fails_without_allocating()
+    {
+        var bytes = Hex("ffffffff" + "00");
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var r = new CanonicalReader(bytes);
+        Assert.False(r.TryReadBytes(int.MaxValue, out _));
+        Assert.Equal(CodecError.TooLong, r.Error);
+
+        // Within the limit but beyond the data: truncated, still nothing allocated.
+        var r2 = new CanonicalReader(Hex("7fffffff" + "00"));
+        Assert.False(r2.TryReadBytes(int.MaxValue, out _));
+        Assert.Equal(CodecError.Truncated, r2.Error);
+
+        var r3 = new CanonicalReader(Hex("7fffffff" + "00"));
+        Assert.False(r3.TryReadString(int.MaxValue, out _));
+        Assert.Equal(CodecError.Truncated, r3.Error);
+
+        // A list count of 2^31-1 items of 8 bytes each, with 1 byte present.
+        var r4 = new CanonicalReader(Hex("7fffffff" + "00"));
+        Assert.False(r4.TryReadList(int.MaxValue, 8, static (ref CanonicalReader r, int _, out ulong v) => r.TryReadU64(out v), out _));
+        Assert.Equal(CodecError.Truncated, r4.Error);
+
+        var r5 = new CanonicalReader(Hex("ffffffff" + "00"));
+        Assert.False(r5.TryReadCount(int.MaxValue, 1, out _));
+        Assert.Equal(CodecError.TooLong, r5.Error);
+
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024, "a length prefix made the reader allocate");
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Commitment_vector_count_over_the_maximum_or_zero_is_rejected(string suite)
+    {
+        var g = Group(suite);
+        var header = $"01{(byte)g.Id:x2}00";
+        Assert.False(CommitmentVector.TryDecode(Hex(header + "00000401"), g, out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.TooLong, 3, "count"), failure);
+        Assert.False(CommitmentVector.TryDecode(Hex(header + "ffffffff"), g, out _, out failure));
+        Assert.Equal(CodecError.TooLong, failure.Error);
+        Assert.False(CommitmentVector.TryDecode(Hex(header + "00000000"), g, out _, out failure));
+        Assert.Equal(new CodecFailure(CodecError.InvalidValue, 3, "count"), failure);
+    }
+
+    [Theory]
+    [InlineData("Ed25519", Ed25519Order)]
+    [InlineData("ristretto255", Ed25519Order)]
+    [InlineData("P-256", P256Order)]
+    [InlineData("Ed25519", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff")]
+    [InlineData("P-256", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff")]
+    public void Scalar_not_below_the_order_is_invalid(string suite, string hex)
+    {
+        var r = new CanonicalReader(Hex("aa" + hex));
+        Assert.True(r.TryReadU8(out _));
+        Assert.False(r.TryReadScalar(Group(suite), out _, "challenge"));
+        Assert.Equal(new CodecFailure(CodecError.InvalidScalar, 1, "challenge"), r.Failure);
+    }
+
+    [Theory]
+    [InlineData("Ed25519", "0100000000000000000000000000000000000000000000000000000000000000", false)] // identity
+    [InlineData("Ed25519", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", true)] // order 8
+    [InlineData("Ed25519", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", true)] // order 2, (0,-1)
+    [InlineData("Ed25519", "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", true)] // y = p, non-canonical
+    [InlineData("ristretto255", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", true)] // non-canonical
+    [InlineData("ristretto255", "0100000000000000000000000000000000000000000000000000000000000000", true)] // non-canonical (negative)
+    [InlineData("ristretto255", "0000000000000000000000000000000000000000000000000000000000000000", false)] // identity
+    [InlineData("P-256", "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296", true)] // 0x04 prefix, 33 bytes
+    [InlineData("P-256", "020000000000000000000000000000000000000000000000000000000000000001", true)] // x = 1 is not on the curve
+    [InlineData("P-256", "02ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", true)] // x >= p
+    [InlineData("P-256", "000000000000000000000000000000000000000000000000000000000000000000", false)] // identity
+    [InlineData("P-256", "000000000000000000000000000000000000000000000000000000000000000001", true)] // bad prefix
+    public void Invalid_elements_are_rejected(string suite, string hex, bool alsoWhenIdentityAllowed)
+    {
+        var g = Group(suite);
+        var bytes = Hex(hex);
+        var r = new CanonicalReader(bytes);
+        Assert.False(r.TryReadElement(g, out _, allowIdentity: false, field: "commitment"));
+        Assert.Equal(new CodecFailure(CodecError.InvalidElement, 0, "commitment"), r.Failure);
+
+        r = new CanonicalReader(bytes);
+        Assert.Equal(!alsoWhenIdentityAllowed, r.TryReadElement(g, out _, allowIdentity: true));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Identity_in_a_commitment_vector_is_rejected_unless_flagged_at_index_zero(string suite)
+    {
+        var g = Group(suite);
+        var identity = Convert.ToHexStringLower(g.EncodeElement(g.Identity, allowIdentity: true));
+        var gHex = Convert.ToHexStringLower(g.EncodeElement(g.Generator));
+        var header = $"01{(byte)g.Id:x2}";
+
+        // Identity at C_0 without the flag.
+        Assert.False(CommitmentVector.TryDecode(Hex(header + "00" + "00000002" + identity + gHex), g, out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.InvalidElement, 7, "commitment"), failure);
+
+        // Identity at C_1, with or without the flag.
+        Assert.False(CommitmentVector.TryDecode(Hex(header + "00" + "00000002" + gHex + identity), g, out _, out failure));
+        Assert.Equal(new CodecFailure(CodecError.InvalidElement, 7 + g.ElementLength, "commitment"), failure);
+        Assert.False(CommitmentVector.TryDecode(Hex(header + "01" + "00000002" + identity + identity), g, out _, out failure));
+        Assert.Equal(new CodecFailure(CodecError.InvalidElement, 7 + g.ElementLength, "commitment"), failure);
+
+        // The flag claims a zero constant term but C_0 is not the identity.
+        Assert.False(CommitmentVector.TryDecode(Hex(header + "01" + "00000002" + gHex + gHex), g, out _, out failure));
+        Assert.Equal(new CodecFailure(CodecError.InvalidValue, 7, "commitment"), failure);
+    }
+
+    [Fact]
+    public void Ed25519_small_order_point_in_a_commitment_vector_is_invalid_even_where_identity_is_allowed()
+    {
+        var g = PrimeOrderGroup.Ed25519;
+        const string order8 = "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a";
+        Assert.False(CommitmentVector.TryDecode(Hex("0101" + "01" + "00000001" + order8), g, out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.InvalidElement, 7, "commitment"), failure);
+    }
+
+    [Theory]
+    [InlineData((byte)0)]
+    [InlineData((byte)2)]
+    [InlineData((byte)0xff)]
+    public void Wrong_version_is_rejected(byte version)
+    {
+        var bytes = Vector(PrimeOrderGroup.Ed25519).Encode();
+        bytes[0] = version;
+        Assert.False(CommitmentVector.TryDecode(bytes, null, out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.WrongVersion, 0, "version"), failure);
+    }
+
+    [Fact]
+    public void Wrong_suite_is_rejected()
+    {
+        var bytes = Vector(PrimeOrderGroup.Ed25519).Encode();
+        Assert.False(CommitmentVector.TryDecode(bytes, PrimeOrderGroup.Ristretto255, out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.WrongSuite, 1, "suite"), failure);
+        Assert.False(CommitmentVector.TryDecode(bytes, PrimeOrderGroup.P256, out _, out CodecError error));
+        Assert.Equal(CodecError.WrongSuite, error);
+    }
+
+    [Theory]
+    [InlineData((byte)0)]
+    [InlineData((byte)4)]
+    [InlineData((byte)0xff)]
+    public void Unknown_suite_is_rejected_even_when_any_suite_is_accepted(byte suite)
+    {
+        var bytes = Vector(PrimeOrderGroup.Ed25519).Encode();
+        bytes[1] = suite;
+        Assert.False(CommitmentVector.TryDecode(bytes, null, out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.UnknownSuite, 1, "suite"), failure);
+    }
+
+    [Fact]
+    public void Ristretto_encoding_is_rejected_when_read_as_Ed25519_even_with_bytes_that_decode()
+    {
+        // Same element length, so only the suite byte keeps one suite's bytes from another's.
+        var bytes = Vector(PrimeOrderGroup.Ristretto255).Encode();
+        bytes[1] = (byte)GroupId.Ed25519;
+        Assert.False(CommitmentVector.TryDecode(bytes, null, out _, out CodecError error));
+        Assert.Equal(CodecError.InvalidElement, error);
+    }
+
+    [Theory]
+    [InlineData((byte)2)]
+    [InlineData((byte)0x80)]
+    [InlineData((byte)0xff)]
+    public void Bool_other_than_zero_or_one_is_non_canonical(byte value)
+    {
+        var r = new CanonicalReader([value]);
+        Assert.False(r.TryReadBool(out _, "final"));
+        Assert.Equal(new CodecFailure(CodecError.NonCanonical, 0, "final"), r.Failure);
+
+        var bytes = Vector(PrimeOrderGroup.P256).Encode();
+        bytes[2] = value;
+        Assert.False(CommitmentVector.TryDecode(bytes, null, out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.NonCanonical, 2, "constantTermIsZero"), failure);
+    }
+
+    [Theory]
+    [InlineData("c080")]         // overlong NUL
+    [InlineData("e08080")]       // overlong
+    [InlineData("eda080")]       // UTF-16 surrogate D800
+    [InlineData("f4908080")]     // above U+10FFFF
+    [InlineData("80")]           // stray continuation byte
+    [InlineData("ff")]           // never valid
+    [InlineData("68c3")]         // cut inside a sequence
+    public void Invalid_utf8_is_rejected(string hex)
+    {
+        var payload = Hex(hex);
+        byte[] bytes = [0xaa, 0, 0, 0, (byte)payload.Length, .. payload];
+        var r = new CanonicalReader(bytes);
+        Assert.True(r.TryReadU8(out _));
+        Assert.False(r.TryReadString(32, out _, "label"));
+        Assert.Equal(new CodecFailure(CodecError.InvalidUtf8, 1, "label"), r.Failure);
+    }
+
+    [Fact]
+    public void First_failure_is_kept_and_later_reads_fail()
+    {
+        var r = new CanonicalReader(Hex("02" + "0000000000000000"));
+        Assert.False(r.TryReadBool(out _, "flag"));
+        Assert.False(r.TryReadU64(out _, "next"));
+        Assert.False(r.TryReadEnd());
+        Assert.False(r.Fail(CodecError.InvalidValue, 5, "later"));
+        Assert.Equal(new CodecFailure(CodecError.NonCanonical, 0, "flag"), r.Failure);
+    }
+
+    [Fact]
+    public void Writer_throws_for_values_over_their_declared_limits()
+    {
+        var h = new ArrayBufferWriterHolder();
+        Assert.Throws<ArgumentException>(() => { var w = h.Writer(); w.WriteBytes(new byte[5], 4); });
+        Assert.Throws<ArgumentException>(() => { var w = h.Writer(); w.WriteString("12345", 4); });
+        Assert.Throws<ArgumentException>(() => { var w = h.Writer(); w.WriteString("é", 1); });
+        Assert.Throws<ArgumentException>(() => { var w = h.Writer(); w.WriteCount(3, 2); });
+        Assert.Throws<ArgumentException>(() => { var w = h.Writer(); w.WriteList<int>([1, 2, 3], 2, static (ref CanonicalWriter w, int _, int v) => w.WriteU32((uint)v)); });
+        Assert.Throws<ArgumentOutOfRangeException>(() => { var w = h.Writer(); w.WriteBytes([], -1); });
+        Assert.Equal(0, h.Buffer.WrittenCount);
+    }
+
+    [Fact]
+    public void Writer_throws_for_strings_with_no_utf8_encoding()
+    {
+        var h = new ArrayBufferWriterHolder();
+        Assert.ThrowsAny<ArgumentException>(() => { var w = h.Writer(); w.WriteString("a\ud800b", 16); });
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Writer_throws_for_the_identity_where_it_is_not_allowed(string suite)
+    {
+        var g = Group(suite);
+        var h = new ArrayBufferWriterHolder();
+        Assert.Throws<ArgumentException>(() => { var w = h.Writer(); w.WriteElement(g, g.Identity); });
+    }
+
+    [Fact]
+    public void Fixed_span_writer_throws_when_the_destination_is_too_small()
+    {
+        Assert.Throws<ArgumentException>(() =>
+        {
+            var w = new CanonicalWriter(new byte[3]);
+            w.WriteU32(1);
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Commitment_vector_constructor_refuses_what_could_not_be_decoded(string suite)
+    {
+        var g = Group(suite);
+        Assert.Throws<ArgumentException>(() => new CommitmentVector(g, []));
+        Assert.Throws<ArgumentException>(() => new CommitmentVector(g, new Element[CommitmentVector.MaxCount + 1]));
+        Assert.Throws<ArgumentException>(() => new CommitmentVector(g, [g.Identity, g.Generator]));
+        Assert.Throws<ArgumentException>(() => new CommitmentVector(g, [g.Generator, g.Identity]));
+        Assert.Throws<ArgumentException>(() => new CommitmentVector(g, [g.Generator], constantTermIsZero: true));
+    }
+}
