@@ -104,7 +104,7 @@ public ref struct CanonicalReader
             return false;
         }
 
-        if (!SuiteRegistry.TryGet((GroupId)id[0], out var group))
+        if (!PrimeOrderGroup.TryFromId((GroupId)id[0], out var group))
         {
             return Fail(CodecError.UnknownSuite, start + 1, "suite");
         }

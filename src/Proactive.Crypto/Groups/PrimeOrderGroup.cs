@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Proactive.Crypto.Random;
 
 namespace Proactive.Crypto.Groups;
@@ -31,6 +32,19 @@ public abstract class PrimeOrderGroup
     public static PrimeOrderGroup Ristretto255 => Ristretto255Group.Instance;
 
     public static PrimeOrderGroup P256 => P256Group.Instance;
+
+    /// <summary>The group a wire suite id names; false for an unknown id (untrusted input).</summary>
+    public static bool TryFromId(GroupId id, [NotNullWhen(true)] out PrimeOrderGroup? group)
+    {
+        group = id switch
+        {
+            GroupId.Ed25519 => Ed25519,
+            GroupId.Ristretto255 => Ristretto255,
+            GroupId.P256 => P256,
+            _ => null,
+        };
+        return group is not null;
+    }
 
     public abstract GroupId Id { get; }
 
