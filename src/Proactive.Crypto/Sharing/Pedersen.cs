@@ -2,7 +2,6 @@
 // CRYPTO 1991, section 4; docs/BRIEF.md section 2 ("Pedersen where hiding is needed");
 // RFC 9380 (hashing to elliptic curves) for the second generator.
 using System.Runtime.CompilerServices;
-using System.Text;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Secrets;
@@ -43,7 +42,7 @@ public static class PedersenGenerators
         }
 
         var h = group.HashToElement(
-            "Proactive Pedersen generator H v1"u8, Encoding.ASCII.GetBytes(DomainSeparationTag(group)));
+            "Proactive Pedersen generator H v1"u8, System.Text.Encoding.ASCII.GetBytes(DomainSeparationTag(group)));
         Volatile.Write(ref Cache[slot], new StrongBox<Element>(h));
         return h;
     }
