@@ -1,9 +1,9 @@
 // References: RFC 9180 section 5.1 (KeySchedule), section 5.2 (Seal/Open, ComputeNonce, IncrementSeq),
 // section 5.3 (Export).
 
-using System.Diagnostics.CodeAnalysis;
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 
 namespace Proactive.Crypto.Hpke;

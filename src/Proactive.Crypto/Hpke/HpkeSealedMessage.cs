@@ -1,7 +1,7 @@
 // References: RFC 9180 section 6.1 (single-shot APIs; the RFC leaves the wire format to applications).
 
-using System.Diagnostics.CodeAnalysis;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Proactive.Crypto.Hpke;
 

@@ -1,7 +1,7 @@
 // References: RFC 9180 section 7 (algorithm identifiers), section 5.1 (suite_id), section 4.1 (KEM suite_id).
 
-using System.Diagnostics.CodeAnalysis;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Proactive.Crypto.Hpke;
 
