@@ -23,6 +23,9 @@ namespace Proactive.Crypto.Dprf;
 /// </remarks>
 public sealed class DleqProof
 {
+    /// <summary>Longest domain: the labels appended to it must keep the DST within 255 bytes.</summary>
+    public const int MaxDomainLength = 200;
+
     private const string ChallengeLabel = "-dleq-challenge";
     private const string NonceLabel = "-dleq-nonce";
 
@@ -134,9 +137,6 @@ public sealed class DleqProof
     }
 
     public override string ToString() => $"DleqProof({Group.Name})";
-
-    /// <summary>Longest domain: the labels appended to it must keep the DST within 255 bytes.</summary>
-    public const int MaxDomainLength = 200;
 
     private static void CheckDomain(ReadOnlySpan<byte> domain)
     {
