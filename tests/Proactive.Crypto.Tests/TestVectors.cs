@@ -3,10 +3,10 @@ namespace Proactive.Crypto.Tests;
 /// <summary>Finds the published vectors in <c>shared/vectors</c> beside (or inside) an ancestor of the test binaries.</summary>
 internal static class TestVectors
 {
-    private static readonly Lazy<string> _root = new(FindRoot);
+    private static readonly Lazy<string> Root = new(FindRoot);
 
     /// <summary>The path of <paramref name="parts"/> under <c>shared/vectors</c>.</summary>
-    public static string Path(params string[] parts) => System.IO.Path.Combine([_root.Value, .. parts]);
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root.Value, .. parts]);
 
     private static string FindRoot()
     {

@@ -29,7 +29,7 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
     private readonly IntPtr _order;
 
     [ThreadStatic]
-    private static Scratch? t_scratch;
+    private static Scratch? _threadScratch;
 
     private P256Group()
     {
@@ -66,7 +66,7 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
 
     internal IntPtr NativeGroup => _group;
 
-    private static Scratch Current => t_scratch ??= new Scratch(Instance._group);
+    private static Scratch Current => _threadScratch ??= new Scratch(Instance._group);
 
     // ---------------- scalars ----------------
 

@@ -22,11 +22,11 @@ internal static unsafe class P256HashToCurve
     internal const int FieldElementBytes = 48;
 
     [ThreadStatic]
-    private static Workspace? t_workspace;
+    private static Workspace? _threadWorkspace;
 
     internal static Element Hash(P256Group group, ReadOnlySpan<byte> message, ReadOnlySpan<byte> dst)
     {
-        var w = t_workspace ??= new Workspace(group.NativeGroup);
+        var w = _threadWorkspace ??= new Workspace(group.NativeGroup);
 
         // hash_to_curve (section 3): u = hash_to_field(msg, 2); Q0 = map(u0); Q1 = map(u1); P = Q0 + Q1.
         Span<byte> uniform = stackalloc byte[2 * FieldElementBytes];
@@ -48,7 +48,7 @@ internal static unsafe class P256HashToCurve
     /// <summary>The field elements u0, u1 of hash_to_field, big-endian (for the appendix J vectors).</summary>
     internal static (byte[] U0, byte[] U1) HashToFieldForTest(ReadOnlySpan<byte> message, ReadOnlySpan<byte> dst)
     {
-        var w = t_workspace ??= new Workspace(P256Group.Instance.NativeGroup);
+        var w = _threadWorkspace ??= new Workspace(P256Group.Instance.NativeGroup);
         Span<byte> uniform = stackalloc byte[2 * FieldElementBytes];
         ExpandMessageXmd.Expand(HashAlgorithmName.SHA256, message, dst, uniform);
         HashToField(w, uniform[..FieldElementBytes], w.U);
@@ -60,7 +60,7 @@ internal static unsafe class P256HashToCurve
     /// <summary>map_to_curve_simple_swu(u) as affine x||y, for the appendix J Q0/Q1 vectors.</summary>
     internal static Element MapToCurveForTest(ReadOnlySpan<byte> fieldElement)
     {
-        var w = t_workspace ??= new Workspace(P256Group.Instance.NativeGroup);
+        var w = _threadWorkspace ??= new Workspace(P256Group.Instance.NativeGroup);
         fixed (byte* pu = fieldElement)
         {
             Libcrypto.BN_bin2bn(pu, fieldElement.Length, w.U);

@@ -7,19 +7,19 @@ namespace Proactive.Crypto.Interop;
 internal static partial class Libsodium
 {
     private static readonly Lock InitLock = new();
-    private static volatile bool s_initialized;
+    private static volatile bool _initialized;
 
     /// <summary>Calls <c>sodium_init</c> exactly once per process, thread-safely.</summary>
     internal static void EnsureInitialized()
     {
-        if (s_initialized)
+        if (_initialized)
         {
             return;
         }
 
         lock (InitLock)
         {
-            if (s_initialized)
+            if (_initialized)
             {
                 return;
             }
@@ -31,7 +31,7 @@ internal static partial class Libsodium
             }
 
             CheckSizeConstants();
-            s_initialized = true;
+            _initialized = true;
         }
     }
 

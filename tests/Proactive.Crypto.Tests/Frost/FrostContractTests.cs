@@ -26,7 +26,7 @@ public class FrostContractTests
         }
     }
 
-    private static readonly byte[] _message = "proactive frost contract"u8.ToArray();
+    private static readonly byte[] Message = "proactive frost contract"u8.ToArray();
 
     internal static Ciphersuite ByName(string name) => Ciphersuite.FromGroupId(Groups.GroupContractTests.ByName(name).Id);
 
@@ -41,16 +41,16 @@ public class FrostContractTests
         for (var round = 0; round < 2; round++)
         {
             var signers = RandomSubset(rng, maxSigners, minSigners + round);
-            var (package, shares) = RunRounds(dealt, signers, _message, rng);
+            var (package, shares) = RunRounds(dealt, signers, Message, rng);
             var result = Aggregation.Aggregate(package, shares, dealt.PublicKeyPackage);
             Assert.True(result.IsSuccess, $"seed {seed}, signers {string.Join(",", signers)}: {result}");
-            Assert.True(dealt.PublicKeyPackage.GroupPublicKey.Verify(_message, result.Value));
+            Assert.True(dealt.PublicKeyPackage.GroupPublicKey.Verify(Message, result.Value));
             Assert.True(Signature.TryDecode(suite, result.Value.Encode(), out var decoded));
-            Assert.True(dealt.PublicKeyPackage.GroupPublicKey.Verify(_message, decoded!));
+            Assert.True(dealt.PublicKeyPackage.GroupPublicKey.Verify(Message, decoded!));
             Assert.False(dealt.PublicKeyPackage.GroupPublicKey.Verify("another message"u8, result.Value));
             if (suite == Ciphersuite.Ed25519)
             {
-                Assert.True(FrostInterop.LibsodiumVerifies(dealt.PublicKeyPackage.GroupPublicKey.Encode(), _message, result.Value.Encode()));
+                Assert.True(FrostInterop.LibsodiumVerifies(dealt.PublicKeyPackage.GroupPublicKey.Encode(), Message, result.Value.Encode()));
             }
         }
     }
@@ -79,7 +79,7 @@ public class FrostContractTests
         var suite = ByName(name);
         var rng = new DeterministicRandomSource(11);
         using var dealt = TrustedDealer.Generate(suite, null, 3, 5, rng);
-        var (package, shares) = RunRounds(dealt, [1, 3, 4], _message, rng);
+        var (package, shares) = RunRounds(dealt, [1, 3, 4], Message, rng);
         var culprit = shares[1].Identifier;
         shares[1] = new SignatureShare(suite, culprit, suite.Group.Add(shares[1].Share, suite.Group.One));
 
@@ -106,7 +106,7 @@ public class FrostContractTests
         var suite = ByName(name);
         var rng = new DeterministicRandomSource(12);
         using var dealt = TrustedDealer.Generate(suite, null, 2, 4, rng);
-        var (package, shares) = RunRounds(dealt, [1, 2, 4], _message, rng);
+        var (package, shares) = RunRounds(dealt, [1, 2, 4], Message, rng);
 
         var missing = Aggregation.Aggregate(package, [shares[0], shares[2]], dealt.PublicKeyPackage);
         Assert.Equal(FrostError.MissingSignatureShare, missing.Error);
@@ -145,7 +145,7 @@ public class FrostContractTests
         {
             var nonces = Round1.Commit(signer.SigningShare, rng);
             var withOwn = list.Select(c => ownFresh && c.Identifier == signer.Identifier ? nonces.Commitments : c);
-            return Round2.Sign(new SigningPackage(suite, withOwn, _message), nonces, signer);
+            return Round2.Sign(new SigningPackage(suite, withOwn, Message), nonces, signer);
         }
 
         Assert.True(SignWith(commitments).IsSuccess);
@@ -168,7 +168,7 @@ public class FrostContractTests
         // The coordinator tampered with this signer's commitment (swapped D and E): refused.
         var nonces = Round1.Commit(signer.SigningShare, rng);
         var tampered = new SigningCommitments(suite, signer.Identifier, nonces.Commitments.Binding, nonces.Commitments.Hiding);
-        var result = Round2.Sign(new SigningPackage(suite, [commitments[0], tampered, commitments[2]], _message), nonces, signer);
+        var result = Round2.Sign(new SigningPackage(suite, [commitments[0], tampered, commitments[2]], Message), nonces, signer);
         Assert.Equal(FrostError.IncorrectCommitment, result.Error);
     }
 
@@ -181,12 +181,12 @@ public class FrostContractTests
         using var dealt = TrustedDealer.Generate(suite, null, 2, 3, rng);
         var n1 = Round1.Commit(dealt.KeyPackages[0].SigningShare, rng);
         var n2 = Round1.Commit(dealt.KeyPackages[1].SigningShare, rng);
-        var honest = SigningPackage.Create(suite, [n1.Commitments, n2.Commitments], _message);
+        var honest = SigningPackage.Create(suite, [n1.Commitments, n2.Commitments], Message);
 
         // Signer 2 signs a package whose entry for signer 1 was altered; signer 1 signs the honest one.
         var altered = new SigningCommitments(suite, n1.Identifier, n1.Commitments.Hiding, n2.Commitments.Binding);
         var z1 = Round2.Sign(honest, n1, dealt.KeyPackages[0]).Value;
-        var z2 = Round2.Sign(SigningPackage.Create(suite, [altered, n2.Commitments], _message), n2, dealt.KeyPackages[1]).Value;
+        var z2 = Round2.Sign(SigningPackage.Create(suite, [altered, n2.Commitments], Message), n2, dealt.KeyPackages[1]).Value;
         var result = Aggregation.Aggregate(honest, [z1, z2], dealt.PublicKeyPackage);
         Assert.Equal(FrostError.InvalidSignatureShare, result.Error);
         Assert.Equal([n2.Identifier], result.Culprits);
@@ -201,7 +201,7 @@ public class FrostContractTests
         using var dealt = TrustedDealer.Generate(suite, null, 2, 3, rng);
         var nonces = Round1.Commit(dealt.KeyPackages[0].SigningShare, rng);
         var other = Round1.Commit(dealt.KeyPackages[2].SigningShare, rng);
-        var package = SigningPackage.Create(suite, [nonces.Commitments, other.Commitments], _message);
+        var package = SigningPackage.Create(suite, [nonces.Commitments, other.Commitments], Message);
         Assert.True(Round2.Sign(package, nonces, dealt.KeyPackages[0]).IsSuccess);
         Assert.True(nonces.IsUsed);
         Assert.Throws<InvalidOperationException>(() => Round2.Sign(package, nonces, dealt.KeyPackages[0]));
@@ -223,7 +223,7 @@ public class FrostContractTests
         var group = suite.Group;
         var rng = new DeterministicRandomSource(16);
         using var dealt = TrustedDealer.Generate(suite, null, 2, 3, rng);
-        var (package, shares) = RunRounds(dealt, [2, 3], _message, rng);
+        var (package, shares) = RunRounds(dealt, [2, 3], Message, rng);
         var good = Aggregation.Aggregate(package, shares, dealt.PublicKeyPackage).Value.Encode();
         var ne = group.ElementLength;
         Assert.Equal(ne + group.ScalarLength, good.Length);
@@ -282,7 +282,7 @@ public class FrostContractTests
         Assert.Throws<ArgumentException>(() => new SigningCommitments(suite, nonces.Identifier, group.Identity, nonces.Commitments.Binding));
 
         // Signature shares: round trip, then the same failures.
-        var package = SigningPackage.Create(suite, [nonces.Commitments, other.Commitments], _message);
+        var package = SigningPackage.Create(suite, [nonces.Commitments, other.Commitments], Message);
         var share = Round2.Sign(package, nonces, dealt.KeyPackages[0]).Value;
         var shareBytes = share.Encode();
         Assert.True(SignatureShare.TryDecode(suite, shareBytes, out var decodedShare));
@@ -333,10 +333,10 @@ public class FrostContractTests
         using var ed = TrustedDealer.Generate(Ciphersuite.Ed25519, null, 2, 3, rng);
         using var p = TrustedDealer.Generate(Ciphersuite.P256, null, 2, 3, rng);
         var nonces = Round1.Commit(ed.KeyPackages[0].SigningShare, rng);
-        var package = SigningPackage.Create(Ciphersuite.Ed25519, [nonces.Commitments], _message);
+        var package = SigningPackage.Create(Ciphersuite.Ed25519, [nonces.Commitments], Message);
         Assert.Throws<ArgumentException>(() => Round2.Sign(package, nonces, p.KeyPackages[0]));
         Assert.Throws<ArgumentException>(() => Round2.Sign(package, nonces, ed.KeyPackages[1]));
-        Assert.Throws<ArgumentException>(() => SigningPackage.Create(Ciphersuite.P256, [nonces.Commitments], _message));
+        Assert.Throws<ArgumentException>(() => SigningPackage.Create(Ciphersuite.P256, [nonces.Commitments], Message));
     }
 
     internal static (SigningPackage Package, List<SignatureShare> Shares) RunRounds(TrustedDealerOutput dealt, int[] signers, byte[] message, IRandomSource rng)

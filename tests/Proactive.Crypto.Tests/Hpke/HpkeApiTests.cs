@@ -7,7 +7,7 @@ namespace Proactive.Crypto.Tests.Hpke;
 /// <summary>Caller misuse throws Argument*; secrets are redacted and wiped; both sides agree.</summary>
 public class HpkeApiTests
 {
-    private static readonly byte[] _info = "api tests"u8.ToArray();
+    private static readonly byte[] Info = "api tests"u8.ToArray();
 
     public static TheoryData<string> Suites => HpkeSuites.Names;
 
@@ -17,8 +17,8 @@ public class HpkeApiTests
     {
         var suite = HpkeSuites.ByName(name);
         using var recipient = HpkeBaseMode.GenerateKeyPair(SystemRandomSource.Instance);
-        var (enc, sender) = HpkeBaseMode.SetupBaseS(suite, recipient.PublicKey, _info, SystemRandomSource.Instance);
-        Assert.True(HpkeBaseMode.TrySetupBaseR(suite, enc, recipient, _info, out var receiver));
+        var (enc, sender) = HpkeBaseMode.SetupBaseS(suite, recipient.PublicKey, Info, SystemRandomSource.Instance);
+        Assert.True(HpkeBaseMode.TrySetupBaseR(suite, enc, recipient, Info, out var receiver));
         using (sender)
         using (receiver)
         {
@@ -71,16 +71,16 @@ public class HpkeApiTests
         key.Dispose();
         Assert.All(secret, b => Assert.Equal(0, b));
         Assert.Throws<ObjectDisposedException>(() => key.WriteTo(new byte[32]));
-        Assert.False(HpkeBaseMode.TrySetupBaseR(HpkeSuite.X25519Sha256ChaCha20Poly1305, new byte[31], key, _info, out _));
+        Assert.False(HpkeBaseMode.TrySetupBaseR(HpkeSuite.X25519Sha256ChaCha20Poly1305, new byte[31], key, Info, out _));
         Assert.Throws<ObjectDisposedException>(() =>
-            HpkeBaseMode.TrySetupBaseR(HpkeSuite.X25519Sha256ChaCha20Poly1305, key.PublicKey.Bytes, key, _info, out _));
+            HpkeBaseMode.TrySetupBaseR(HpkeSuite.X25519Sha256ChaCha20Poly1305, key.PublicKey.Bytes, key, Info, out _));
     }
 
     [Fact]
     public void Disposed_context_wipes_its_secrets_and_refuses_use()
     {
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(6));
-        var (_, sender) = HpkeBaseMode.SetupBaseS(HpkeSuite.X25519Sha256Aes128Gcm, recipient.PublicKey, _info, new DeterministicRandomSource(7));
+        var (_, sender) = HpkeBaseMode.SetupBaseS(HpkeSuite.X25519Sha256Aes128Gcm, recipient.PublicKey, Info, new DeterministicRandomSource(7));
         var exporter = (byte[])typeof(HpkeContext).GetField("_exporterSecret", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(sender)!;
         var nonce = (byte[])typeof(HpkeContext).GetField("_baseNonce", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(sender)!;
         sender.Dispose();
@@ -97,14 +97,14 @@ public class HpkeApiTests
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(8));
         Assert.Throws<ArgumentException>(() => HpkeBaseMode.DeriveKeyPair(new byte[31]));
         Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.GenerateKeyPair(null!));
-        Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.SetupBaseS(null!, recipient.PublicKey, _info, SystemRandomSource.Instance));
-        Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.SetupBaseS(suite, null!, _info, SystemRandomSource.Instance));
-        Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.SetupBaseS(suite, recipient.PublicKey, _info, null!));
-        Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.TrySetupBaseR(suite, new byte[32], null!, _info, out _));
+        Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.SetupBaseS(null!, recipient.PublicKey, Info, SystemRandomSource.Instance));
+        Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.SetupBaseS(suite, null!, Info, SystemRandomSource.Instance));
+        Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.SetupBaseS(suite, recipient.PublicKey, Info, null!));
+        Assert.Throws<ArgumentNullException>(() => HpkeBaseMode.TrySetupBaseR(suite, new byte[32], null!, Info, out _));
         Assert.Throws<ArgumentException>(() => HpkePublicKey.Decode(new byte[31]));
 
-        var (enc, sender) = HpkeBaseMode.SetupBaseS(suite, recipient.PublicKey, _info, SystemRandomSource.Instance);
-        Assert.True(HpkeBaseMode.TrySetupBaseR(suite, enc, recipient, _info, out var receiver));
+        var (enc, sender) = HpkeBaseMode.SetupBaseS(suite, recipient.PublicKey, Info, SystemRandomSource.Instance);
+        Assert.True(HpkeBaseMode.TrySetupBaseR(suite, enc, recipient, Info, out var receiver));
         using (sender)
         using (receiver)
         {

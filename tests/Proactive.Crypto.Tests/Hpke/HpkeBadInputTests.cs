@@ -6,9 +6,9 @@ namespace Proactive.Crypto.Tests.Hpke;
 /// <summary>Untrusted input (enc, ciphertexts, their order) fails with false, never an exception.</summary>
 public class HpkeBadInputTests
 {
-    private static readonly byte[] _info = "proactive hpke tests"u8.ToArray();
-    private static readonly byte[] _aad = "aad"u8.ToArray();
-    private static readonly byte[] _plaintext = "a share of a secret"u8.ToArray();
+    private static readonly byte[] Info = "proactive hpke tests"u8.ToArray();
+    private static readonly byte[] Aad = "aad"u8.ToArray();
+    private static readonly byte[] Plaintext = "a share of a secret"u8.ToArray();
 
     public static TheoryData<string> Suites => HpkeSuites.Names;
 
@@ -31,7 +31,7 @@ public class HpkeBadInputTests
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(1));
         foreach (var length in new[] { 0, 1, 31, 33, 64 })
         {
-            Assert.False(HpkeBaseMode.TrySetupBaseR(suite, new byte[length], recipient, _info, out var context));
+            Assert.False(HpkeBaseMode.TrySetupBaseR(suite, new byte[length], recipient, Info, out var context));
             Assert.Null(context);
         }
     }
@@ -43,7 +43,7 @@ public class HpkeBadInputTests
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(2));
         foreach (var suite in HpkeSuite.All)
         {
-            Assert.False(HpkeBaseMode.TrySetupBaseR(suite, Convert.FromHexString(pointHex), recipient, _info, out var context));
+            Assert.False(HpkeBaseMode.TrySetupBaseR(suite, Convert.FromHexString(pointHex), recipient, Info, out var context));
             Assert.Null(context);
         }
     }
@@ -54,10 +54,10 @@ public class HpkeBadInputTests
     {
         var key = HpkePublicKey.Decode(Convert.FromHexString(pointHex));
         var suite = HpkeSuite.X25519Sha256ChaCha20Poly1305;
-        Assert.False(HpkeBaseMode.TrySetupBaseS(suite, key, _info, new DeterministicRandomSource(3), out var enc, out var context));
+        Assert.False(HpkeBaseMode.TrySetupBaseS(suite, key, Info, new DeterministicRandomSource(3), out var enc, out var context));
         Assert.Null(enc);
         Assert.Null(context);
-        Assert.Throws<ArgumentException>(() => HpkeBaseMode.SetupBaseS(suite, key, _info, new DeterministicRandomSource(3)));
+        Assert.Throws<ArgumentException>(() => HpkeBaseMode.SetupBaseS(suite, key, Info, new DeterministicRandomSource(3)));
     }
 
     [Theory]
@@ -68,9 +68,9 @@ public class HpkeBadInputTests
         using (sender)
         using (receiver)
         {
-            var ct = sender.Seal(_aad, _plaintext);
+            var ct = sender.Seal(Aad, Plaintext);
             ct[^1] ^= 0x01;
-            Assert.False(receiver.TryOpen(_aad, ct, out var pt));
+            Assert.False(receiver.TryOpen(Aad, ct, out var pt));
             Assert.Null(pt);
         }
     }
@@ -83,13 +83,13 @@ public class HpkeBadInputTests
         using (sender)
         using (receiver)
         {
-            var ct = sender.Seal(_aad, _plaintext);
+            var ct = sender.Seal(Aad, Plaintext);
             var flipped = (byte[])ct.Clone();
             flipped[0] ^= 0x80;
-            Assert.False(receiver.TryOpen(_aad, flipped, out _));
+            Assert.False(receiver.TryOpen(Aad, flipped, out _));
             Assert.False(receiver.TryOpen("other aad"u8, ct, out _));
-            Assert.True(receiver.TryOpen(_aad, ct, out var pt));
-            Assert.Equal(_plaintext, pt);
+            Assert.True(receiver.TryOpen(Aad, ct, out var pt));
+            Assert.Equal(Plaintext, pt);
         }
     }
 
@@ -101,15 +101,15 @@ public class HpkeBadInputTests
         using (sender)
         using (receiver)
         {
-            var ct = sender.Seal(_aad, _plaintext);
+            var ct = sender.Seal(Aad, Plaintext);
             for (var length = 0; length < ct.Length; length++)
             {
-                Assert.False(receiver.TryOpen(_aad, ct.AsSpan(0, length), out var pt));
+                Assert.False(receiver.TryOpen(Aad, ct.AsSpan(0, length), out var pt));
                 Assert.Null(pt);
             }
 
             Assert.Equal(0UL, receiver.SequenceNumber);
-            Assert.True(receiver.TryOpen(_aad, ct, out _));
+            Assert.True(receiver.TryOpen(Aad, ct, out _));
         }
     }
 
@@ -122,8 +122,8 @@ public class HpkeBadInputTests
         using (receiver)
         {
             // No destination length can be right for these, so none is demanded: it is data, not misuse.
-            Assert.False(receiver.TryOpen(_aad, new byte[HpkeSuite.TagLength - 1], Span<byte>.Empty));
-            Assert.False(receiver.TryOpen(_aad, ReadOnlySpan<byte>.Empty, Span<byte>.Empty));
+            Assert.False(receiver.TryOpen(Aad, new byte[HpkeSuite.TagLength - 1], Span<byte>.Empty));
+            Assert.False(receiver.TryOpen(Aad, ReadOnlySpan<byte>.Empty, Span<byte>.Empty));
         }
     }
 
@@ -135,12 +135,12 @@ public class HpkeBadInputTests
         using (sender)
         using (receiver)
         {
-            var first = sender.Seal(_aad, _plaintext);
+            var first = sender.Seal(Aad, Plaintext);
             var forged = (byte[])first.Clone();
             forged[3] ^= 0x10;
-            Assert.False(receiver.TryOpen(_aad, forged, out _));
+            Assert.False(receiver.TryOpen(Aad, forged, out _));
             Assert.Equal(0UL, receiver.SequenceNumber);
-            Assert.True(receiver.TryOpen(_aad, first, out _));
+            Assert.True(receiver.TryOpen(Aad, first, out _));
             Assert.Equal(1UL, receiver.SequenceNumber);
         }
     }
@@ -153,12 +153,12 @@ public class HpkeBadInputTests
         using (sender)
         using (receiver)
         {
-            var first = sender.Seal(_aad, _plaintext);
-            Assert.True(receiver.TryOpen(_aad, first, out _));
-            Assert.False(receiver.TryOpen(_aad, first, out _));
+            var first = sender.Seal(Aad, Plaintext);
+            Assert.True(receiver.TryOpen(Aad, first, out _));
+            Assert.False(receiver.TryOpen(Aad, first, out _));
 
-            var second = sender.Seal(_aad, _plaintext);
-            Assert.True(receiver.TryOpen(_aad, second, out _));
+            var second = sender.Seal(Aad, Plaintext);
+            Assert.True(receiver.TryOpen(Aad, second, out _));
         }
     }
 
@@ -170,12 +170,12 @@ public class HpkeBadInputTests
         using (sender)
         using (receiver)
         {
-            var first = sender.Seal(_aad, _plaintext);
-            var second = sender.Seal(_aad, _plaintext);
+            var first = sender.Seal(Aad, Plaintext);
+            var second = sender.Seal(Aad, Plaintext);
             Assert.NotEqual(first, second);
-            Assert.False(receiver.TryOpen(_aad, second, out _));
-            Assert.True(receiver.TryOpen(_aad, first, out _));
-            Assert.True(receiver.TryOpen(_aad, second, out _));
+            Assert.False(receiver.TryOpen(Aad, second, out _));
+            Assert.True(receiver.TryOpen(Aad, first, out _));
+            Assert.True(receiver.TryOpen(Aad, second, out _));
         }
     }
 
@@ -189,16 +189,16 @@ public class HpkeBadInputTests
         {
             sender.SetSequenceNumberForTesting(ulong.MaxValue - 1);
             receiver.SetSequenceNumberForTesting(ulong.MaxValue - 1);
-            var last = sender.Seal(_aad, _plaintext);
-            Assert.True(receiver.TryOpen(_aad, last, out _));
+            var last = sender.Seal(Aad, Plaintext);
+            Assert.True(receiver.TryOpen(Aad, last, out _));
             Assert.True(sender.MessageLimitReached);
             Assert.True(receiver.MessageLimitReached);
 
-            Assert.Throws<InvalidOperationException>(() => sender.Seal(_aad, _plaintext));
+            Assert.Throws<InvalidOperationException>(() => sender.Seal(Aad, Plaintext));
             Assert.Equal(ulong.MaxValue, sender.SequenceNumber);
 
             // Even a ciphertext that was valid under the wrapped-around nonce must not open.
-            Assert.False(receiver.TryOpen(_aad, last, out _));
+            Assert.False(receiver.TryOpen(Aad, last, out _));
             Assert.Equal(ulong.MaxValue, receiver.SequenceNumber);
         }
     }
@@ -210,27 +210,27 @@ public class HpkeBadInputTests
         var suite = HpkeSuites.ByName(name);
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(10));
         using var other = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(11));
-        var message = HpkeBaseMode.Seal(suite, recipient.PublicKey, _info, _aad, _plaintext, new DeterministicRandomSource(12));
+        var message = HpkeBaseMode.Seal(suite, recipient.PublicKey, Info, Aad, Plaintext, new DeterministicRandomSource(12));
 
-        Assert.False(HpkeBaseMode.TryOpen(suite, other, _info, _aad, message, out _));
-        Assert.False(HpkeBaseMode.TryOpen(suite, recipient, "other info"u8, _aad, message, out _));
-        Assert.True(HpkeBaseMode.TryOpen(suite, recipient, _info, _aad, message, out var pt));
-        Assert.Equal(_plaintext, pt);
+        Assert.False(HpkeBaseMode.TryOpen(suite, other, Info, Aad, message, out _));
+        Assert.False(HpkeBaseMode.TryOpen(suite, recipient, "other info"u8, Aad, message, out _));
+        Assert.True(HpkeBaseMode.TryOpen(suite, recipient, Info, Aad, message, out var pt));
+        Assert.Equal(Plaintext, pt);
     }
 
     [Fact]
     public void Message_sealed_under_one_suite_is_refused_by_a_recipient_expecting_another()
     {
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(13));
-        var message = HpkeBaseMode.Seal(HpkeSuite.X25519Sha256Aes128Gcm, recipient.PublicKey, _info, _aad, _plaintext, new DeterministicRandomSource(14));
-        Assert.False(HpkeBaseMode.TryOpen(HpkeSuite.X25519Sha256ChaCha20Poly1305, recipient, _info, _aad, message, out _));
+        var message = HpkeBaseMode.Seal(HpkeSuite.X25519Sha256Aes128Gcm, recipient.PublicKey, Info, Aad, Plaintext, new DeterministicRandomSource(14));
+        Assert.False(HpkeBaseMode.TryOpen(HpkeSuite.X25519Sha256ChaCha20Poly1305, recipient, Info, Aad, message, out _));
     }
 
     private static (HpkeSenderContext Sender, HpkeRecipientContext Receiver) Pair(HpkeSuite suite)
     {
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(99));
-        var (enc, sender) = HpkeBaseMode.SetupBaseS(suite, recipient.PublicKey, _info, new DeterministicRandomSource(100));
-        Assert.True(HpkeBaseMode.TrySetupBaseR(suite, enc, recipient, _info, out var receiver));
+        var (enc, sender) = HpkeBaseMode.SetupBaseS(suite, recipient.PublicKey, Info, new DeterministicRandomSource(100));
+        Assert.True(HpkeBaseMode.TrySetupBaseR(suite, enc, recipient, Info, out var receiver));
         return (sender, receiver);
     }
 }

@@ -7,8 +7,8 @@ namespace Proactive.Crypto.Tests.Hpke;
 /// <summary>The single-shot wire form: one canonical encoding, every malformed variant rejected by TryDecode.</summary>
 public class HpkeSealedMessageTests
 {
-    private static readonly byte[] _info = "wire tests"u8.ToArray();
-    private static readonly byte[] _plaintext = "payload"u8.ToArray();
+    private static readonly byte[] Info = "wire tests"u8.ToArray();
+    private static readonly byte[] Plaintext = "payload"u8.ToArray();
 
     public static TheoryData<string> Suites => HpkeSuites.Names;
 
@@ -18,26 +18,26 @@ public class HpkeSealedMessageTests
     {
         var suite = HpkeSuites.ByName(name);
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(1));
-        var wire = HpkeBaseMode.Seal(suite, recipient.PublicKey, _info, [], _plaintext, new DeterministicRandomSource(2)).Encode();
+        var wire = HpkeBaseMode.Seal(suite, recipient.PublicKey, Info, [], Plaintext, new DeterministicRandomSource(2)).Encode();
 
         Assert.True(HpkeSealedMessage.TryDecode(wire, out var decoded));
         Assert.Same(suite, decoded.Suite);
         Assert.Equal(wire, decoded.Encode());
-        Assert.True(HpkeBaseMode.TryOpen(suite, recipient, _info, [], decoded, out var pt));
-        Assert.Equal(_plaintext, pt);
+        Assert.True(HpkeBaseMode.TryOpen(suite, recipient, Info, [], decoded, out var pt));
+        Assert.Equal(Plaintext, pt);
     }
 
     [Fact]
     public void Encoding_layout_is_version_suite_enc_length_ciphertext()
     {
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(1));
-        var message = HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, recipient.PublicKey, _info, [], _plaintext, new DeterministicRandomSource(2));
+        var message = HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, recipient.PublicKey, Info, [], Plaintext, new DeterministicRandomSource(2));
         var wire = message.Encode();
 
-        Assert.Equal(43 + _plaintext.Length + 16, wire.Length);
+        Assert.Equal(43 + Plaintext.Length + 16, wire.Length);
         Assert.Equal(Convert.FromHexString("01" + "0020" + "0001" + "0003"), wire[..7]);
         Assert.Equal(message.EncapsulatedKey.ToArray(), wire[7..39]);
-        Assert.Equal((uint)(_plaintext.Length + 16), BinaryPrimitives.ReadUInt32BigEndian(wire.AsSpan(39)));
+        Assert.Equal((uint)(Plaintext.Length + 16), BinaryPrimitives.ReadUInt32BigEndian(wire.AsSpan(39)));
         Assert.Equal(message.Ciphertext.ToArray(), wire[43..]);
     }
 
@@ -106,7 +106,7 @@ public class HpkeSealedMessageTests
         var wire = Sample();
         wire.AsSpan(7, 32).Clear();
         Assert.True(HpkeSealedMessage.TryDecode(wire, out var message));
-        Assert.False(HpkeBaseMode.TryOpen(suite, recipient, _info, [], message, out var pt));
+        Assert.False(HpkeBaseMode.TryOpen(suite, recipient, Info, [], message, out var pt));
         Assert.Null(pt);
     }
 
@@ -116,7 +116,7 @@ public class HpkeSealedMessageTests
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(1));
         var tooLong = new byte[HpkeSealedMessage.MaxCiphertextLength - HpkeSuite.TagLength + 1];
         Assert.Throws<ArgumentException>(() =>
-            HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, recipient.PublicKey, _info, [], tooLong, new DeterministicRandomSource(2)));
+            HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, recipient.PublicKey, Info, [], tooLong, new DeterministicRandomSource(2)));
     }
 
     [Fact]
@@ -130,6 +130,6 @@ public class HpkeSealedMessageTests
     private static byte[] Sample()
     {
         using var recipient = HpkeBaseMode.GenerateKeyPair(new DeterministicRandomSource(1));
-        return HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, recipient.PublicKey, _info, [], _plaintext, new DeterministicRandomSource(2)).Encode();
+        return HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, recipient.PublicKey, Info, [], Plaintext, new DeterministicRandomSource(2)).Encode();
     }
 }

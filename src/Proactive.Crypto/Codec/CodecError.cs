@@ -1,4 +1,4 @@
-namespace Proactive.Crypto.Encoding;
+namespace Proactive.Crypto.Codec;
 
 /// <summary>
 /// Why a canonical decode refused its input. Untrusted bytes never throw; they produce one of

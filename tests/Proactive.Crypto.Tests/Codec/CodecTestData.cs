@@ -1,7 +1,7 @@
-using Proactive.Crypto.Encoding;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 
-namespace Proactive.Crypto.Tests.Encoding;
+namespace Proactive.Crypto.Tests.Codec;
 
 internal static class CodecTestData
 {

@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text.Unicode;
 using Proactive.Crypto.Groups;
 
-namespace Proactive.Crypto.Encoding;
+namespace Proactive.Crypto.Codec;
 
 /// <summary>Reads one item of a list; see <see cref="CanonicalReader.TryReadList{T}"/>.</summary>
 /// <typeparam name="T">The item type.</typeparam>

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Proactive.Crypto.Groups;
 
-namespace Proactive.Crypto.Encoding;
+namespace Proactive.Crypto.Codec;
 
 /// <summary>
 /// A wire type that writes its one canonical encoding (header first); see the conventions in

@@ -1,9 +1,9 @@
 using System.Reflection;
-using Proactive.Crypto.Encoding;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
-using static Proactive.Crypto.Tests.Encoding.CodecTestData;
+using static Proactive.Crypto.Tests.Codec.CodecTestData;
 
-namespace Proactive.Crypto.Tests.Encoding;
+namespace Proactive.Crypto.Tests.Codec;
 
 /// <summary>
 /// Feeds random and mutated bytes to every decoder. A decoder may refuse, but must never throw,
@@ -15,7 +15,7 @@ public class DecoderFuzzTests
     private const int Iterations = 2000;
 
     /// <summary>Valid encodings to mutate, per decodable type. Every decoder needs an entry.</summary>
-    private static readonly Dictionary<Type, Func<IEnumerable<byte[]>>> _samples = new()
+    private static readonly Dictionary<Type, Func<IEnumerable<byte[]>>> Samples = new()
     {
         [typeof(CommitmentVector)] = () => AllGroups.SelectMany(g => new[] { Vector(g).Encode(), ZeroConstantVector(g).Encode() }),
         [typeof(ExampleMessage)] = () => AllGroups.Select(g => ExampleMessage.Sample(g).Encode()),
@@ -38,7 +38,7 @@ public class DecoderFuzzTests
     [Fact]
     public void Every_decoder_in_the_crypto_assembly_has_fuzz_samples()
     {
-        var missing = DecodableTypes(typeof(CommitmentVector).Assembly).Where(t => !_samples.ContainsKey(t)).Select(t => t.FullName).ToList();
+        var missing = DecodableTypes(typeof(CommitmentVector).Assembly).Where(t => !Samples.ContainsKey(t)).Select(t => t.FullName).ToList();
         Assert.True(missing.Count == 0, "add fuzz samples for: " + string.Join(", ", missing));
     }
 
@@ -51,7 +51,7 @@ public class DecoderFuzzTests
         foreach (var type in types)
         {
             var run = check.MakeGenericMethod(type).CreateDelegate<Func<byte[], PrimeOrderGroup?, bool>>();
-            var samples = _samples[type]().ToList();
+            var samples = Samples[type]().ToList();
             var random = new System.Random(seed);
             foreach (var sample in samples)
             {

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Proactive.Crypto.Groups;
 
-namespace Proactive.Crypto.Encoding;
+namespace Proactive.Crypto.Codec;
 
 /// <summary>Writes one item of a list; see <see cref="CanonicalWriter.WriteList{T}"/>.</summary>
 /// <typeparam name="T">The item type.</typeparam>
@@ -63,7 +63,7 @@ public ref struct CanonicalWriter
     /// <summary>Version byte plus suite byte.</summary>
     public const int HeaderSize = 2;
 
-    private static readonly UTF8Encoding _strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly IBufferWriter<byte>? _output;
     private readonly Span<byte> _destination;
@@ -171,7 +171,7 @@ public ref struct CanonicalWriter
         CheckLimit(maxByteLength, nameof(maxByteLength));
 
         // EncoderFallbackException is an ArgumentException: an unpaired surrogate is a caller mistake.
-        var length = _strictUtf8.GetByteCount(value);
+        var length = StrictUtf8.GetByteCount(value);
         if (length > maxByteLength)
         {
             throw new ArgumentException($"The string takes {length} UTF-8 bytes; the field allows at most {maxByteLength}.", nameof(value));
@@ -179,7 +179,7 @@ public ref struct CanonicalWriter
 
         var span = Begin(LengthPrefixSize + length);
         BinaryPrimitives.WriteUInt32BigEndian(span, (uint)length);
-        _ = _strictUtf8.GetBytes(value, span[LengthPrefixSize..]);
+        _ = StrictUtf8.GetBytes(value, span[LengthPrefixSize..]);
         Commit(LengthPrefixSize + length);
     }
 

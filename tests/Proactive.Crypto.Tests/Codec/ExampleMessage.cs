@@ -1,8 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
-using Proactive.Crypto.Encoding;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 
-namespace Proactive.Crypto.Tests.Encoding;
+namespace Proactive.Crypto.Tests.Codec;
 
 /// <summary>
 /// A test-only wire type with one field of every primitive kind, following the codec convention;

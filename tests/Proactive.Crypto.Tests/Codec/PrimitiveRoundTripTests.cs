@@ -1,7 +1,7 @@
-using Proactive.Crypto.Encoding;
-using static Proactive.Crypto.Tests.Encoding.CodecTestData;
+using Proactive.Crypto.Codec;
+using static Proactive.Crypto.Tests.Codec.CodecTestData;
 
-namespace Proactive.Crypto.Tests.Encoding;
+namespace Proactive.Crypto.Tests.Codec;
 
 public class PrimitiveRoundTripTests
 {

@@ -1,8 +1,8 @@
-using Proactive.Crypto.Encoding;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
-using static Proactive.Crypto.Tests.Encoding.CodecTestData;
+using static Proactive.Crypto.Tests.Codec.CodecTestData;
 
-namespace Proactive.Crypto.Tests.Encoding;
+namespace Proactive.Crypto.Tests.Codec;
 
 /// <summary>Untrusted bytes are refused with a reason and an offset, never an exception.</summary>
 public class BadInputTests

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Proactive.Crypto.Groups;
 
-namespace Proactive.Crypto.Encoding;
+namespace Proactive.Crypto.Codec;
 
 /// <summary>
 /// A Feldman commitment vector C_0..C_t to a degree-t polynomial f(x) = a_0 + a_1 x + ... + a_t x^t,
