@@ -252,24 +252,33 @@ internal sealed unsafe class Ed25519Group : SodiumGroup
     }
 
     /// <summary>
-    /// expand_message_xmd(SHA-512, msg, DST, 64), then libsodium's <c>crypto_core_ed25519_from_hash</c>
-    /// (Elligator 2 on the reduced hash, cofactor cleared): a point in the prime-order subgroup with
-    /// unknown discrete logarithm.
+    /// Hash to the prime-order subgroup in the random-oracle shape of RFC 9380 section 3
+    /// (hash_to_curve = map(u0) + map(u1), then clear the cofactor): expand_message_xmd(SHA-512, msg,
+    /// DST, 128) gives two independent 64-byte strings; libsodium 1.0.18's
+    /// <c>crypto_core_ed25519_from_hash</c> maps each (reduction mod p, Elligator 2, cofactor
+    /// cleared) and the two points are added. One map alone (encode_to_curve) is not
+    /// indifferentiable from a random oracle; the sum of two independent maps is, which is what the
+    /// DPRF and the Pedersen generator need. Not byte-compatible with edwards25519_XMD:SHA-512_ELL2_RO_,
+    /// whose hash_to_field reduces 48-byte strings (libsodium 1.0.19's <c>from_string_ro</c>);
+    /// the output is a valid, uniformly distributed subgroup point with unknown discrete log.
     /// </summary>
     public override Element HashToElement(ReadOnlySpan<byte> message, ReadOnlySpan<byte> dst)
     {
-        Span<byte> uniform = stackalloc byte[Libsodium.crypto_core_ed25519_HASHBYTES];
+        const int hashBytes = Libsodium.crypto_core_ed25519_HASHBYTES;
+        Span<byte> uniform = stackalloc byte[2 * hashBytes];
         Hashing.ExpandMessageXmd.Expand(System.Security.Cryptography.HashAlgorithmName.SHA512, message, dst, uniform);
-        Span<byte> r = stackalloc byte[32];
-        fixed (byte* pu = uniform, pr = r)
+        Span<byte> q0 = stackalloc byte[32];
+        Span<byte> q1 = stackalloc byte[32];
+        fixed (byte* pu = uniform, p0 = q0, p1 = q1)
         {
-            if (Libsodium.crypto_core_ed25519_from_hash(pr, pu) != 0)
+            if (Libsodium.crypto_core_ed25519_from_hash(p0, pu) != 0 ||
+                Libsodium.crypto_core_ed25519_from_hash(p1, pu + hashBytes) != 0)
             {
                 throw new CryptographicException("crypto_core_ed25519_from_hash failed.");
             }
         }
 
-        var e = new Element(r);
+        var e = Add(new Element(q0), new Element(q1));
         return IsIdentity(e) ? throw new CryptographicException("Hash to group produced the identity.") : e;
     }
 }

@@ -2,39 +2,18 @@ using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Sharing;
 using Proactive.Crypto.Tests.Groups;
-using Xunit.Abstractions;
 
 namespace Proactive.Crypto.Tests.Sharing;
 
-public class PedersenTests(ITestOutputHelper output)
+public class PedersenTests
 {
-    // P-256 is included so that it runs as soon as P-256 hash to curve exists; until then the
-    // guard below reports it and returns.
     public static TheoryData<string> Groups => GroupContractTests.Groups;
-
-    private bool HashToGroupAvailable(PrimeOrderGroup g)
-    {
-        try
-        {
-            _ = PedersenGenerators.H(g);
-            return true;
-        }
-        catch (NotSupportedException e)
-        {
-            output.WriteLine($"Not run for {g.Name}: HashToElement is not available yet ({e.Message}).");
-            return false;
-        }
-    }
 
     [Theory]
     [MemberData(nameof(Groups))]
     public void Second_generator_is_fixed_and_independent_of_G(string name)
     {
         var g = GroupContractTests.ByName(name);
-        if (!HashToGroupAvailable(g))
-        {
-            return;
-        }
 
         var h = PedersenGenerators.H(g);
         Assert.Equal(h, PedersenGenerators.H(g));
@@ -48,10 +27,6 @@ public class PedersenTests(ITestOutputHelper output)
     public void Correct_pedersen_shares_verify_and_altered_ones_do_not(string name)
     {
         var g = GroupContractTests.ByName(name);
-        if (!HashToGroupAvailable(g))
-        {
-            return;
-        }
 
         var rng = new DeterministicRandomSource(30);
         var secret = g.RandomScalar(rng);
@@ -78,10 +53,6 @@ public class PedersenTests(ITestOutputHelper output)
     public void Adding_pedersen_commitments_matches_adding_shares(string name)
     {
         var g = GroupContractTests.ByName(name);
-        if (!HashToGroupAvailable(g))
-        {
-            return;
-        }
 
         var rng = new DeterministicRandomSource(31);
         using var a = PedersenPolynomial.Random(g, 1, g.RandomScalar(rng), rng);
