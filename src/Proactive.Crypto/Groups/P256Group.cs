@@ -92,21 +92,31 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
     {
         var s = Current;
         Span<byte> r = stackalloc byte[32];
-        fixed (byte* pa = a.Bytes, pb = b.Bytes, pr = r)
+        try
         {
-            Libcrypto.BN_bin2bn(pa, 32, s.A);
-            Libcrypto.BN_bin2bn(pb, 32, s.B);
-            var ok = op switch
+            fixed (byte* pa = a.Bytes, pb = b.Bytes, pr = r)
             {
-                ScalarOperation.Add => Libcrypto.BN_mod_add(s.R, s.A, s.B, _order, s.Ctx),
-                ScalarOperation.Subtract => Libcrypto.BN_mod_sub(s.R, s.A, s.B, _order, s.Ctx),
-                ScalarOperation.Multiply => Libcrypto.BN_mod_mul(s.R, s.A, s.B, _order, s.Ctx),
-                _ => Libcrypto.BN_mod_inverse(s.R, s.A, _order, s.Ctx) == IntPtr.Zero ? 0 : 1,
-            };
-            if (ok != 1 || Libcrypto.BN_bn2binpad(s.R, pr, 32) != 32)
-            {
-                throw OpenSslFailure($"BN scalar {op}");
+                Libcrypto.BN_bin2bn(pa, 32, s.A);
+                Libcrypto.BN_bin2bn(pb, 32, s.B);
+                var ok = op switch
+                {
+                    ScalarOperation.Add => Libcrypto.BN_mod_add(s.R, s.A, s.B, _order, s.Ctx),
+                    ScalarOperation.Subtract => Libcrypto.BN_mod_sub(s.R, s.A, s.B, _order, s.Ctx),
+                    ScalarOperation.Multiply => Libcrypto.BN_mod_mul(s.R, s.A, s.B, _order, s.Ctx),
+                    _ => Libcrypto.BN_mod_inverse(s.R, s.A, _order, s.Ctx) == IntPtr.Zero ? 0 : 1,
+                };
+                if (ok != 1 || Libcrypto.BN_bn2binpad(s.R, pr, 32) != 32)
+                {
+                    throw OpenSslFailure($"BN scalar {op}");
+                }
             }
+        }
+        finally
+        {
+            // Operands may be secret (a share times a Lagrange coefficient): leave nothing behind.
+            Libcrypto.BN_clear(s.A);
+            Libcrypto.BN_clear(s.B);
+            Libcrypto.BN_clear(s.R);
         }
 
         return new Scalar(r);
@@ -132,12 +142,13 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
         fixed (byte* pin = bytes, pr = r)
         {
             Libcrypto.BN_bin2bn(pin, bytes.Length, s.A);
-            if (Libcrypto.BN_nnmod(s.R, s.A, _order, s.Ctx) != 1 || Libcrypto.BN_bn2binpad(s.R, pr, 32) != 32)
+            var ok = Libcrypto.BN_nnmod(s.R, s.A, _order, s.Ctx) == 1 && Libcrypto.BN_bn2binpad(s.R, pr, 32) == 32;
+            Libcrypto.BN_clear(s.A);
+            Libcrypto.BN_clear(s.R);
+            if (!ok)
             {
                 throw OpenSslFailure("BN_nnmod");
             }
-
-            _ = Libcrypto.BN_set_word(s.A, 0);
         }
 
         return new Scalar(r);
@@ -208,7 +219,7 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
         }
 
         Check(Libcrypto.EC_POINT_mul(_group, s.P3, s.A, IntPtr.Zero, IntPtr.Zero, s.Ctx), "EC_POINT_mul");
-        _ = Libcrypto.BN_set_word(s.A, 0);
+        Libcrypto.BN_clear(s.A);
         return Store(s.P3, s.Ctx);
     }
 
@@ -227,7 +238,7 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
         }
 
         Check(Libcrypto.EC_POINT_mul(_group, s.P3, IntPtr.Zero, s.P1, s.A, s.Ctx), "EC_POINT_mul");
-        _ = Libcrypto.BN_set_word(s.A, 0);
+        Libcrypto.BN_clear(s.A);
         return Store(s.P3, s.Ctx);
     }
 
@@ -357,6 +368,14 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
                 P1 == IntPtr.Zero || P2 == IntPtr.Zero || P3 == IntPtr.Zero)
             {
                 throw new CryptographicException("OpenSSL could not allocate scratch values.");
+            }
+
+            // Scalars may be secret: ask OpenSSL for its constant-time code paths (modular inverse,
+            // division in the reductions, the ladder in EC_POINT_mul). BIGNUM arithmetic is still not
+            // guaranteed constant-time throughout; see docs/CRYPTO.md.
+            foreach (var bn in new[] { A, B, R })
+            {
+                Libcrypto.BN_set_flags(bn, Libcrypto.BN_FLG_CONSTTIME);
             }
         }
 

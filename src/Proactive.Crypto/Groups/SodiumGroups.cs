@@ -153,7 +153,10 @@ internal sealed unsafe class Ed25519Group : SodiumGroup
 
     private Ed25519Group()
     {
-        Identity = new Element(IdentityEncoding);
+        // In memory the identity is all zeros, as in the other groups, so that default(Element)
+        // is the identity; 32 zero bytes as an Ed25519 encoding would be a point of order 4.
+        // It is translated to and from libsodium's encoding (0x01, 0, ...) at the boundary.
+        Identity = default;
         Generator = new Element(BasePointEncoding);
     }
 
@@ -165,10 +168,20 @@ internal sealed unsafe class Ed25519Group : SodiumGroup
 
     public override Element Generator { get; }
 
-    public override bool IsIdentity(Element a) => a.Bytes[..32].SequenceEqual(IdentityEncoding);
+    public override bool IsIdentity(Element a) => a.Bytes[..32].IndexOfAnyExcept((byte)0) < 0;
 
     public override Element Add(Element a, Element b)
     {
+        if (IsIdentity(a))
+        {
+            return b;
+        }
+
+        if (IsIdentity(b))
+        {
+            return a;
+        }
+
         Span<byte> r = stackalloc byte[32];
         fixed (byte* pa = a.Bytes, pb = b.Bytes, pr = r)
         {
@@ -179,13 +192,19 @@ internal sealed unsafe class Ed25519Group : SodiumGroup
             }
         }
 
-        return new Element(r);
+        return FromSodium(r);
     }
 
     public override Element Subtract(Element a, Element b)
     {
+        if (IsIdentity(b))
+        {
+            return a;
+        }
+
         Span<byte> r = stackalloc byte[32];
-        fixed (byte* pa = a.Bytes, pb = b.Bytes, pr = r)
+        ReadOnlySpan<byte> left = IsIdentity(a) ? IdentityEncoding : a.Bytes;
+        fixed (byte* pa = left, pb = b.Bytes, pr = r)
         {
             if (Libsodium.crypto_core_ed25519_sub(pr, pa, pb) != 0)
             {
@@ -193,8 +212,12 @@ internal sealed unsafe class Ed25519Group : SodiumGroup
             }
         }
 
-        return new Element(r);
+        return FromSodium(r);
     }
+
+    /// <summary>libsodium's identity encoding becomes the all-zero in-memory identity.</summary>
+    private Element FromSodium(ReadOnlySpan<byte> encoding) =>
+        encoding.SequenceEqual(IdentityEncoding) ? Identity : new Element(encoding);
 
     public override Element MultiplyBase(Scalar k)
     {
@@ -226,7 +249,8 @@ internal sealed unsafe class Ed25519Group : SodiumGroup
         }
     }
 
-    private protected override void EncodeElementCore(Element e, Span<byte> destination) => e.Bytes[..32].CopyTo(destination);
+    private protected override void EncodeElementCore(Element e, Span<byte> destination) =>
+        (IsIdentity(e) ? IdentityEncoding : e.Bytes[..32]).CopyTo(destination);
 
     private protected override bool TryDecodeElementCore(ReadOnlySpan<byte> encoding, out Element element)
     {

@@ -29,7 +29,12 @@ public sealed class SystemRandomSource : IRandomSource
 /// A reproducible stream from a seed: SHA-512(domain || seed || counter) blocks. For tests and the
 /// simulator only: anyone who knows the seed knows every output.
 /// </summary>
-public sealed class DeterministicRandomSource : IRandomSource
+/// <remarks>
+/// Security: internal on purpose. Fed to FROST round one twice with the same seed it would repeat
+/// nonces and give away the signing share (RFC 9591 section 7.3), so no product code can reach it;
+/// test, benchmark and simulator assemblies see it through InternalsVisibleTo.
+/// </remarks>
+internal sealed class DeterministicRandomSource : IRandomSource
 {
     private static readonly byte[] Domain = "proactive-deterministic-random-v1"u8.ToArray();
     private readonly byte[] _seed;
@@ -74,9 +79,10 @@ public sealed class DeterministicRandomSource : IRandomSource
 
 /// <summary>
 /// Hands out exactly the bytes it was given, in order, then refuses. Drives published test vectors
-/// that specify the randomness (RFC 9591 nonce randomness, RFC 9180 ikm).
+/// that specify the randomness (RFC 9591 nonce randomness, RFC 9180 ikm). Internal for the same
+/// reason as <see cref="DeterministicRandomSource"/>.
 /// </summary>
-public sealed class FixedRandomSource : IRandomSource
+internal sealed class FixedRandomSource : IRandomSource
 {
     private readonly byte[] _bytes;
     private int _position;

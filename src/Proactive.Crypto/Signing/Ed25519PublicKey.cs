@@ -10,9 +10,11 @@ namespace Proactive.Crypto.Signing;
 /// An Ed25519 public key (a server's identity), 32 bytes as in RFC 8032.
 /// </summary>
 /// <remarks>
-/// Decoding only checks the length; the strict checks live in verification, where libsodium 1.0.18
-/// rejects non-canonical and small-order keys and R values and a non-canonical S (s &gt;= L). That
-/// makes signatures non-malleable, which matters when a signature identifies a message.
+/// Decoding rejects anything but a canonical encoding of a point in the prime-order subgroup
+/// (so never the identity or another small-order point): a server's key is made by
+/// <see cref="Ed25519PrivateKey"/> and is always such a point, and a key that is not must never be
+/// stored or forwarded. Verification adds libsodium 1.0.18's checks on R and S (S &lt; L), which make
+/// signatures non-malleable, which matters when a signature identifies a message.
 /// </remarks>
 public sealed unsafe class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
 {
@@ -29,13 +31,23 @@ public sealed unsafe class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
     /// <summary>The 32-byte encoding.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
 
-    /// <summary>Decodes received bytes; false for a wrong length, so untrusted input never throws.</summary>
+    /// <summary>Decodes received bytes; false for a wrong length, a non-canonical encoding, a point off
+    /// the curve or outside the prime-order subgroup (small order included), so untrusted input never throws.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out Ed25519PublicKey? key)
     {
+        key = null;
         if (encoding.Length != Length)
         {
-            key = null;
             return false;
+        }
+
+        Libsodium.EnsureInitialized();
+        fixed (byte* p = encoding)
+        {
+            if (Libsodium.crypto_core_ed25519_is_valid_point(p) != 1)
+            {
+                return false;
+            }
         }
 
         key = new Ed25519PublicKey(encoding);
@@ -43,11 +55,11 @@ public sealed unsafe class Ed25519PublicKey : IEquatable<Ed25519PublicKey>
     }
 
     /// <summary>Decodes a key the caller vouches for (configuration, its own storage).</summary>
-    /// <exception cref="ArgumentException">The encoding is not 32 bytes.</exception>
+    /// <exception cref="ArgumentException">The encoding is not a valid public key.</exception>
     public static Ed25519PublicKey Decode(ReadOnlySpan<byte> encoding) =>
         TryDecode(encoding, out var key)
             ? key
-            : throw new ArgumentException($"An Ed25519 public key is {Length} bytes, got {encoding.Length}.", nameof(encoding));
+            : throw new ArgumentException($"Not a valid Ed25519 public key ({encoding.Length} bytes; a key is {Length} bytes encoding a prime-order point).", nameof(encoding));
 
     /// <summary>
     /// True only for a valid signature by this key on <paramref name="message"/>. Signatures come

@@ -57,6 +57,21 @@ public class GroupContractTests
 
     [Theory]
     [MemberData(nameof(Groups))]
+    public void Default_element_is_the_identity(string name)
+    {
+        var g = ByName(name);
+        Element unset = default;
+        Assert.True(g.IsIdentity(unset));
+        Assert.Equal(g.Identity, unset);
+        Assert.Equal(g.Generator, g.Add(unset, g.Generator));
+        Assert.Equal(g.Generator, g.Subtract(g.Generator, unset));
+        Assert.Equal(g.Negate(g.Generator), g.Subtract(unset, g.Generator));
+        Assert.True(g.IsIdentity(g.Multiply(unset, g.One)));
+        Assert.Equal(g.EncodeElement(g.Identity, allowIdentity: true), g.EncodeElement(unset, allowIdentity: true));
+    }
+
+    [Theory]
+    [MemberData(nameof(Groups))]
     public void Multi_scalar_multiplication_equals_the_sum_of_products(string name)
     {
         var g = ByName(name);

@@ -32,16 +32,19 @@ public class Ed25519ApiTests
         Assert.Throws<ArgumentException>(() => Ed25519PublicKey.Decode([]));
     }
 
-    [Fact]
-    public void Small_order_public_key_never_verifies()
+    [Theory]
+    [InlineData("0100000000000000000000000000000000000000000000000000000000000000")] // identity
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000000")] // order 4
+    [InlineData("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a")] // order 8
+    [InlineData("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")] // order 2
+    [InlineData("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")] // y = p + 1, non-canonical
+    [InlineData("0200000000000000000000000000000000000000000000000000000000000000")] // y = 2: not on the curve
+    public void Small_order_non_canonical_and_off_curve_public_keys_are_refused(string hex)
     {
-        // The identity point (0, 1): a signature with R = identity and S = 0 would "verify" in a lax verifier.
-        var identity = new byte[32];
-        identity[0] = 0x01;
-        Assert.True(Ed25519PublicKey.TryDecode(identity, out var key));
-        var signature = new byte[64];
-        identity.CopyTo(signature, 0);
-        Assert.False(key.Verify("anything"u8, signature));
+        // The identity is the classic trap: R = identity, S = 0 "verifies" any message in a lax verifier.
+        Assert.False(Ed25519PublicKey.TryDecode(Convert.FromHexString(hex), out var key));
+        Assert.Null(key);
+        Assert.Throws<ArgumentException>(() => Ed25519PublicKey.Decode(Convert.FromHexString(hex)));
     }
 
     [Fact]
