@@ -1,4 +1,15 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Running;
+using Proactive.Benchmarks;
 
 // dotnet run -c Release --project bench/Proactive.Benchmarks -- --filter '*'   (see docs/BENCHMARKS.md)
-BenchmarkSwitcher.FromAssembly(typeof(Proactive.Benchmarks.GroupBenchmarks).Assembly).Run(args);
+// With --job (e.g. --job dry for a smoke run) only that job runs, not also the jobs the classes declare.
+IConfig config = DefaultConfig.Instance;
+if (BenchJobs.ChoosesJobOnCommandLine(args))
+{
+    config = ManualConfig.Create(DefaultConfig.Instance)
+        .AddFilter(new SimpleFilter(c => !BenchJobs.ClassJobIds.Contains(c.Job.Id)));
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(GroupBenchmarks).Assembly).Run(args, config);
