@@ -67,13 +67,7 @@ public sealed class Polynomial : IDisposable
     public Scalar Evaluate(Scalar x)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var value = _coefficients[^1];
-        for (var k = _coefficients.Length - 2; k >= 0; k--)
-        {
-            value = Group.Add(Group.Multiply(value, x), _coefficients[k]);
-        }
-
-        return value;
+        return PolynomialArithmetic.Evaluate(Group, _coefficients, x);
     }
 
     /// <summary>Feldman commitments C_k = a_k * G for every coefficient (seed 002, "Feldman VSS").</summary>

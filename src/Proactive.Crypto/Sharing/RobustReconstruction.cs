@@ -139,7 +139,7 @@ public static class RobustReconstruction
             var wrong = new List<int>();
             for (var i = 0; i < n; i++)
             {
-                if (Evaluate(group, f, xs[i]) != ys[i])
+                if (PolynomialArithmetic.Evaluate(group, f, xs[i]) != ys[i])
                 {
                     wrong.Add(shares[i].Index);
                 }
@@ -151,7 +151,7 @@ public static class RobustReconstruction
             }
 
             wrong.Sort();
-            return RobustReconstructionResult.Success(group, Evaluate(group, f, at), wrong.ToArray());
+            return RobustReconstructionResult.Success(group, PolynomialArithmetic.Evaluate(group, f, at), wrong.ToArray());
         }
         finally
         {
@@ -348,17 +348,6 @@ public static class RobustReconstruction
         {
             Wipe(remainder);
         }
-    }
-
-    private static Scalar Evaluate(PrimeOrderGroup group, ReadOnlySpan<Scalar> coefficients, Scalar x)
-    {
-        var value = coefficients[^1];
-        for (var k = coefficients.Length - 2; k >= 0; k--)
-        {
-            value = group.Add(group.Multiply(value, x), coefficients[k]);
-        }
-
-        return value;
     }
 
     private static void Wipe(Scalar[] values) => CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(values.AsSpan()));
