@@ -1,4 +1,5 @@
 using Proactive.Crypto.Groups;
+using Proactive.Crypto.Sharing;
 
 namespace Proactive.Crypto.Dprf;
 
@@ -10,9 +11,9 @@ namespace Proactive.Crypto.Dprf;
 public sealed class DprfPublicShares
 {
     private readonly Dictionary<int, Element> _shares;
-    private readonly Element[]? _commitments;
+    private readonly FeldmanCommitment? _commitments;
 
-    private DprfPublicShares(PrimeOrderGroup group, int threshold, Dictionary<int, Element> shares, Element[]? commitments)
+    private DprfPublicShares(PrimeOrderGroup group, int threshold, Dictionary<int, Element> shares, FeldmanCommitment? commitments)
     {
         Group = group;
         Threshold = threshold;
@@ -51,16 +52,11 @@ public sealed class DprfPublicShares
         return new DprfPublicShares(group, threshold, copy, null);
     }
 
-    /// <summary>From Feldman commitments C_0..C_t: any index has a public share; t = count - 1.</summary>
-    public static DprfPublicShares FromFeldmanCommitments(PrimeOrderGroup group, ReadOnlySpan<Element> commitments)
+    /// <summary>From Feldman commitments C_0..C_t: any index has a public share; t is their degree.</summary>
+    public static DprfPublicShares FromFeldmanCommitments(FeldmanCommitment commitments)
     {
-        ArgumentNullException.ThrowIfNull(group);
-        if (commitments.IsEmpty)
-        {
-            throw new ArgumentException("At least one commitment is needed.", nameof(commitments));
-        }
-
-        return new DprfPublicShares(group, commitments.Length - 1, [], commitments.ToArray());
+        ArgumentNullException.ThrowIfNull(commitments);
+        return new DprfPublicShares(commitments.Group, commitments.Degree, [], commitments);
     }
 
     /// <summary>X_i for server <paramref name="index"/>; false if unknown or the identity.</summary>
@@ -82,16 +78,7 @@ public sealed class DprfPublicShares
             if (!_shares.TryGetValue(index, out publicShare))
             {
                 // X_i = sum_k C_k * i^k
-                var i = Group.FromUInt64((ulong)index);
-                var powers = new Scalar[_commitments.Length];
-                var power = Group.One;
-                for (var k = 0; k < powers.Length; k++)
-                {
-                    powers[k] = power;
-                    power = Group.Multiply(power, i);
-                }
-
-                publicShare = Group.MultiplyMany(powers, _commitments);
+                publicShare = _commitments.PublicShare(index);
                 _shares[index] = publicShare;
             }
         }

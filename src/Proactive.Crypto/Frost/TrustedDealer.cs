@@ -60,47 +60,52 @@ public static class TrustedDealer
 
     /// <summary>
     /// RFC 9591 Appendix C.2 vss_verify: sk_i * G == sum_j C_j * i^j. What a participant runs on the share it
-    /// receives, before trusting it.
+    /// receives, before trusting it. False (not an exception) for an identifier or commitment of another group.
     /// </summary>
-    public static bool VerifyShare(Ciphersuite suite, Identifier identifier, Scalar share, IReadOnlyList<Element> vssCommitment)
+    public static bool VerifyShare(Ciphersuite suite, Identifier identifier, Scalar share, FeldmanCommitment vssCommitment)
     {
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(vssCommitment);
-        if (identifier.Group != suite.Group || vssCommitment.Count == 0)
+        if (identifier.Group != suite.Group || vssCommitment.Group != suite.Group)
         {
             return false;
         }
 
-        return suite.Group.MultiplyBase(share) == EvaluateCommitment(suite.Group, identifier.Value, vssCommitment);
+        return vssCommitment.VerifyEvaluation(identifier.Value, share);
     }
 
     /// <summary>
     /// RFC 9591 Appendix C.2 derive_group_info: PK = C_0 and PK_i = sum_j C_j * i^j for identifiers 1..max,
     /// everything a coordinator needs, from the public commitment alone.
     /// </summary>
-    public static PublicKeyPackage DeriveGroupInfo(Ciphersuite suite, int maxSigners, IReadOnlyList<Element> vssCommitment)
+    public static PublicKeyPackage DeriveGroupInfo(Ciphersuite suite, int maxSigners, FeldmanCommitment vssCommitment)
     {
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(vssCommitment);
-        FrostCore.CheckSignerBounds(vssCommitment.Count, maxSigners);
+        if (vssCommitment.Group != suite.Group)
+        {
+            throw new ArgumentException("The VSS commitment belongs to another group.", nameof(vssCommitment));
+        }
+
+        var minSigners = vssCommitment.Degree + 1;
+        FrostCore.CheckSignerBounds(minSigners, maxSigners);
         var verifyingShares = new VerifyingShare[maxSigners];
         for (var i = 1; i <= maxSigners; i++)
         {
             var identifier = Identifier.FromInt(suite, i);
-            verifyingShares[i - 1] = new VerifyingShare(suite, identifier, EvaluateCommitment(suite.Group, identifier.Value, vssCommitment));
+            verifyingShares[i - 1] = new VerifyingShare(suite, identifier, vssCommitment.EvaluateInExponent(identifier.Value));
         }
 
-        return new PublicKeyPackage(new GroupPublicKey(suite, vssCommitment[0]), verifyingShares, vssCommitment.Count);
+        return new PublicKeyPackage(new GroupPublicKey(suite, vssCommitment.ConstantTerm), verifyingShares, minSigners);
     }
 
     private static TrustedDealerOutput Deal(Ciphersuite suite, Polynomial polynomial, int maxSigners)
     {
-        var group = suite.Group;
         var minSigners = polynomial.Degree + 1;
 
         // vss_commit (C.2): C_j = a_j * G.
         var commitment = polynomial.CommitFeldman();
-        var groupKey = new GroupPublicKey(suite, commitment[0]);
+        var groupKey = new GroupPublicKey(suite, commitment.ConstantTerm);
         var keyPackages = new KeyPackage[maxSigners];
         var verifyingShares = new VerifyingShare[maxSigners];
         try
@@ -112,7 +117,7 @@ public static class TrustedDealer
                 keyPackages[i - 1] = package;
 
                 // vss_verify (C.2) per participant; the verifying share it checks is derive_group_info's PK_i.
-                if (package.VerifyingShare.Element != EvaluateCommitment(group, identifier.Value, commitment))
+                if (package.VerifyingShare.Element != commitment.EvaluateInExponent(identifier.Value))
                 {
                     throw new InvalidOperationException($"Internal error: the share for {identifier} does not match the VSS commitment.");
                 }
@@ -132,22 +137,6 @@ public static class TrustedDealer
 
         return new TrustedDealerOutput(keyPackages, new PublicKeyPackage(groupKey, verifyingShares, minSigners), commitment);
     }
-
-    /// <summary>sum_j C_j * x^j, one multi-scalar multiplication.</summary>
-    private static Element EvaluateCommitment(PrimeOrderGroup group, Scalar x, IReadOnlyList<Element> commitment)
-    {
-        var powers = new Scalar[commitment.Count];
-        var points = new Element[commitment.Count];
-        var power = group.One;
-        for (var j = 0; j < powers.Length; j++)
-        {
-            powers[j] = power;
-            points[j] = commitment[j];
-            power = group.Multiply(power, x);
-        }
-
-        return group.MultiplyMany(powers, points);
-    }
 }
 
 /// <summary>
@@ -156,7 +145,7 @@ public static class TrustedDealer
 /// </summary>
 public sealed class TrustedDealerOutput : IDisposable
 {
-    internal TrustedDealerOutput(KeyPackage[] keyPackages, PublicKeyPackage publicKeyPackage, Element[] vssCommitment)
+    internal TrustedDealerOutput(KeyPackage[] keyPackages, PublicKeyPackage publicKeyPackage, FeldmanCommitment vssCommitment)
     {
         KeyPackages = keyPackages;
         PublicKeyPackage = publicKeyPackage;
@@ -169,7 +158,7 @@ public sealed class TrustedDealerOutput : IDisposable
     public PublicKeyPackage PublicKeyPackage { get; }
 
     /// <summary>The Feldman commitment C_0..C_(min-1) to the sharing polynomial (C_0 = PK).</summary>
-    public IReadOnlyList<Element> VssCommitment { get; }
+    public FeldmanCommitment VssCommitment { get; }
 
     public override string ToString() => $"TrustedDealerOutput({PublicKeyPackage}, <redacted>)";
 

@@ -35,13 +35,8 @@ public static class CombinedShareCheck
             throw new ArgumentException("Nothing to combine.", nameof(values));
         }
 
-        var sum = values[^1];
-        for (var k = values.Length - 2; k >= 0; k--)
-        {
-            sum = group.Add(group.Multiply(sum, challenge), values[k]);
-        }
-
-        return sum;
+        // The values are the coefficients of a polynomial evaluated at rho.
+        return PolynomialArithmetic.Evaluate(group, values, challenge);
     }
 
     /// <summary>

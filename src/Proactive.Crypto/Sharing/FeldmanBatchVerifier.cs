@@ -131,7 +131,7 @@ public static class FeldmanBatchVerifier
     private sealed class Batch(
         PrimeOrderGroup group, int index, Scalar[] shares, IReadOnlyList<FeldmanCommitment> commitments, IRandomSource random)
     {
-        private readonly Scalar[] _powers = FeldmanCommitment.Powers(
+        private readonly Scalar[] _powers = PolynomialArithmetic.Powers(
             group, group.FromUInt64((ulong)index), commitments.Max(c => c.Degree) + 1);
 
         private readonly List<Scalar> _scalars = [];
@@ -168,7 +168,6 @@ public static class FeldmanBatchVerifier
             // (-sum r_k s_k) G + sum_k sum_j (r_k i^j) C_kj is the identity iff the batch passes.
             var check = group.MultiplyBaseAndMany(
                 group.Negate(combinedShare), CollectionsMarshal.AsSpan(_scalars), CollectionsMarshal.AsSpan(_points));
-            combinedShare = default;
             return group.IsIdentity(check);
         }
 

@@ -49,27 +49,7 @@ public static class Lagrange
         var denominators = new Scalar[m];
         for (var i = 0; i < m; i++)
         {
-            var num = group.One;
-            var den = group.One;
-            for (var j = 0; j < m; j++)
-            {
-                if (j == i)
-                {
-                    continue;
-                }
-
-                var diff = group.Subtract(xs[i], xs[j]);
-                if (diff.IsZero)
-                {
-                    throw new ArgumentException("Interpolation points must be distinct.", nameof(xs));
-                }
-
-                num = group.Multiply(num, group.Subtract(at, xs[j]));
-                den = group.Multiply(den, diff);
-            }
-
-            numerators[i] = num;
-            denominators[i] = den;
+            (numerators[i], denominators[i]) = Fraction(group, xs, i, at);
         }
 
         // prefix[i] = d_0 * ... * d_(i-1); one inversion of the full product, then walk back.
@@ -95,8 +75,18 @@ public static class Lagrange
     {
         ArgumentOutOfRangeException.ThrowIfNegative(i);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, xs.Length);
-        var num = group.One;
-        var den = group.One;
+        var (numerator, denominator) = Fraction(group, xs, i, at);
+        return group.Multiply(numerator, group.Invert(denominator));
+    }
+
+    /// <summary>
+    /// lambda_i(at) as the unreduced fraction prod_{j != i} (at - x_j) over prod_{j != i} (x_i - x_j);
+    /// throws when x_i equals another point (the denominator would be zero).
+    /// </summary>
+    private static (Scalar Numerator, Scalar Denominator) Fraction(PrimeOrderGroup group, ReadOnlySpan<Scalar> xs, int i, Scalar at)
+    {
+        var numerator = group.One;
+        var denominator = group.One;
         for (var j = 0; j < xs.Length; j++)
         {
             if (j == i)
@@ -104,17 +94,17 @@ public static class Lagrange
                 continue;
             }
 
-            var diff = group.Subtract(xs[i], xs[j]);
-            if (diff.IsZero)
+            var difference = group.Subtract(xs[i], xs[j]);
+            if (difference.IsZero)
             {
                 throw new ArgumentException("Interpolation points must be distinct.", nameof(xs));
             }
 
-            num = group.Multiply(num, group.Subtract(at, xs[j]));
-            den = group.Multiply(den, diff);
+            numerator = group.Multiply(numerator, group.Subtract(at, xs[j]));
+            denominator = group.Multiply(denominator, difference);
         }
 
-        return group.Multiply(num, group.Invert(den));
+        return (numerator, denominator);
     }
 
     private static void EnsureDistinct(ReadOnlySpan<Scalar> xs)

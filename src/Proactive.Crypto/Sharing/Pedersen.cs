@@ -2,6 +2,8 @@
 // CRYPTO 1991, section 4; docs/BRIEF.md section 2 ("Pedersen where hiding is needed");
 // RFC 9380 (hashing to elliptic curves) for the second generator.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Secrets;
@@ -108,13 +110,19 @@ public sealed class PedersenPolynomial : IDisposable
         var commitments = new Element[Degree + 1];
         Span<Scalar> scalar = stackalloc Scalar[1];
         Span<Element> point = [h];
-        for (var k = 0; k <= Degree; k++)
+        try
         {
-            scalar[0] = Blinding.Coefficient(k);
-            commitments[k] = Group.MultiplyBaseAndMany(Value.Coefficient(k), scalar, point);
+            for (var k = 0; k <= Degree; k++)
+            {
+                scalar[0] = Blinding.Coefficient(k);
+                commitments[k] = Group.MultiplyBaseAndMany(Value.Coefficient(k), scalar, point);
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(scalar));
         }
 
-        scalar.Clear();
         return new PedersenCommitment(Group, commitments);
     }
 
@@ -207,15 +215,21 @@ public sealed class PedersenCommitment
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(index, 1);
         var count = _coefficients.Length;
-        var scalars = new Scalar[count + 1];
+        // The last scalar is -s', secret: the array is pinned so that wiping it reaches the only copy.
+        var scalars = GC.AllocateArray<Scalar>(count + 1, pinned: true);
         var points = new Element[count + 1];
-        FeldmanCommitment.Powers(Group, Group.FromUInt64((ulong)index), count).CopyTo(scalars, 0);
-        _coefficients.CopyTo(points, 0);
-        scalars[count] = Group.Negate(blindingValue);
-        points[count] = PedersenGenerators.H(Group);
-        var check = Group.MultiplyBaseAndMany(Group.Negate(shareValue), scalars, points);
-        scalars[count] = default;
-        return Group.IsIdentity(check);
+        try
+        {
+            PolynomialArithmetic.Powers(Group, Group.FromUInt64((ulong)index), scalars.AsSpan(0, count));
+            _coefficients.CopyTo(points, 0);
+            scalars[count] = Group.Negate(blindingValue);
+            points[count] = PedersenGenerators.H(Group);
+            return Group.IsIdentity(Group.MultiplyBaseAndMany(Group.Negate(shareValue), scalars, points));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(scalars.AsSpan(count)));
+        }
     }
 
     public bool VerifyShare(PedersenShare share)
@@ -238,16 +252,7 @@ public sealed class PedersenCommitment
             throw new ArgumentException($"Expected a {Group.Name} commitment, got {other.Group.Name}.", nameof(other));
         }
 
-        var (longer, shorter) = _coefficients.Length >= other._coefficients.Length
-            ? (_coefficients, other._coefficients)
-            : (other._coefficients, _coefficients);
-        var sum = (Element[])longer.Clone();
-        for (var k = 0; k < shorter.Length; k++)
-        {
-            sum[k] = Group.Add(sum[k], shorter[k]);
-        }
-
-        return new PedersenCommitment(Group, sum);
+        return new PedersenCommitment(Group, PolynomialArithmetic.AddCommitments(Group, _coefficients, other._coefficients));
     }
 
     public override string ToString() => $"PedersenCommitment({Group.Name}, degree {Degree})";

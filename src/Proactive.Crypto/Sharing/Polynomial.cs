@@ -67,26 +67,29 @@ public sealed class Polynomial : IDisposable
     public Scalar Evaluate(Scalar x)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var value = _coefficients[^1];
-        for (var k = _coefficients.Length - 2; k >= 0; k--)
-        {
-            value = Group.Add(Group.Multiply(value, x), _coefficients[k]);
-        }
-
-        return value;
+        return PolynomialArithmetic.Evaluate(Group, _coefficients, x);
     }
 
-    /// <summary>Feldman commitments C_k = a_k * G for every coefficient (seed 002, "Feldman VSS").</summary>
-    public Element[] CommitFeldman()
+    /// <summary>
+    /// Feldman commitments C_k = a_k * G for every coefficient (seed 002, "Feldman VSS"), flagged as a
+    /// zero-constant-term commitment exactly when f(0) = 0 (a refresh dealing). Throws for a degree
+    /// above what a commitment may hold (<see cref="FeldmanCommitment.MaxCount"/> - 1).
+    /// </summary>
+    public FeldmanCommitment CommitFeldman()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_coefficients.Length > FeldmanCommitment.MaxCount)
+        {
+            throw new InvalidOperationException($"A Feldman commitment holds degree {FeldmanCommitment.MaxCount - 1} at most; this polynomial has degree {Degree}.");
+        }
+
         var commitments = new Element[_coefficients.Length];
         for (var k = 0; k < commitments.Length; k++)
         {
             commitments[k] = Group.MultiplyBase(_coefficients[k]);
         }
 
-        return commitments;
+        return FeldmanCommitment.FromComputed(Group, commitments);
     }
 
     public override string ToString() => $"Polynomial(degree {Degree}, <redacted>)";

@@ -24,8 +24,9 @@ public sealed class RobustReconstructionResult : IDisposable
     }
 
     /// <summary>
-    /// True when a degree-t polynomial was found that disagrees with at most
-    /// floor((n' - t - 1) / 2) of the shares; it is then the only such polynomial.
+    /// True when a polynomial of degree at most t was found that disagrees with at most f (the
+    /// caller's maxErrors) of the shares; it is then the only such polynomial. It is the dealt one
+    /// only if at most f shares really were wrong: see <see cref="RobustReconstruction"/>.
     /// </summary>
     public bool Succeeded => _value is not null;
 
@@ -54,13 +55,27 @@ public sealed class RobustReconstructionResult : IDisposable
 
 /// <summary>
 /// Reconstruction that tolerates wrong shares. Shamir shares are a Reed-Solomon codeword, so from
-/// n' &gt;= t + 1 + 2e shares with at most e wrong the polynomial is unique and Berlekamp-Welch finds it
+/// n' &gt;= t + 1 + 2f shares with at most f wrong the polynomial is unique and Berlekamp-Welch finds it
 /// with one linear system; with commitments at hand, checking each share is simpler and tolerates
 /// any number of wrong shares as long as t + 1 good ones remain.
 /// </summary>
+/// <remarks>
+/// <para>Prefer <see cref="ReconstructWithCommitment"/> whenever the dealing's Feldman commitments
+/// exist: it proves each share right or wrong, needs no bound on the adversary, and never blames an
+/// honest server.</para>
+/// <para>Without commitments, the result is only trustworthy when at most f shares are wrong, where f
+/// (<c>maxErrors</c>) is the bound the caller's protocol guarantees on corrupted or faulty senders;
+/// the decoder cannot check it. Wrong shares beyond f can be coordinated: with t = 1 and four shares,
+/// two bad shares on one line with an honest share outvote the two other honest shares, and a decoder
+/// that picked its own bound from n' would return that line's secret as a success and name an honest
+/// server. That is why f is a parameter, not derived from the share count.</para>
+/// </remarks>
 public static class RobustReconstruction
 {
-    /// <summary>e = floor((n' - t - 1) / 2): how many wrong shares among <paramref name="shareCount"/> can be corrected.</summary>
+    /// <summary>
+    /// floor((n' - t - 1) / 2): the largest maxErrors that <paramref name="shareCount"/> shares support
+    /// (n' &gt;= t + 1 + 2f). Not a bound on the adversary: only the protocol knows that.
+    /// </summary>
     public static int CorrectableErrors(int shareCount, int threshold)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threshold);
@@ -68,25 +83,49 @@ public static class RobustReconstruction
         return (shareCount - threshold - 1) / 2;
     }
 
-    /// <summary>The secret f(0) from shares of which up to <see cref="CorrectableErrors"/> may be wrong.</summary>
-    public static RobustReconstructionResult Reconstruct(PrimeOrderGroup group, IReadOnlyList<SecretShare> shares, int threshold) =>
-        Reconstruct(group, shares, threshold, group.Zero);
+    /// <summary>The secret f(0) from shares of which at most <paramref name="maxErrors"/> are wrong.</summary>
+    /// <inheritdoc cref="Reconstruct(PrimeOrderGroup, IReadOnlyList{SecretShare}, int, int, Scalar)" path="/param"/>
+    public static RobustReconstructionResult Reconstruct(
+        PrimeOrderGroup group, IReadOnlyList<SecretShare> shares, int threshold, int maxErrors) =>
+        Reconstruct(group, shares, threshold, maxErrors, group.Zero);
 
     /// <summary>
-    /// f(<paramref name="at"/>) by the Berlekamp-Welch decoder: find E (monic, degree e) and Q (degree
-    /// &lt;= t + e) with Q(x_i) = y_i E(x_i) for every share, by Gaussian elimination over the scalar
-    /// field; then f = Q / E. The result is accepted only if f has degree &lt;= t and disagrees with at
-    /// most e shares, which makes it the unique such polynomial. Otherwise the result says failed: too
-    /// many wrong shares never produce an exception, nor a wrong value claimed as success when at most
-    /// e shares are wrong. (With more than e wrong shares a different polynomial within distance e of
-    /// the received shares may exist; no decoder can tell it from the real one.)
+    /// f(<paramref name="at"/>) by the Berlekamp-Welch decoder with e = <paramref name="maxErrors"/>:
+    /// find E (monic, degree e) and Q (degree &lt;= t + e) with Q(x_i) = y_i E(x_i) for every share, by
+    /// Gaussian elimination over the scalar field; then f = Q / E. The result is accepted only if f has
+    /// degree &lt;= t and disagrees with at most e shares; with n' &gt;= t + 1 + 2e that makes it the unique
+    /// such polynomial. Otherwise the result says failed (never an exception for bad shares).
     /// </summary>
+    /// <remarks>
+    /// Guarantee: if at most <paramref name="maxErrors"/> shares are wrong, the result succeeds with the
+    /// dealt polynomial's value and names exactly the wrong shares. If more are wrong, the result is
+    /// either a failure or, when the wrong shares are coordinated, a different polynomial reported as
+    /// a success with honest servers named as wrong; no decoder can tell it from the real one. Use
+    /// <see cref="ReconstructWithCommitment"/> when commitments exist.
+    /// </remarks>
+    /// <param name="group">The group of every share.</param>
+    /// <param name="shares">n' shares at distinct indices, some possibly wrong.</param>
+    /// <param name="threshold">t, the degree of the dealt polynomial.</param>
+    /// <param name="maxErrors">
+    /// f, how many of these shares the caller's protocol allows to be wrong (e.g. the number of
+    /// corruptible servers among the senders). Needs n' &gt;= t + 1 + 2f, else ArgumentException.
+    /// </param>
+    /// <param name="at">The point to evaluate at: 0 for the secret, a server index to rebuild its share.</param>
     public static RobustReconstructionResult Reconstruct(
-        PrimeOrderGroup group, IReadOnlyList<SecretShare> shares, int threshold, Scalar at)
+        PrimeOrderGroup group, IReadOnlyList<SecretShare> shares, int threshold, int maxErrors, Scalar at)
     {
         ValidateShares(group, shares);
+        ArgumentOutOfRangeException.ThrowIfNegative(threshold);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxErrors);
         var n = shares.Count;
-        var e = CorrectableErrors(n, threshold);
+        if (n < threshold + 1 + (2L * maxErrors))
+        {
+            throw new ArgumentException(
+                $"Correcting up to {maxErrors} wrong shares at threshold {threshold} needs at least {threshold + 1 + (2L * maxErrors)} shares, got {n}.",
+                nameof(maxErrors));
+        }
+
+        var e = maxErrors;
         var qCount = threshold + e + 1;
         var unknowns = qCount + e;
 
@@ -104,22 +143,14 @@ public static class RobustReconstruction
                 xs[i] = shares[i].X;
                 ys[i] = shares[i].Value;
                 var row = matrix.AsSpan(i * width, width);
-                // sum_k Q_k x^k - y * sum_{k<e} E_k x^k = y * x^e
-                var power = group.One;
-                for (var k = 0; k < qCount; k++)
+                // sum_k Q_k x^k - y * sum_{k<e} E_k x^k = y * x^e (x^0..x^(t+e) first, e < t + e + 1).
+                PolynomialArithmetic.Powers(group, xs[i], row[..qCount]);
+                for (var k = 0; k < e; k++)
                 {
-                    row[k] = power;
-                    if (k < e)
-                    {
-                        row[qCount + k] = group.Negate(group.Multiply(ys[i], power));
-                    }
-                    else if (k == e)
-                    {
-                        row[unknowns] = group.Multiply(ys[i], power);
-                    }
-
-                    power = group.Multiply(power, xs[i]);
+                    row[qCount + k] = group.Negate(group.Multiply(ys[i], row[k]));
                 }
+
+                row[unknowns] = group.Multiply(ys[i], row[e]);
             }
 
             if (!TrySolve(group, matrix, n, unknowns, solution))
@@ -139,7 +170,7 @@ public static class RobustReconstruction
             var wrong = new List<int>();
             for (var i = 0; i < n; i++)
             {
-                if (Evaluate(group, f, xs[i]) != ys[i])
+                if (PolynomialArithmetic.Evaluate(group, f, xs[i]) != ys[i])
                 {
                     wrong.Add(shares[i].Index);
                 }
@@ -151,7 +182,7 @@ public static class RobustReconstruction
             }
 
             wrong.Sort();
-            return RobustReconstructionResult.Success(group, Evaluate(group, f, at), wrong.ToArray());
+            return RobustReconstructionResult.Success(group, PolynomialArithmetic.Evaluate(group, f, at), wrong.ToArray());
         }
         finally
         {
@@ -163,8 +194,9 @@ public static class RobustReconstruction
     }
 
     /// <summary>
-    /// The cheap path when the dealing's Feldman commitments are known: check every share against
-    /// them, name the ones that fail, and interpolate f(<paramref name="at"/>) from t + 1 good ones.
+    /// The preferred path whenever the dealing's Feldman commitments are known: check every share
+    /// against them, name the ones that fail, and interpolate f(<paramref name="at"/>) from t + 1 good
+    /// ones. Needs no bound on the number of wrong shares, and names only shares proven wrong.
     /// Fails (without throwing) when fewer than t + 1 shares pass.
     /// </summary>
     public static RobustReconstructionResult ReconstructWithCommitment(
@@ -219,7 +251,7 @@ public static class RobustReconstruction
 
     /// <summary>
     /// Gauss-Jordan elimination of the augmented matrix; free unknowns are set to zero. False when the
-    /// system is inconsistent (only possible with more wrong shares than correctable).
+    /// system is inconsistent (only possible with more than e wrong shares).
     /// </summary>
     private static bool TrySolve(PrimeOrderGroup group, Scalar[] matrix, int rows, int unknowns, Span<Scalar> solution)
     {
@@ -348,17 +380,6 @@ public static class RobustReconstruction
         {
             Wipe(remainder);
         }
-    }
-
-    private static Scalar Evaluate(PrimeOrderGroup group, ReadOnlySpan<Scalar> coefficients, Scalar x)
-    {
-        var value = coefficients[^1];
-        for (var k = coefficients.Length - 2; k >= 0; k--)
-        {
-            value = group.Add(group.Multiply(value, x), coefficients[k]);
-        }
-
-        return value;
     }
 
     private static void Wipe(Scalar[] values) => CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(values.AsSpan()));

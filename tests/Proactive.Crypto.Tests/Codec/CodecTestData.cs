@@ -1,5 +1,6 @@
 using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
+using Proactive.Crypto.Sharing;
 
 namespace Proactive.Crypto.Tests.Codec;
 
@@ -21,9 +22,11 @@ internal static class CodecTestData
     /// <summary>k*G, deterministic so that snapshots can pin the bytes.</summary>
     public static Element Point(PrimeOrderGroup g, ulong k) => g.MultiplyBase(g.FromUInt64(k));
 
-    public static CommitmentVector Vector(PrimeOrderGroup g) => new(g, [Point(g, 1), Point(g, 2), Point(g, 3)]);
+    /// <summary>The Feldman commitment G, 2G, 3G (the pinned sample of the commitment wire format).</summary>
+    public static FeldmanCommitment Vector(PrimeOrderGroup g) => new(g, [Point(g, 1), Point(g, 2), Point(g, 3)]);
 
-    public static CommitmentVector ZeroConstantVector(PrimeOrderGroup g) => new(g, [g.Identity, Point(g, 1)], constantTermIsZero: true);
+    /// <summary>A zero-constant-term (refresh) commitment: identity, G.</summary>
+    public static FeldmanCommitment ZeroConstantVector(PrimeOrderGroup g) => new(g, [g.Identity, Point(g, 1)], hasZeroConstantTerm: true);
 
     /// <summary>Encodes with a writer over a growable buffer and returns the bytes.</summary>
     public static byte[] Write(Action<ArrayBufferWriterHolder> write)

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
+using Proactive.Crypto.Sharing;
 using static Proactive.Crypto.Tests.Codec.CodecTestData;
 
 namespace Proactive.Crypto.Tests.Codec;
@@ -17,7 +18,7 @@ public class DecoderFuzzTests
     /// <summary>Valid encodings to mutate, per decodable type. Every decoder needs an entry.</summary>
     private static readonly Dictionary<Type, Func<IEnumerable<byte[]>>> Samples = new()
     {
-        [typeof(CommitmentVector)] = () => AllGroups.SelectMany(g => new[] { Vector(g).Encode(), ZeroConstantVector(g).Encode() }),
+        [typeof(FeldmanCommitment)] = () => AllGroups.SelectMany(g => new[] { Vector(g).Encode(), ZeroConstantVector(g).Encode() }),
         [typeof(ExampleMessage)] = () => AllGroups.Select(g => ExampleMessage.Sample(g).Encode()),
     };
 
@@ -38,7 +39,7 @@ public class DecoderFuzzTests
     [Fact]
     public void Every_decoder_in_the_crypto_assembly_has_fuzz_samples()
     {
-        var missing = DecodableTypes(typeof(CommitmentVector).Assembly).Where(t => !Samples.ContainsKey(t)).Select(t => t.FullName).ToList();
+        var missing = DecodableTypes(typeof(FeldmanCommitment).Assembly).Where(t => !Samples.ContainsKey(t)).Select(t => t.FullName).ToList();
         Assert.True(missing.Count == 0, "add fuzz samples for: " + string.Join(", ", missing));
     }
 
@@ -46,7 +47,7 @@ public class DecoderFuzzTests
     [MemberData(nameof(Seeds))]
     public void Random_and_mutated_inputs_never_throw_and_accepted_inputs_are_canonical(int seed)
     {
-        var types = DecodableTypes(typeof(CommitmentVector).Assembly).Append(typeof(ExampleMessage)).Distinct().ToList();
+        var types = DecodableTypes(typeof(FeldmanCommitment).Assembly).Append(typeof(ExampleMessage)).Distinct().ToList();
         var check = typeof(DecoderFuzzTests).GetMethod(nameof(Check), BindingFlags.NonPublic | BindingFlags.Static)!;
         foreach (var type in types)
         {
@@ -146,7 +147,7 @@ public class DecoderFuzzTests
         // Often start with a plausible header so the fuzz reaches the fields.
         if (bytes.Length >= 2 && random.Next(2) == 0)
         {
-            bytes[0] = random.Next(2) == 0 ? CommitmentVector.FormatVersion : ExampleMessage.FormatVersion;
+            bytes[0] = random.Next(2) == 0 ? FeldmanCommitment.FormatVersion : ExampleMessage.FormatVersion;
             bytes[1] = (byte)random.Next(0, 5);
         }
 

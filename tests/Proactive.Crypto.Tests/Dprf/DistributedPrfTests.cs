@@ -30,7 +30,7 @@ public sealed class DistributedPrfTests
 
             Shares = shares;
             Prf = new DistributedPrf(Group);
-            PublicShares = DprfPublicShares.FromFeldmanCommitments(Group, Commitments);
+            PublicShares = DprfPublicShares.FromFeldmanCommitments(Commitments);
         }
 
         internal PrimeOrderGroup Group { get; }
@@ -41,7 +41,7 @@ public sealed class DistributedPrfTests
 
         internal SecretShare[] Shares { get; }
 
-        internal Element[] Commitments { get; }
+        internal FeldmanCommitment Commitments { get; }
 
         internal DistributedPrf Prf { get; }
 
@@ -333,7 +333,7 @@ public sealed class DistributedPrfTests
         Assert.Throws<ArgumentException>(() => new DistributedPrf(s.Group, new string('d', 201)));
         Assert.Throws<ArgumentException>(() => new DistributedPrf(other).Evaluate(s.Shares[0], Message, s.Random));
         Assert.Throws<ArgumentException>(() => s.Prf.HashInput(new byte[DistributedPrf.MaxMessageLength + 1]));
-        Assert.Throws<ArgumentException>(() => s.Prf.Combine(DprfPublicShares.FromFeldmanCommitments(other, [other.Generator]), Message, []));
+        Assert.Throws<ArgumentException>(() => s.Prf.Combine(DprfPublicShares.FromFeldmanCommitments(new FeldmanCommitment(other, [other.Generator])), Message, []));
     }
 
     /// <summary>Decodes, edits the bytes, decodes again (the edit must keep the encoding well formed).</summary>
