@@ -37,7 +37,7 @@ public class DprfBenchmarks
         using (polynomial)
         {
             _shares = shares;
-            _publicShares = DprfPublicShares.FromFeldmanCommitments(group, polynomial.CommitFeldman());
+            _publicShares = DprfPublicShares.FromFeldmanCommitments(polynomial.CommitFeldman());
         }
 
         _partials = _shares.Take(Threshold + 1).Select(s => _prf.Evaluate(s, _message, rng)).ToArray();
