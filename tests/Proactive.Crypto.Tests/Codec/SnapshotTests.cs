@@ -1,5 +1,6 @@
 using Proactive.Crypto.Codec;
 using static Proactive.Crypto.Tests.Codec.CodecTestData;
+using static Proactive.Crypto.Tests.TestVectors;
 
 namespace Proactive.Crypto.Tests.Codec;
 
