@@ -116,7 +116,7 @@ public sealed class DleqProof
     }
 
     /// <summary>Exactly two canonical scalars; false for any other input.</summary>
-    public static bool TryDecode(PrimeOrderGroup group, ReadOnlySpan<byte> encoding, out DleqProof? proof)
+    public static bool TryDecode(PrimeOrderGroup group, ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out DleqProof? proof)
     {
         ArgumentNullException.ThrowIfNull(group);
         proof = null;
