@@ -120,6 +120,8 @@ public sealed class DistributedPrf
     /// distinct servers (the lowest indices, so the encoding is deterministic; any t+1 give the same Y).
     /// Structural checks (enough distinct indices at all) come before any proof is checked.
     /// A second partial for an index already accepted is ignored; an invalid one is a culprit.
+    /// Throws for a threshold whose t+1 exceeds <see cref="DprfOutput.MaxPartials"/>: such an
+    /// output could not be encoded.
     /// </summary>
     public DprfCombineResult Combine(DprfPublicShares publicShares, ReadOnlySpan<byte> message, IEnumerable<DprfPartialEvaluation> partials)
     {
