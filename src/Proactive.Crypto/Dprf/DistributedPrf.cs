@@ -95,21 +95,14 @@ public sealed class DistributedPrf
 
         var h = HashInput(message);
         var x = share.Value;
-        try
+        if (x.IsZero)
         {
-            if (x.IsZero)
-            {
-                throw new ArgumentException("A zero share cannot evaluate (its public share is the identity).", nameof(share));
-            }
+            throw new ArgumentException("A zero share cannot evaluate (its public share is the identity).", nameof(share));
+        }
 
-            var y = Group.Multiply(h, x);
-            var proof = DleqProof.Create(Group, _domain, ProofContext(share.Index, message), x, h, y, random);
-            return new DprfPartialEvaluation(Group, share.Index, y, proof);
-        }
-        finally
-        {
-            x = default;
-        }
+        var y = Group.Multiply(h, x);
+        var proof = DleqProof.Create(Group, _domain, ProofContext(share.Index, message), x, h, y, random);
+        return new DprfPartialEvaluation(Group, share.Index, y, proof);
     }
 
     /// <summary>
@@ -127,6 +120,8 @@ public sealed class DistributedPrf
     /// distinct servers (the lowest indices, so the encoding is deterministic; any t+1 give the same Y).
     /// Structural checks (enough distinct indices at all) come before any proof is checked.
     /// A second partial for an index already accepted is ignored; an invalid one is a culprit.
+    /// Throws for a threshold whose t+1 exceeds <see cref="DprfOutput.MaxPartials"/>: such an
+    /// output could not be encoded.
     /// </summary>
     public DprfCombineResult Combine(DprfPublicShares publicShares, ReadOnlySpan<byte> message, IEnumerable<DprfPartialEvaluation> partials)
     {
@@ -137,8 +132,13 @@ public sealed class DistributedPrf
             throw new ArgumentException($"The public shares belong to {publicShares.Group.Name}, not {Group.Name}.", nameof(publicShares));
         }
 
-        var list = partials.ToList();
         var needed = publicShares.Threshold + 1;
+        if (needed > DprfOutput.MaxPartials)
+        {
+            throw new ArgumentException($"Threshold {publicShares.Threshold} needs {needed} partials; an output carries at most {DprfOutput.MaxPartials}.", nameof(publicShares));
+        }
+
+        var list = partials.ToList();
         if (list.Where(p => p is not null).Select(p => p.ServerIndex).Distinct().Count() < needed)
         {
             return new DprfCombineResult(null, DprfCombineError.NotEnoughValidPartials, []);
@@ -200,9 +200,9 @@ public sealed class DistributedPrf
             }
         }
 
-        // Outputs are only built by interpolation, so this recomputation guards against a future
-        // constructor that takes Y from the wire.
-        return DprfOutput.Interpolate(Group, output.Partials) == output.Combined;
+        // Y is recomputed here, after the cheap count check above, never while decoding: a decoded
+        // output's Y takes this value, a combined one must agree with it.
+        return output.MatchesInterpolation(DprfOutput.Interpolate(Group, output.Partials));
     }
 
     private bool VerifyPartial(Element publicShare, ReadOnlySpan<byte> message, Element h, DprfPartialEvaluation partial) =>

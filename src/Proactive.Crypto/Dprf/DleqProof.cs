@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Hashing;
 using Proactive.Crypto.Random;
@@ -66,18 +68,11 @@ public sealed class DleqProof
 
         var publicX = group.MultiplyBase(x);
         var k = HedgedNonce(group, domain, x, h, random);
-        try
-        {
-            var a = group.MultiplyBase(k);
-            var b = group.Multiply(h, k);
-            var c = ChallengeScalar(group, domain, context, publicX, h, y, a, b);
-            var z = group.Add(k, group.Multiply(c, x));
-            return new DleqProof(group, c, z);
-        }
-        finally
-        {
-            k = default;
-        }
+        var a = group.MultiplyBase(k);
+        var b = group.Multiply(h, k);
+        var c = ChallengeScalar(group, domain, context, publicX, h, y, a, b);
+        var z = group.Add(k, group.Multiply(c, x));
+        return new DleqProof(group, c, z);
     }
 
     /// <summary>
@@ -121,13 +116,33 @@ public sealed class DleqProof
     }
 
     /// <summary>Exactly two canonical scalars; false for any other input.</summary>
-    public static bool TryDecode(PrimeOrderGroup group, ReadOnlySpan<byte> encoding, out DleqProof? proof)
+    public static bool TryDecode(PrimeOrderGroup group, ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out DleqProof? proof)
     {
         ArgumentNullException.ThrowIfNull(group);
         proof = null;
         if (encoding.Length != EncodedLength(group) ||
             !group.TryDecodeScalar(encoding[..group.ScalarLength], out var c) ||
             !group.TryDecodeScalar(encoding[group.ScalarLength..], out var z))
+        {
+            return false;
+        }
+
+        proof = new DleqProof(group, c, z);
+        return true;
+    }
+
+    /// <summary>c then z, for the DPRF messages that embed a proof.</summary>
+    internal void WriteTo(ref CanonicalWriter writer)
+    {
+        writer.WriteScalar(Group, Challenge);
+        writer.WriteScalar(Group, Response);
+    }
+
+    /// <summary>Reads c then z (canonical scalars); the reader keeps the reason on failure.</summary>
+    internal static bool TryRead(ref CanonicalReader reader, PrimeOrderGroup group, [NotNullWhen(true)] out DleqProof? proof)
+    {
+        proof = null;
+        if (!reader.TryReadScalar(group, out var c, "challenge") || !reader.TryReadScalar(group, out var z, "response"))
         {
             return false;
         }

@@ -1,5 +1,7 @@
 // References: RFC 9591 section 4.1 (nonce_generate), section 5.1 (Round One - Commitment),
 // section 7.3 (nonce reuse attacks: a nonce pair must sign at most once).
+using System.Diagnostics.CodeAnalysis;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Secrets;
@@ -116,11 +118,20 @@ public sealed class SigningNonces : IDisposable
 /// (ZF frost <c>SigningCommitments</c>). Public; neither element is ever the identity (RFC 9591 section 5.1
 /// deserialization rejects it).
 /// </summary>
-/// <remarks>Wire form: version (1) || suite id (1) || SerializeScalar(identifier) || SerializeElement(D) || SerializeElement(E).</remarks>
-public sealed class SigningCommitments
+/// <remarks>
+/// <para>Wire format, version 1, in the codec's layout (<see cref="CanonicalWriter"/>), fixed length per suite:</para>
+/// <code>
+/// u8      version = 1
+/// u8      suite (GroupId of the ciphersuite's group)
+/// scalar  identifier   (SerializeScalar, nonzero)
+/// element D            (SerializeElement, never the identity)
+/// element E            (SerializeElement, never the identity)
+/// </code>
+/// </remarks>
+public sealed class SigningCommitments : ICanonicalEncodable, ICanonicalDecodable<SigningCommitments>
 {
-    /// <summary>Version byte of the wire form.</summary>
-    public const byte Version = 1;
+    /// <summary>The format version this class writes and reads.</summary>
+    public const byte FormatVersion = 1;
 
     private readonly byte[] _hidingEncoding;
     private readonly byte[] _bindingEncoding;
@@ -166,24 +177,28 @@ public sealed class SigningCommitments
 
     internal ReadOnlySpan<byte> BindingEncoding => _bindingEncoding;
 
+    /// <inheritdoc />
+    int ICanonicalEncodable.EncodedLength => EncodedLength(Suite);
+
     /// <summary>Bytes of the wire form for a suite.</summary>
     public static int EncodedLength(Ciphersuite suite)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        return 2 + suite.Group.ScalarLength + (2 * suite.Group.ElementLength);
+        return CanonicalWriter.HeaderSize + suite.Group.ScalarLength + (2 * suite.Group.ElementLength);
     }
 
-    public byte[] Encode()
+    /// <summary>The canonical encoding (header included).</summary>
+    public byte[] Encode() => CanonicalEncoding.Encode(this);
+
+    /// <inheritdoc />
+    public void WriteTo(ref CanonicalWriter writer)
     {
-        var ns = Suite.Group.ScalarLength;
-        var ne = Suite.Group.ElementLength;
-        var bytes = new byte[EncodedLength(Suite)];
-        bytes[0] = Version;
-        bytes[1] = (byte)Suite.Id;
-        Identifier.Encode(bytes.AsSpan(2, ns));
-        _hidingEncoding.CopyTo(bytes.AsSpan(2 + ns));
-        _bindingEncoding.CopyTo(bytes.AsSpan(2 + ns + ne));
-        return bytes;
+        writer.WriteHeader(FormatVersion, Suite.Group);
+        writer.WriteScalar(Suite.Group, Identifier.Value);
+
+        // The cached encodings are the canonical ones (made by EncodeElement or accepted by TryDecodeElement).
+        writer.WriteFixedBytes(_hidingEncoding);
+        writer.WriteFixedBytes(_bindingEncoding);
     }
 
     /// <summary>
@@ -191,30 +206,86 @@ public sealed class SigningCommitments
     /// version, another suite, a zero or non-canonical identifier, or an element that is invalid, outside
     /// the prime-order group, or the identity.
     /// </summary>
-    public static bool TryDecode(Ciphersuite suite, ReadOnlySpan<byte> encoding, out SigningCommitments? commitments)
+    public static bool TryDecode(Ciphersuite suite, ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out SigningCommitments? commitments) =>
+        TryDecode(suite, encoding, out commitments, out _);
+
+    /// <summary>As the other overload, but the failure says what went wrong, at which offset and in which field.</summary>
+    public static bool TryDecode(Ciphersuite suite, ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out SigningCommitments? commitments, out CodecFailure failure)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        commitments = null;
-        var group = suite.Group;
-        var ns = group.ScalarLength;
-        var ne = group.ElementLength;
-        if (encoding.Length != EncodedLength(suite) || encoding[0] != Version || encoding[1] != (byte)suite.Id)
+        return CanonicalEncoding.TryDecode<SigningCommitments>(encoding, suite.Group, out commitments, out failure);
+    }
+
+    /// <inheritdoc />
+    public static bool TryRead(ref CanonicalReader reader, PrimeOrderGroup? expectedSuite, [MaybeNullWhen(false)] out SigningCommitments value)
+    {
+        value = null;
+        if (!reader.TryReadHeader(FormatVersion, expectedSuite, out var group))
         {
             return false;
         }
 
-        var hidingBytes = encoding.Slice(2 + ns, ne);
-        var bindingBytes = encoding.Slice(2 + ns + ne, ne);
-        if (!Identifier.TryDecode(suite, encoding.Slice(2, ns), out var identifier)
-            || !group.TryDecodeElement(hidingBytes, out var hiding)
-            || !group.TryDecodeElement(bindingBytes, out var binding))
+        if (!Ciphersuite.TryFromGroupId(group.Id, out var suite))
+        {
+            return reader.Fail(CodecError.UnknownSuite, reader.Offset - 1, "suite");
+        }
+
+        if (!FrostWire.TryReadIdentifier(ref reader, suite, out var identifier)
+            || !FrostWire.TryReadElementKeepingBytes(ref reader, group, "hiding", out var hiding, out var hidingBytes)
+            || !FrostWire.TryReadElementKeepingBytes(ref reader, group, "binding", out var binding, out var bindingBytes))
         {
             return false;
         }
 
-        commitments = new SigningCommitments(suite, identifier, hiding, binding, hidingBytes.ToArray(), bindingBytes.ToArray());
+        value = new SigningCommitments(suite, identifier, hiding, binding, hidingBytes, bindingBytes);
         return true;
     }
 
     public override string ToString() => $"SigningCommitments({Identifier})";
+}
+
+/// <summary>Field readers shared by the FROST wire types.</summary>
+internal static class FrostWire
+{
+    /// <summary>A nonzero canonical scalar (RFC 9591 section 3.1); zero is <see cref="CodecError.InvalidValue"/>.</summary>
+    internal static bool TryReadIdentifier(ref CanonicalReader reader, Ciphersuite suite, out Identifier identifier)
+    {
+        identifier = default;
+        var start = reader.Offset;
+        if (!reader.TryReadScalar(suite.Group, out var value, "identifier"))
+        {
+            return false;
+        }
+
+        if (value.IsZero)
+        {
+            return reader.Fail(CodecError.InvalidValue, start, "identifier");
+        }
+
+        identifier = Identifier.FromScalar(suite, value);
+        return true;
+    }
+
+    /// <summary>
+    /// An element validated as <see cref="CanonicalReader.TryReadElement"/> does, also returning its
+    /// bytes, which the FROST transcripts hash as they are (saves re-encoding, a field inversion on P-256).
+    /// </summary>
+    internal static bool TryReadElementKeepingBytes(ref CanonicalReader reader, PrimeOrderGroup group, string field, out Element element, [NotNullWhen(true)] out byte[]? bytes)
+    {
+        element = default;
+        bytes = null;
+        var start = reader.Offset;
+        if (!reader.TryReadFixedBytes(group.ElementLength, out var raw, field))
+        {
+            return false;
+        }
+
+        if (!group.TryDecodeElement(raw, out element))
+        {
+            return reader.Fail(CodecError.InvalidElement, start, field);
+        }
+
+        bytes = raw.ToArray();
+        return true;
+    }
 }

@@ -1,5 +1,7 @@
 // References: RFC 9591 Appendix A (signature encoding SerializeElement(R) || SerializeScalar(z)),
 // section 5.2 (signature shares), RFC 8032 section 5.1.6 (the same 64 bytes for Ed25519).
+using System.Diagnostics.CodeAnalysis;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 
 namespace Proactive.Crypto.Frost;
@@ -87,11 +89,20 @@ public sealed class Signature
 /// One signer's round-two message z_i (ZF frost <c>SignatureShare</c>). Public: it reveals nothing once the
 /// nonces behind it are gone.
 /// </summary>
-/// <remarks>Wire form: version (1) || suite id (1) || SerializeScalar(identifier) || SerializeScalar(z_i).</remarks>
-public sealed class SignatureShare
+/// <remarks>
+/// <para>Wire format, version 1, in the codec's layout (<see cref="CanonicalWriter"/>), fixed length per suite.
+/// Unlike <see cref="Signature"/>, a share is a message between our own nodes, so it carries the header:</para>
+/// <code>
+/// u8      version = 1
+/// u8      suite (GroupId of the ciphersuite's group)
+/// scalar  identifier   (SerializeScalar, nonzero)
+/// scalar  z_i          (SerializeScalar)
+/// </code>
+/// </remarks>
+public sealed class SignatureShare : ICanonicalEncodable, ICanonicalDecodable<SignatureShare>
 {
-    /// <summary>Version byte of the wire form.</summary>
-    public const byte Version = 1;
+    /// <summary>The format version this class writes and reads.</summary>
+    public const byte FormatVersion = 1;
 
     public SignatureShare(Ciphersuite suite, Identifier identifier, Scalar share)
     {
@@ -113,40 +124,58 @@ public sealed class SignatureShare
     /// <summary>z_i.</summary>
     public Scalar Share { get; }
 
+    /// <inheritdoc />
+    int ICanonicalEncodable.EncodedLength => EncodedLength(Suite);
+
+    /// <summary>Bytes of the wire form for a suite.</summary>
     public static int EncodedLength(Ciphersuite suite)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        return 2 + (2 * suite.Group.ScalarLength);
+        return CanonicalWriter.HeaderSize + (2 * suite.Group.ScalarLength);
     }
 
-    public byte[] Encode()
+    /// <summary>The canonical encoding (header included).</summary>
+    public byte[] Encode() => CanonicalEncoding.Encode(this);
+
+    /// <inheritdoc />
+    public void WriteTo(ref CanonicalWriter writer)
     {
-        var ns = Suite.Group.ScalarLength;
-        var bytes = new byte[EncodedLength(Suite)];
-        bytes[0] = Version;
-        bytes[1] = (byte)Suite.Id;
-        Identifier.Encode(bytes.AsSpan(2, ns));
-        Suite.Group.EncodeScalar(Share, bytes.AsSpan(2 + ns));
-        return bytes;
+        writer.WriteHeader(FormatVersion, Suite.Group);
+        writer.WriteScalar(Suite.Group, Identifier.Value);
+        writer.WriteScalar(Suite.Group, Share);
     }
 
     /// <summary>False, never an exception, for a wrong length, version or suite, a zero or non-canonical identifier, or z_i &gt;= q.</summary>
-    public static bool TryDecode(Ciphersuite suite, ReadOnlySpan<byte> encoding, out SignatureShare? share)
+    public static bool TryDecode(Ciphersuite suite, ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out SignatureShare? share) =>
+        TryDecode(suite, encoding, out share, out _);
+
+    /// <summary>As the other overload, but the failure says what went wrong, at which offset and in which field.</summary>
+    public static bool TryDecode(Ciphersuite suite, ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out SignatureShare? share, out CodecFailure failure)
     {
         ArgumentNullException.ThrowIfNull(suite);
-        share = null;
-        var ns = suite.Group.ScalarLength;
-        if (encoding.Length != EncodedLength(suite) || encoding[0] != Version || encoding[1] != (byte)suite.Id)
+        return CanonicalEncoding.TryDecode<SignatureShare>(encoding, suite.Group, out share, out failure);
+    }
+
+    /// <inheritdoc />
+    public static bool TryRead(ref CanonicalReader reader, PrimeOrderGroup? expectedSuite, [MaybeNullWhen(false)] out SignatureShare value)
+    {
+        value = null;
+        if (!reader.TryReadHeader(FormatVersion, expectedSuite, out var group))
         {
             return false;
         }
 
-        if (!Identifier.TryDecode(suite, encoding.Slice(2, ns), out var identifier) || !suite.Group.TryDecodeScalar(encoding[(2 + ns)..], out var z))
+        if (!Ciphersuite.TryFromGroupId(group.Id, out var suite))
+        {
+            return reader.Fail(CodecError.UnknownSuite, reader.Offset - 1, "suite");
+        }
+
+        if (!FrostWire.TryReadIdentifier(ref reader, suite, out var identifier) || !reader.TryReadScalar(group, out var z, "share"))
         {
             return false;
         }
 
-        share = new SignatureShare(suite, identifier, z);
+        value = new SignatureShare(suite, identifier, z);
         return true;
     }
 

@@ -113,7 +113,7 @@ public static class HpkeBaseMode
 
     /// <summary>
     /// Single-shot Seal (RFC 9180 section 6.1): one message to <paramref name="recipientKey"/>, in
-    /// the wire form that <see cref="HpkeSealedMessage.TryDecode"/> reads back.
+    /// the wire form that <see cref="HpkeSealedMessage.TryDecode(ReadOnlySpan{byte}, out HpkeSealedMessage)"/> reads back.
     /// </summary>
     /// <exception cref="ArgumentException">The recipient key has small order, or the plaintext exceeds <see cref="HpkeSealedMessage.MaxCiphertextLength"/> - 16 bytes.</exception>
     public static HpkeSealedMessage Seal(

@@ -1,7 +1,8 @@
-// References: RFC 9180 section 6.1 (single-shot APIs; the RFC leaves the wire format to applications).
+// References: RFC 9180 section 6.1 (single-shot APIs; the RFC leaves the wire format to applications),
+// section 7 (the kem_id, kdf_id and aead_id registries).
 
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
+using Proactive.Crypto.Codec;
 
 namespace Proactive.Crypto.Hpke;
 
@@ -9,22 +10,31 @@ namespace Proactive.Crypto.Hpke;
 /// A single-shot HPKE message: the encapsulated key and the ciphertext, with one canonical encoding.
 /// </summary>
 /// <remarks>
-/// Wire form (all integers big-endian), 43 bytes of overhead:
+/// <para>Wire format, version 1, written and read with <see cref="CanonicalWriter"/> and
+/// <see cref="CanonicalReader"/> (all integers big-endian), 43 bytes of overhead:</para>
 /// <code>
-/// version (1) = 0x01 || kem_id (2) || kdf_id (2) || aead_id (2) || enc (32) || ct_len (4) || ct (ct_len)
+/// u8     version = 1
+/// u16    kem_id
+/// u16    kdf_id
+/// u16    aead_id
+/// fixed  enc       (32 bytes)
+/// bytes  ct        (u32 length, 16..MaxCiphertextLength)
 /// </code>
-/// The suite travels with the message so that a recipient can tell "sealed for another suite" from
-/// "forged", and the explicit length makes truncation and trailing bytes decode failures rather than
-/// silent changes to the ciphertext. <c>ct_len</c> is at least the 16-byte tag and at most
-/// <see cref="MaxCiphertextLength"/>, which bounds what a peer can make us allocate.
+/// <para>The header choice: the codec's header is a version byte and a one-byte <c>GroupId</c>, but
+/// an HPKE message lives in no prime-order group; its suite is the RFC 9180 identifier triple. So
+/// the version byte comes first as everywhere, and the triple takes the place of the suite byte,
+/// rather than a made-up group id that a reader could not check. The suite travels with the message
+/// so that a recipient can tell "sealed for another suite" from "forged", and the explicit length
+/// makes truncation and trailing bytes decode failures rather than silent changes to the ciphertext.
+/// <see cref="MaxCiphertextLength"/> bounds what a peer can make us allocate.</para>
 /// </remarks>
-public sealed class HpkeSealedMessage
+public sealed class HpkeSealedMessage : ICanonicalEncodable
 {
-    /// <summary>The only wire version; anything else is rejected.</summary>
-    public const byte Version = 0x01;
+    /// <summary>The format version this class writes and reads.</summary>
+    public const byte FormatVersion = 0x01;
 
     /// <summary>Bytes before the ciphertext: version, suite ids, enc, ct_len.</summary>
-    public const int HeaderLength = 1 + 6 + HpkeSuite.EncapsulatedKeyLength + 4;
+    public const int HeaderLength = 1 + 6 + HpkeSuite.EncapsulatedKeyLength + CanonicalWriter.LengthPrefixSize;
 
     /// <summary>Upper bound on ct_len: single-shot messages carry shares and keys, never bulk data.</summary>
     public const int MaxCiphertextLength = 1 << 20;
@@ -52,12 +62,7 @@ public sealed class HpkeSealedMessage
     public int EncodedLength => HeaderLength + _ciphertext.Length;
 
     /// <summary>The canonical encoding.</summary>
-    public byte[] Encode()
-    {
-        var output = new byte[EncodedLength];
-        Encode(output);
-        return output;
-    }
+    public byte[] Encode() => CanonicalEncoding.Encode(this);
 
     /// <summary>The canonical encoding into a caller's buffer of exactly <see cref="EncodedLength"/> bytes.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> has the wrong length.</exception>
@@ -68,13 +73,19 @@ public sealed class HpkeSealedMessage
             throw new ArgumentException($"The destination must be {EncodedLength} bytes.", nameof(destination));
         }
 
-        destination[0] = Version;
-        BinaryPrimitives.WriteUInt16BigEndian(destination[1..], (ushort)Suite.KemId);
-        BinaryPrimitives.WriteUInt16BigEndian(destination[3..], (ushort)Suite.KdfId);
-        BinaryPrimitives.WriteUInt16BigEndian(destination[5..], (ushort)Suite.AeadId);
-        _enc.CopyTo(destination[7..]);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[(7 + HpkeSuite.EncapsulatedKeyLength)..], (uint)_ciphertext.Length);
-        _ciphertext.CopyTo(destination[HeaderLength..]);
+        var writer = new CanonicalWriter(destination);
+        WriteTo(ref writer);
+    }
+
+    /// <inheritdoc />
+    public void WriteTo(ref CanonicalWriter writer)
+    {
+        writer.WriteU8(FormatVersion);
+        writer.WriteU16((ushort)Suite.KemId);
+        writer.WriteU16((ushort)Suite.KdfId);
+        writer.WriteU16((ushort)Suite.AeadId);
+        writer.WriteFixedBytes(_enc);
+        writer.WriteBytes(_ciphertext, MaxCiphertextLength);
     }
 
     /// <summary>
@@ -82,37 +93,70 @@ public sealed class HpkeSealedMessage
     /// a ciphertext shorter than the tag or over the bound, and trailing bytes. Structure only: the
     /// enc point and the tag are checked when the message is opened.
     /// </summary>
-    public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out HpkeSealedMessage? message)
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out HpkeSealedMessage? message) =>
+        TryDecode(encoding, out message, out _);
+
+    /// <summary>As the other overload, but the failure says what went wrong, at which offset and in which field.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out HpkeSealedMessage? message, out CodecFailure failure)
+    {
+        var reader = new CanonicalReader(encoding);
+        if (!TryRead(ref reader, out message) || !reader.TryReadEnd())
+        {
+            failure = reader.Failed ? reader.Failure : new CodecFailure(CodecError.InvalidValue, reader.Offset, null);
+            message = null;
+            return false;
+        }
+
+        failure = default;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads one message and leaves the reader after it, so a message can sit inside a larger
+    /// structure; the caller checks the end. On failure the reader holds the reason.
+    /// </summary>
+    public static bool TryRead(ref CanonicalReader reader, [NotNullWhen(true)] out HpkeSealedMessage? message)
     {
         message = null;
-        if (encoding.Length < HeaderLength || encoding[0] != Version)
+        var start = reader.Offset;
+        if (!reader.TryReadU8(out var version, "version"))
         {
             return false;
         }
 
-        var kem = BinaryPrimitives.ReadUInt16BigEndian(encoding[1..]);
-        var kdf = BinaryPrimitives.ReadUInt16BigEndian(encoding[3..]);
-        var aead = BinaryPrimitives.ReadUInt16BigEndian(encoding[5..]);
+        if (version != FormatVersion)
+        {
+            return reader.Fail(CodecError.WrongVersion, start, "version");
+        }
+
+        var suiteOffset = reader.Offset;
+        if (!reader.TryReadU16(out var kem, "kem_id") || !reader.TryReadU16(out var kdf, "kdf_id") || !reader.TryReadU16(out var aead, "aead_id"))
+        {
+            return false;
+        }
+
         if (!HpkeSuite.TryGet(kem, kdf, aead, out var suite))
         {
-            return false;
+            return reader.Fail(CodecError.UnknownSuite, suiteOffset, "suite");
         }
 
-        var ctLength = BinaryPrimitives.ReadUInt32BigEndian(encoding[(7 + HpkeSuite.EncapsulatedKeyLength)..]);
-        if (ctLength < HpkeSuite.TagLength || ctLength > MaxCiphertextLength)
+        if (!reader.TryReadFixedBytes(HpkeSuite.EncapsulatedKeyLength, out var enc, "enc"))
         {
             return false;
         }
 
-        // Exact length: rejects truncation and trailing bytes alike.
-        if ((ulong)encoding.Length != (ulong)HeaderLength + ctLength)
+        var ctOffset = reader.Offset;
+        if (!reader.TryReadBytes(MaxCiphertextLength, out var ct, "ciphertext"))
         {
             return false;
         }
 
-        var enc = encoding.Slice(7, HpkeSuite.EncapsulatedKeyLength).ToArray();
-        var ct = encoding[HeaderLength..].ToArray();
-        message = new HpkeSealedMessage(suite, enc, ct);
+        if (ct.Length < HpkeSuite.TagLength)
+        {
+            return reader.Fail(CodecError.InvalidValue, ctOffset, "ciphertext");
+        }
+
+        message = new HpkeSealedMessage(suite, enc.ToArray(), ct.ToArray());
         return true;
     }
 }

@@ -1,6 +1,7 @@
 using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 using static Proactive.Crypto.Tests.Codec.CodecTestData;
+using static Proactive.Crypto.Tests.TestVectors;
 
 namespace Proactive.Crypto.Tests.Codec;
 

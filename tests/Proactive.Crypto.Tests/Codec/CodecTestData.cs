@@ -35,8 +35,6 @@ internal static class CodecTestData
         write(holder);
         return holder.Buffer.WrittenSpan.ToArray();
     }
-
-    public static byte[] Hex(string hex) => Convert.FromHexString(hex);
 }
 
 /// <summary>Lets a lambda make a ref-struct writer over a buffer it does not own.</summary>

@@ -1,4 +1,5 @@
 using static Proactive.Crypto.Tests.Codec.CodecTestData;
+using static Proactive.Crypto.Tests.TestVectors;
 
 namespace Proactive.Crypto.Tests.Codec;
 

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Dprf;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
@@ -61,6 +63,9 @@ public sealed class DistributedPrfTests
     }
 
     private static byte[] Message => "period 42 beacon"u8.ToArray();
+
+    /// <summary>Where an encoded output's message starts: after the header and the u32 length.</summary>
+    private const int MessageAt = 2 + 4;
 
     [Theory]
     [MemberData(nameof(Groups))]
@@ -238,23 +243,24 @@ public sealed class DistributedPrfTests
         }
 
         // A partial's Y replaced by another valid point: decodes, does not verify.
-        var partialLength = DprfPartialEvaluation.EncodedLength(s.Group);
-        var firstPartial = 8 + Message.Length;
+        var partialLength = DprfPartialEvaluation.BodyLength(s.Group);
+        var countAt = MessageAt + Message.Length;
+        var firstPartial = countAt + 4;
         var tamperedY = (byte[])encoded.Clone();
-        WriteElement(s.Group, tamperedY, firstPartial + 6, s.Group.Generator);
+        WriteElement(s.Group, tamperedY, firstPartial + 4, s.Group.Generator);
         Assert.True(DprfOutput.TryDecode(s.Group, tamperedY, out var forged));
         Assert.False(s.Prf.VerifyOutput(s.PublicShares, Message, forged!));
 
         // The message in the output changed: decodes, does not verify for either message.
         var tamperedMessage = (byte[])encoded.Clone();
-        tamperedMessage[8] ^= 1;
+        tamperedMessage[MessageAt] ^= 1;
         Assert.True(DprfOutput.TryDecode(s.Group, tamperedMessage, out var otherMessage));
         Assert.False(s.Prf.VerifyOutput(s.PublicShares, Message, otherMessage!));
         Assert.False(s.Prf.VerifyOutput(s.PublicShares, otherMessage!.Message, otherMessage));
 
         // Fewer partials than t+1: decodes (structure is fine), does not verify.
         var shortened = encoded[..(encoded.Length - partialLength)];
-        shortened[3] = Threshold;
+        shortened[countAt + 3] = Threshold;
         Assert.True(DprfOutput.TryDecode(s.Group, shortened, out var tooShort));
         Assert.False(s.Prf.VerifyOutput(s.PublicShares, Message, tooShort!));
     }
@@ -310,16 +316,57 @@ public sealed class DistributedPrfTests
         }
 
         // Outputs: truncated, trailing bytes, zero partials, lying counts and lengths, indices out of order.
-        Assert.False(DprfOutput.TryDecode(g, output.AsSpan(..^1), out _));
-        Assert.False(DprfOutput.TryDecode(g, [.. output, 0], out _));
-        Assert.False(DprfOutput.TryDecode(g, output.AsSpan(..7), out _));
-        Assert.False(DprfOutput.TryDecode(g, With(output, 2, [0, 0]), out _));
-        Assert.False(DprfOutput.TryDecode(g, With(output, 2, [0xff, 0xff]), out _));
-        Assert.False(DprfOutput.TryDecode(g, With(output, 4, [0x7f, 0xff, 0xff, 0xff]), out _));
-        Assert.False(DprfOutput.TryDecode(g, With(output, 4, [0xff, 0xff, 0xff, 0xff]), out _));
-        var secondIndexAt = 8 + Message.Length + DprfPartialEvaluation.EncodedLength(g) + 2;
-        Assert.False(DprfOutput.TryDecode(g, With(output, secondIndexAt, [0, 0, 0, 1]), out _));
-        Assert.False(DprfOutput.TryDecode(PrimeOrderGroup.Ed25519 == g ? PrimeOrderGroup.P256 : PrimeOrderGroup.Ed25519, output, out _));
+        var countAt = MessageAt + Message.Length;
+        AssertOutputRefused(g, output.AsSpan(..^1), CodecError.Truncated);
+        AssertOutputRefused(g, [.. output, 0], CodecError.TrailingBytes);
+        AssertOutputRefused(g, output.AsSpan(..7), CodecError.Truncated);
+        AssertOutputRefused(g, With(output, 0, [1]), CodecError.WrongVersion);
+        AssertOutputRefused(g, With(output, countAt, [0, 0, 0, 0]), CodecError.InvalidValue, "partials");
+        AssertOutputRefused(g, With(output, countAt, [0, 0, 0xff, 0xff]), CodecError.TooLong, "partials");
+        AssertOutputRefused(g, With(output, countAt, [0, 0, 0, 4]), CodecError.Truncated, "partials");
+        AssertOutputRefused(g, With(output, 2, [0x7f, 0xff, 0xff, 0xff]), CodecError.TooLong, "message");
+        AssertOutputRefused(g, With(output, 2, [0xff, 0xff, 0xff, 0xff]), CodecError.TooLong, "message");
+        var secondIndexAt = countAt + 4 + DprfPartialEvaluation.BodyLength(g);
+        AssertOutputRefused(g, With(output, secondIndexAt, [0, 0, 0, 1]), CodecError.InvalidValue, "serverIndex");
+        AssertOutputRefused(g, With(output, secondIndexAt, [0, 0, 0, 0]), CodecError.InvalidValue, "serverIndex");
+        AssertOutputRefused(PrimeOrderGroup.Ed25519 == g ? PrimeOrderGroup.P256 : PrimeOrderGroup.Ed25519, output, CodecError.WrongSuite);
+    }
+
+    [Theory]
+    [MemberData(nameof(Groups))]
+    public void Output_claiming_more_partials_than_the_cap_is_refused_at_the_count(string name)
+    {
+        using var s = new Setup(name, 15);
+        var g = s.Group;
+        var countAt = MessageAt + Message.Length;
+        var output = s.Prf.Combine(s.PublicShares, Message, Enumerable.Range(1, 3).Select(i => s.Evaluate(i, Message))).Output!.Encode();
+        var header = output[..countAt];
+        var body = DprfPartialEvaluation.BodyLength(g);
+        var partial = output.AsSpan(countAt + 4, body).ToArray();
+
+        // 65535 claimed partials, as the old u16 count allowed, followed by nothing at all.
+        Assert.False(DprfOutput.TryDecode(g, [.. header, 0, 0, 0xff, 0xff], out _, out CodecFailure failure));
+        Assert.Equal(new CodecFailure(CodecError.TooLong, countAt, "partials"), failure);
+
+        // MaxPartials + 1 well-formed partials with increasing indices: refused at the count, before
+        // any of them is read (a read would report an offset past the count).
+        var many = new List<byte>(header);
+        many.AddRange([0, 0, (byte)((DprfOutput.MaxPartials + 1) >> 8), (byte)((DprfOutput.MaxPartials + 1) & 0xff)]);
+        for (var i = 1; i <= DprfOutput.MaxPartials + 1; i++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(partial, (uint)i);
+            many.AddRange(partial);
+        }
+
+        Assert.False(DprfOutput.TryDecode(g, many.ToArray(), out _, out failure));
+        Assert.Equal(new CodecFailure(CodecError.TooLong, countAt, "partials"), failure);
+
+        // The same structure at the cap decodes (without interpolating or verifying anything).
+        var atCap = many.Take(many.Count - body).ToArray();
+        BinaryPrimitives.WriteUInt32BigEndian(atCap.AsSpan(countAt), DprfOutput.MaxPartials);
+        Assert.True(DprfOutput.TryDecode(g, atCap, out var decoded, out failure), failure.ToString());
+        Assert.Equal(DprfOutput.MaxPartials, decoded.Partials.Count);
+        Assert.False(s.Prf.VerifyOutput(s.PublicShares, Message, decoded));
     }
 
     [Theory]
@@ -343,6 +390,19 @@ public sealed class DistributedPrfTests
         edit(bytes);
         Assert.True(DprfPartialEvaluation.TryDecode(group, bytes, out var edited));
         return edited!;
+    }
+
+    private static void AssertOutputRefused(PrimeOrderGroup group, ReadOnlySpan<byte> encoding, CodecError error, string? field = null)
+    {
+        Assert.False(DprfOutput.TryDecode(group, encoding, out var output, out CodecFailure failure));
+        Assert.Null(output);
+        Assert.Equal(error, failure.Error);
+        if (field is not null)
+        {
+            Assert.Equal(field, failure.Field);
+        }
+
+        Assert.False(DprfOutput.TryDecode(group, encoding, out _));
     }
 
     private static void WriteElement(PrimeOrderGroup group, byte[] bytes, int offset, Element e) =>

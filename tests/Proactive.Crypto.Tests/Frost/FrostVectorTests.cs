@@ -2,6 +2,7 @@ using System.Text.Json;
 using Proactive.Crypto.Frost;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
+using static Proactive.Crypto.Tests.TestVectors;
 
 namespace Proactive.Crypto.Tests.Frost;
 
@@ -36,7 +37,7 @@ public class FrostVectorTests
     [MemberData(nameof(Files))]
     public void Vector_reproduces_keys_nonces_commitments_binding_factors_shares_and_signature(string file)
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(TestVectors.Path(["frost", .. file.Split('/')])));
+        using var document = LoadJson(["frost", .. file.Split('/')]);
         var root = document.RootElement;
         var config = root.GetProperty("config");
         var inputs = root.GetProperty("inputs");
@@ -137,8 +138,6 @@ public class FrostVectorTests
         Assert.False(Ciphersuite.TryFromGroupId((GroupId)0, out _));
         Assert.Throws<ArgumentOutOfRangeException>(() => Ciphersuite.FromGroupId((GroupId)9));
     }
-
-    private static byte[] Hex(JsonElement element) => Convert.FromHexString(element.GetString()!);
 
     private static Scalar DecodeScalar(PrimeOrderGroup group, JsonElement element)
     {

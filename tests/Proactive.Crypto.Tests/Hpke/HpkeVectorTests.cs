@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Proactive.Crypto.Hpke;
 using Proactive.Crypto.Random;
+using static Proactive.Crypto.Tests.TestVectors;
 
 namespace Proactive.Crypto.Tests.Hpke;
 
@@ -122,11 +123,9 @@ public class HpkeVectorTests
         Assert.Equal(expected, actual);
     }
 
-    private static byte[] Hex(JsonElement element, string name) => Convert.FromHexString(element.GetProperty(name).GetString()!);
-
     private static List<JsonElement> Load(string file)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(TestVectors.Path("hpke", file)));
+        using var document = LoadJson("hpke", file);
         return document.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
     }
 }

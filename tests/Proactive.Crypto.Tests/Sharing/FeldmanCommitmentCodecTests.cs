@@ -3,6 +3,7 @@ using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Sharing;
 using static Proactive.Crypto.Tests.Codec.CodecTestData;
+using static Proactive.Crypto.Tests.TestVectors;
 
 namespace Proactive.Crypto.Tests.Sharing;
 

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Proactive.Crypto.Signing;
+using static Proactive.Crypto.Tests.TestVectors;
 
 namespace Proactive.Crypto.Tests.Signing;
 
@@ -9,7 +9,7 @@ public class Ed25519VectorTests
     [Fact]
     public void Rfc8032_seeds_give_the_published_public_keys_and_deterministic_signatures_that_verify()
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(TestVectors.Path("ed25519", "rfc8032-7.1.json")));
+        using var document = TestVectors.LoadJson("ed25519", "rfc8032-7.1.json");
         var vectors = document.RootElement.GetProperty("vectors").EnumerateArray().ToList();
         Assert.Equal(5, vectors.Count);
         foreach (var vector in vectors)
@@ -38,7 +38,7 @@ public class Ed25519VectorTests
     [Fact]
     public void Wycheproof_valid_signatures_verify_and_invalid_ones_are_rejected()
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(TestVectors.Path("wycheproof", "ed25519_test.json")));
+        using var document = TestVectors.LoadJson("wycheproof", "ed25519_test.json");
         var root = document.RootElement;
         var failures = new List<string>();
         int valid = 0, invalid = 0, acceptable = 0;
@@ -83,6 +83,4 @@ public class Ed25519VectorTests
         Assert.Equal(151, valid + invalid);
         Assert.Equal(0, acceptable);
     }
-
-    private static byte[] Hex(JsonElement element, string name) => Convert.FromHexString(element.GetProperty(name).GetString()!);
 }
