@@ -9,7 +9,7 @@ namespace Proactive.Crypto.Dprf;
 // References: Naor, Pinkas and Reingold, "Distributed Pseudo-Random Functions and KDCs"
 // (EUROCRYPT 1999), the DDH-based DPRF f_x(m) = x*H(m) evaluated from Shamir shares of x;
 // Chaum-Pedersen DLEQ proofs (DleqProof.cs); BRIEF section 2 "joint randomness";
-// docs/CRYPTO-DPRF.md for the transcripts and the hash to group per suite.
+// docs/CRYPTO.md for the transcripts and the hash to group per suite.
 
 /// <summary>Why a combination produced no output.</summary>
 public enum DprfCombineError
@@ -53,7 +53,7 @@ public sealed class DistributedPrf
 
     private readonly byte[] _domain;
 
-    /// <param name="group">The group; its suite fixes the hash to group (docs/CRYPTO-DPRF.md).</param>
+    /// <param name="group">The group; its suite fixes the hash to group (docs/CRYPTO.md).</param>
     /// <param name="domain">Separates independent PRFs over the same key; default
     /// "proactive-dprf-v1-" + group name. ASCII or UTF-8, 1 to 200 bytes. It is the hash-to-group DST
     /// and prefixes the DLEQ hash DSTs.</param>
