@@ -10,6 +10,8 @@ internal sealed unsafe partial class P256Group
     /// <summary>From this many points on, buckets beat EC_POINTs_mul (measured, docs/BENCHMARKS.md).</summary>
     internal const int BucketMethodThreshold = 48;
 
+    internal override bool HasFastMultiScalarMultiplication => true;
+
     private Element MultiScalarMultiply(Scalar? baseScalar, ReadOnlySpan<Scalar> scalars, ReadOnlySpan<Element> points)
     {
         return points.Length >= BucketMethodThreshold

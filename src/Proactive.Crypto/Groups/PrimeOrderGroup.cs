@@ -201,12 +201,21 @@ public abstract class PrimeOrderGroup
         return MultiplyBaseAndManyCore(a, scalars, points);
     }
 
+    /// <summary>
+    /// True when <see cref="MultiplyMany"/> costs much less than one multiplication per point (P-256's
+    /// bucket method); false when it multiplies point by point (libsodium has no multi-scalar
+    /// routine), in which case batching checks by random linear combination saves nothing.
+    /// </summary>
+    internal virtual bool HasFastMultiScalarMultiplication => false;
+
     private protected virtual Element MultiplyManyCore(ReadOnlySpan<Scalar> scalars, ReadOnlySpan<Element> points)
     {
+        // Point by point; a coefficient of one (i^0 in every Feldman check) needs no multiplication.
+        var one = One;
         var sum = Identity;
         for (var i = 0; i < points.Length; i++)
         {
-            sum = Add(sum, Multiply(points[i], scalars[i]));
+            sum = Add(sum, scalars[i] == one ? points[i] : Multiply(points[i], scalars[i]));
         }
 
         return sum;
