@@ -103,6 +103,38 @@ internal static class FrostCore
     }
 
     /// <summary>RFC 9591 section 4.6 compute_challenge: c = H2(SerializeElement(R) || SerializeElement(PK) || msg).</summary>
+    /// <summary>
+    /// RFC 9591 Appendix B prime_order_verify with the challenge at hand: z*G == R + c*PK.
+    /// For the Ed25519 suite the same equation is libsodium's RFC 8032 verification of R || z under
+    /// PK (which recomputes c = H2(R || PK || msg) itself, so c must be that challenge): with R and PK in
+    /// the prime-order subgroup the cofactorless check is this equation, and libsodium's is twice as
+    /// fast as ours because its multiplications need no subgroup check.
+    /// </summary>
+    internal static unsafe bool VerifyEquation(
+        Ciphersuite suite, Element groupKey, ReadOnlySpan<byte> groupKeyEncoding, Element r,
+        ReadOnlySpan<byte> rEncoding, Scalar z, Scalar challenge, ReadOnlySpan<byte> message)
+    {
+        var group = suite.Group;
+        if (group.Id == GroupId.Ed25519)
+        {
+            Span<byte> signature = stackalloc byte[64];
+            rEncoding.CopyTo(signature);
+            group.EncodeScalar(z, signature[32..]);
+            Interop.Libsodium.EnsureInitialized();
+            byte empty = 0;
+            fixed (byte* sig = signature, m = message, pk = groupKeyEncoding)
+            {
+                var messagePointer = message.IsEmpty ? &empty : m;
+                return Interop.Libsodium.crypto_sign_verify_detached(sig, messagePointer, (ulong)message.Length, pk) == 0;
+            }
+        }
+
+        // z*G + (-c)*PK == R
+        ReadOnlySpan<Scalar> scalars = [group.Negate(challenge)];
+        ReadOnlySpan<Element> points = [groupKey];
+        return group.MultiplyBaseAndMany(z, scalars, points) == r;
+    }
+
     internal static Scalar ComputeChallenge(Ciphersuite suite, ReadOnlySpan<byte> groupCommitmentEncoding, ReadOnlySpan<byte> groupKeyEncoding, ReadOnlySpan<byte> message)
     {
         var length = groupCommitmentEncoding.Length + groupKeyEncoding.Length + message.Length;

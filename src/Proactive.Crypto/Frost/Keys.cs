@@ -129,13 +129,8 @@ public sealed class GroupPublicKey
             return false;
         }
 
-        var group = Suite.Group;
         var c = FrostCore.ComputeChallenge(Suite, signature.REncoding, _encoding, message);
-
-        // z*G + (-c)*PK == R
-        ReadOnlySpan<Scalar> scalars = [group.Negate(c)];
-        ReadOnlySpan<Element> points = [Element];
-        return group.MultiplyBaseAndMany(signature.Z, scalars, points) == signature.R;
+        return FrostCore.VerifyEquation(Suite, Element, _encoding, signature.R, signature.REncoding, signature.Z, c, message);
     }
 
     public override string ToString() => $"GroupPublicKey({Suite.Name}, {Convert.ToHexStringLower(_encoding)})";

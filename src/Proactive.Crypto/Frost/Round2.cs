@@ -1,6 +1,5 @@
 // References: RFC 9591 section 5.2 (Round Two - Signature Share Generation), section 5.4 (Identifiable Abort:
 // verify_signature_share), section 7.3 (nonce reuse), ZF frost round2::sign.
-using Proactive.Crypto.Groups;
 using Proactive.Crypto.Sharing;
 
 namespace Proactive.Crypto.Frost;
@@ -224,10 +223,10 @@ public static class Aggregation
             z = group.Add(z, shares[i]!.Share);
         }
 
-        // z*G + (-c)*PK == R (Appendix B prime_order_verify, with R and c already at hand).
-        ReadOnlySpan<Scalar> scalars = [group.Negate(context.Challenge)];
-        ReadOnlySpan<Element> points = [groupKey.Element];
-        if (group.MultiplyBaseAndMany(z, scalars, points) == context.GroupCommitment)
+        // Appendix B prime_order_verify, with R and c already at hand.
+        if (FrostCore.VerifyEquation(
+            suite, groupKey.Element, groupKey.Encoding, context.GroupCommitment, context.GroupCommitmentEncoding!,
+            z, context.Challenge, signingPackage.Message))
         {
             return FrostResult<Signature>.Success(new Signature(suite, context.GroupCommitment, z));
         }
