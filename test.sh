@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
-proactive_check_prerequisites
+PROACTIVE_NEEDS_OPENSSL_CLI=1 proactive_check_prerequisites
 
 [ -d ../shared/vectors ] || proactive_fail "the published test vectors are missing: expected ../shared/vectors beside this repository."
 

@@ -41,10 +41,17 @@ proactive_check_prerequisites() {
   local missing=()
   proactive_has_library libsodium.so.23 || missing+=(libsodium23)
   proactive_has_library libcrypto.so.3 || missing+=(libssl3)
+  # The end-to-end tests check Ed25519 signatures with the openssl command-line tool.
+  if [ "${PROACTIVE_NEEDS_OPENSSL_CLI:-0}" = "1" ] && ! command -v openssl >/dev/null 2>&1; then
+    missing+=(openssl)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     proactive_install_debian_packages "${missing[@]}"
     proactive_has_library libsodium.so.23 || proactive_fail "libsodium.so.23 still cannot be found after installing libsodium23."
     proactive_has_library libcrypto.so.3 || proactive_fail "libcrypto.so.3 still cannot be found after installing libssl3."
+    if [ "${PROACTIVE_NEEDS_OPENSSL_CLI:-0}" = "1" ]; then
+      command -v openssl >/dev/null 2>&1 || proactive_fail "the openssl command is still missing after installing openssl."
+    fi
   fi
 
   export DOTNET_CLI_TELEMETRY_OPTOUT=1

@@ -35,18 +35,14 @@ internal static class NativeLibraries
             Crypto => (CryptoSoname, CryptoPackage),
             _ => (null, null),
         };
-        if (soname is null)
-        {
-            return IntPtr.Zero;
-        }
-
-        if (NativeLibrary.TryLoad(soname, assembly, searchPath, out var handle))
-        {
-            return handle;
-        }
-
-        throw new NativeLibraryMissingException(soname, package!);
+        return soname is null ? IntPtr.Zero : Load(soname, package!, assembly, searchPath);
     }
+
+    /// <summary>Loads a versioned soname, or throws the one exception that names the package to install.</summary>
+    internal static IntPtr Load(string soname, string package, Assembly assembly, DllImportSearchPath? searchPath) =>
+        NativeLibrary.TryLoad(soname, assembly, searchPath, out var handle)
+            ? handle
+            : throw new NativeLibraryMissingException(soname, package);
 }
 
 /// <summary>

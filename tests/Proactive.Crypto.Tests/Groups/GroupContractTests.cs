@@ -1,4 +1,5 @@
 using Proactive.Crypto.Groups;
+using Proactive.Crypto.Interop;
 using Proactive.Crypto.Random;
 
 namespace Proactive.Crypto.Tests.Groups;
@@ -172,7 +173,7 @@ public class GroupContractTests
         {
             fixed (byte* r = mixed, a = g.EncodeElement(g.Generator), b = torsion)
             {
-                Assert.Equal(0, Interop.Libsodium.crypto_core_ed25519_add(r, a, b));
+                Assert.Equal(0, Libsodium.crypto_core_ed25519_add(r, a, b));
             }
         }
 
@@ -251,7 +252,7 @@ public class GroupContractTests
         {
             fixed (byte* pr = r, pu = uniform)
             {
-                Assert.Equal(0, Interop.Libsodium.crypto_core_ristretto255_from_hash(pr, pu));
+                Assert.Equal(0, Libsodium.crypto_core_ristretto255_from_hash(pr, pu));
             }
         }
 
