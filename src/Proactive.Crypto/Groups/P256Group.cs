@@ -334,7 +334,7 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
         return new Element(buffer[1..]);
     }
 
-    private static void Check(int rc, string function)
+    internal static void Check(int rc, string function)
     {
         if (rc != 1)
         {
@@ -342,7 +342,7 @@ internal sealed unsafe partial class P256Group : PrimeOrderGroup
         }
     }
 
-    private static CryptographicException OpenSslFailure(string function)
+    internal static CryptographicException OpenSslFailure(string function)
     {
         Libcrypto.ERR_clear_error();
         return new CryptographicException($"OpenSSL {function} failed on valid input.");

@@ -188,19 +188,9 @@ internal static unsafe class P256HashToCurve
 
     private static void Mod(int rc) => Check(rc, "BN_mod_*");
 
-    private static void Check(int rc, string function)
-    {
-        if (rc != 1)
-        {
-            throw Failure(function);
-        }
-    }
+    private static void Check(int rc, string function) => P256Group.Check(rc, function);
 
-    private static CryptographicException Failure(string function)
-    {
-        Libcrypto.ERR_clear_error();
-        return new CryptographicException($"OpenSSL {function} failed in P-256 hash to curve.");
-    }
+    private static CryptographicException Failure(string function) => P256Group.OpenSslFailure(function);
 
     /// <summary>
     /// Per-thread constants (p, A, B, Z, c1, c2 from the library) and temporaries; nothing here is
