@@ -1,0 +1,756 @@
+// References:
+// - E. Buchman, J. Kwon, Z. Milosevic, "The latest gossip on BFT consensus", arXiv:1807.04938,
+//   Algorithm 1 ("Tendermint consensus algorithm"), for one height h_p: the line numbers in the
+//   comments below are that listing's. 2f+1 there is n - f here (ClusterParameters.Quorum; equal
+//   when n = 3f + 1, and still two quorums intersect in an honest server when n > 3f + 1); f+1 is
+//   kept for the round-skip rule (line 55).
+// - docs/BRIEF.md section 3 ("Broadcast and agreement"): certificates of n-f signatures, next leader
+//   on timeout, equivocation is proof, the culprit is excluded and reported.
+
+using Proactive.Crypto.Signing;
+using Proactive.Protocols.Cluster;
+using Proactive.Protocols.Machines;
+
+namespace Proactive.Protocols.Agreement;
+
+/// <summary>
+/// Where one agreement instance is (step_p of Algorithm 1, plus the states before and after it).
+/// </summary>
+/// <remarks>
+/// Valid transitions (everything else is a bug and throws):
+/// <code>
+/// NotStarted -> Propose                       Start: StartRound(0)                    (line 10)
+/// Propose    -> Prevote                       proposal or timeoutPropose              (lines 22-33, 57-60)
+/// Prevote    -> Precommit                     polka for v, polka for nil, timeout     (lines 36-46, 61-64)
+/// Propose | Prevote | Precommit -> Propose    StartRound(r') with r' > round_p        (lines 55-56, 65-67)
+/// Propose | Prevote | Precommit -> Decided    n-f PRECOMMITs + proposal, or a valid certificate (lines 49-54)
+/// </code>
+/// </remarks>
+public enum AgreementStep : byte
+{
+    /// <summary>Constructed; <see cref="TendermintAgreement.Start"/> not yet called.</summary>
+    NotStarted = 0,
+
+    /// <summary>step_p = propose: waiting for the round's proposal.</summary>
+    Propose = 1,
+
+    /// <summary>step_p = prevote: this server prevoted in the current round.</summary>
+    Prevote = 2,
+
+    /// <summary>step_p = precommit: this server precommitted in the current round.</summary>
+    Precommit = 3,
+
+    /// <summary>decision_p is set; final (the machine still answers laggards with the certificate).</summary>
+    Decided = 4,
+}
+
+/// <summary>
+/// timeoutPropose/Prevote/Precommit(r) = base + r * increment (Algorithm 1 assumes they grow with r,
+/// so that after the global stabilization time they eventually exceed the message delay).
+/// </summary>
+public sealed record AgreementTimeouts(TimeSpan Propose, TimeSpan Prevote, TimeSpan Precommit, TimeSpan IncrementPerRound)
+{
+    /// <summary>Tendermint's usual defaults: 3 s to propose, 1 s to prevote and precommit, plus 0.5 s per round.</summary>
+    public static AgreementTimeouts Default { get; } = new(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(500));
+
+    internal TimeSpan For(VoteStep step, int round) =>
+        (step switch
+        {
+            VoteStep.Proposal => Propose,
+            VoteStep.Prevote => Prevote,
+            _ => Precommit,
+        }) + (IncrementPerRound * round);
+}
+
+/// <summary>
+/// One single-decision Byzantine agreement: Tendermint (Algorithm 1 of arXiv:1807.04938) for one
+/// height. Rounds 0, 1, 2, ... each have a proposer; servers PREVOTE and PRECOMMIT on the value's
+/// id, lock on a value once n - f servers prevoted it, and decide on n - f PRECOMMITs for one value
+/// in one round. The decision carries a <see cref="Certificate"/>, so it can be proved to anyone.
+/// </summary>
+/// <remarks>
+/// <para><b>Proposer.</b> proposer(r) = ((instanceSeed + r) mod n) + 1: the embedder picks the seed
+/// (for example the instance's sequence number, or a value all servers derive the same way), so
+/// consecutive instances do not always start with server 1, and every round after a timeout moves
+/// to the next server.</para>
+/// <para><b>Wire.</b> Messages use <see cref="InboundMessage.Attempt"/> = the round,
+/// <see cref="InboundMessage.Round"/> = 0, and <see cref="InboundMessage.Type"/> =
+/// <see cref="AgreementMessageType"/>. Every statement is signed with the server's Ed25519 key over
+/// an encoding that binds the embedder's instance context, independently of the envelope, so the
+/// votes themselves are transferable evidence and form certificates.</para>
+/// <para><b>Gossip.</b> Algorithm 1 assumes that what one correct process receives, all eventually do.
+/// Two relays provide the parts that matter when a Byzantine server sends different things to
+/// different servers: a proposal with validRound carries the n - f signed prevotes that justify it,
+/// and every vote carries the proposal header its sender saw (which exposes an equivocating
+/// proposer). After deciding, the machine broadcasts its certificate once and sends it again to any
+/// server that still sends it votes. The driver must still deliver every message eventually
+/// (retransmit across drops), as partial synchrony assumes.</para>
+/// <para><b>Byzantine input.</b> Malformed payloads and bad signatures are dropped with an
+/// <see cref="Alert"/> naming the sender. Two conflicting signed statements of one server for one
+/// (round, step) give a <see cref="VoteEquivocationProof"/>, emitted as the alert's evidence (the
+/// node broadcasts alerts); the culprit's later messages in this instance are ignored. Its statements
+/// accepted before the proof still count once each, as any single vote of a Byzantine server may.</para>
+/// <para><b>Validity.</b> valid(v) is the embedder's predicate (lines 23, 29, 36, 50). A certificate
+/// from a peer is adopted without it: n - f signers include at least f + 1 honest servers that
+/// checked it, and refusing would split the decision.</para>
+/// <para><b>Crash recovery.</b> The machine keeps its state in memory and does not persist its votes:
+/// an embedder that restarts a server in the middle of an instance must not run the same instance
+/// again from scratch (it would risk signing a conflicting vote, which peers report as equivocation).</para>
+/// </remarks>
+public sealed class TendermintAgreement : IProtocolMachine
+{
+    /// <summary>Messages for rounds further ahead than this are dropped: they cost memory and no honest server is that far ahead.</summary>
+    public const int MaxRoundsAhead = 1000;
+
+    private const int TimerKinds = 4;
+
+    private static readonly HashSet<(AgreementStep From, AgreementStep To)> ValidTransitions =
+    [
+        (AgreementStep.NotStarted, AgreementStep.Propose),
+        (AgreementStep.Propose, AgreementStep.Prevote),
+        (AgreementStep.Prevote, AgreementStep.Precommit),
+        (AgreementStep.Propose, AgreementStep.Propose),
+        (AgreementStep.Prevote, AgreementStep.Propose),
+        (AgreementStep.Precommit, AgreementStep.Propose),
+        (AgreementStep.Propose, AgreementStep.Decided),
+        (AgreementStep.Prevote, AgreementStep.Decided),
+        (AgreementStep.Precommit, AgreementStep.Decided),
+    ];
+
+    private readonly ClusterParameters _parameters;
+    private readonly int _self;
+    private readonly Ed25519PrivateKey _signingKey;
+    private readonly Func<int, Ed25519PublicKey?> _publicKeys;
+    private readonly byte[] _instanceContext;
+    private readonly Func<byte[]> _getValue;
+    private readonly Func<byte[], bool> _isValid;
+    private readonly ulong _instanceSeed;
+    private readonly AgreementTimeouts _timeouts;
+
+    // Algorithm 1, lines 2-8 (one height, so h_p is implicit).
+    private int _round;
+    private AgreementStep _step = AgreementStep.NotStarted;
+    private byte[]? _lockedValue;
+    private int _lockedRound = -1;
+    private byte[]? _validValue;
+    private int _validRound = -1;
+    private Certificate? _decision;
+
+    // The message log.
+    private readonly Dictionary<int, ProposalMessage> _proposals = [];
+    private readonly Dictionary<int, SignedVote> _proposalHeaders = [];
+    private readonly Dictionary<(int Round, VoteStep Step), Dictionary<int, SignedVote>> _votes = [];
+    private readonly Dictionary<int, HashSet<int>> _roundSenders = [];
+    private readonly Dictionary<string, bool> _validity = [];
+    private readonly HashSet<int> _excluded = [];
+
+    // "for the first time" guards of lines 34, 36 and 47, per round.
+    private readonly HashSet<int> _prevoteTimerSet = [];
+    private readonly HashSet<int> _polkaHandled = [];
+    private readonly HashSet<int> _precommitTimerSet = [];
+    private readonly HashSet<int> _certificateSentTo = [];
+
+    /// <summary>Creates the instance for server <paramref name="self"/>.</summary>
+    /// <param name="instance">The run this is.</param>
+    /// <param name="parameters">n and f.</param>
+    /// <param name="self">This server's id; <see cref="ProtocolContext.Self"/> must match it.</param>
+    /// <param name="signingKey">This server's Ed25519 key; the caller keeps ownership.</param>
+    /// <param name="publicKeys">Every server's public key by id (null for unknown ids).</param>
+    /// <param name="instanceContext">Bytes that identify this instance network-wide (network id, period,
+    /// instance, purpose); every signature binds them, so votes of two instances never mix.</param>
+    /// <param name="getValue">getValue() of line 16: the value to propose when this server leads and holds no validValue.</param>
+    /// <param name="isValid">valid(v): the embedder's validity predicate.</param>
+    /// <param name="instanceSeed">Rotates the proposer order: proposer(r) = ((seed + r) mod n) + 1.</param>
+    /// <param name="timeouts">Timeouts; <see cref="AgreementTimeouts.Default"/> when null.</param>
+    public TendermintAgreement(
+        InstanceId instance,
+        ClusterParameters parameters,
+        int self,
+        Ed25519PrivateKey signingKey,
+        Func<int, Ed25519PublicKey?> publicKeys,
+        ReadOnlySpan<byte> instanceContext,
+        Func<byte[]> getValue,
+        Func<byte[], bool> isValid,
+        ulong instanceSeed,
+        AgreementTimeouts? timeouts = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(signingKey);
+        ArgumentNullException.ThrowIfNull(publicKeys);
+        ArgumentNullException.ThrowIfNull(getValue);
+        ArgumentNullException.ThrowIfNull(isValid);
+        ArgumentOutOfRangeException.ThrowIfLessThan(self, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(self, parameters.ServerCount);
+        if (instanceContext.Length > AgreementDomain.MaxInstanceContextLength)
+        {
+            throw new ArgumentException($"The instance context is at most {AgreementDomain.MaxInstanceContextLength} bytes.", nameof(instanceContext));
+        }
+
+        if (!signingKey.PublicKey.Equals(publicKeys(self)))
+        {
+            throw new ArgumentException("The signing key is not the one publicKeys lists for this server.", nameof(signingKey));
+        }
+
+        Instance = instance;
+        _parameters = parameters;
+        _self = self;
+        _signingKey = signingKey;
+        _publicKeys = publicKeys;
+        _instanceContext = instanceContext.ToArray();
+        _getValue = getValue;
+        _isValid = isValid;
+        _instanceSeed = instanceSeed;
+        _timeouts = timeouts ?? AgreementTimeouts.Default;
+    }
+
+    /// <inheritdoc/>
+    public InstanceId Instance { get; }
+
+    /// <inheritdoc/>
+    public bool IsFinished => _step == AgreementStep.Decided;
+
+    /// <summary>step_p, or the state before and after the rounds.</summary>
+    public AgreementStep Step => _step;
+
+    /// <summary>round_p.</summary>
+    public int Round => _round;
+
+    /// <summary>lockedRound_p (-1 when not locked).</summary>
+    public int LockedRound => _lockedRound;
+
+    /// <summary>id(lockedValue_p), or null.</summary>
+    public byte[]? LockedValueId => _lockedValue is null ? null : AgreementDomain.ValueId(_lockedValue);
+
+    /// <summary>validRound_p (-1 when none).</summary>
+    public int ValidRound => _validRound;
+
+    /// <summary>The decision's certificate, once decided.</summary>
+    public Certificate? Decision => _decision;
+
+    /// <summary>Servers caught equivocating in this instance, whose messages are now ignored.</summary>
+    public IReadOnlyCollection<int> Excluded => _excluded;
+
+    /// <summary>proposer(r) = ((instanceSeed + r) mod n) + 1.</summary>
+    public static int Proposer(ulong instanceSeed, int round, int serverCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(round);
+        ArgumentOutOfRangeException.ThrowIfLessThan(serverCount, 1);
+        var n = (ulong)serverCount;
+        return (int)(((instanceSeed % n) + ((ulong)round % n)) % n) + 1;
+    }
+
+    /// <summary>Timer ids: round * 4 + step, so a timer names the (round, step) it was set for.</summary>
+    public static int TimerId(int round, VoteStep step) => (round * TimerKinds) + (int)step;
+
+    /// <summary>"upon start do StartRound(0)" (line 10).</summary>
+    public void Start(ProtocolContext context, Outbox outbox)
+    {
+        CheckContext(context, outbox);
+        if (_step != AgreementStep.NotStarted)
+        {
+            throw new InvalidOperationException("The agreement instance was already started.");
+        }
+
+        StartRound(context, outbox, 0);
+        ApplyRules(context, outbox);
+    }
+
+    /// <inheritdoc/>
+    public void Receive(ProtocolContext context, InboundMessage message, Outbox outbox)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        CheckContext(context, outbox);
+        if (_step == AgreementStep.NotStarted)
+        {
+            throw new InvalidOperationException("Start the agreement instance before delivering messages to it.");
+        }
+
+        if (message.Sender < 1 || message.Sender > _parameters.ServerCount)
+        {
+            return;
+        }
+
+        if (_decision is not null)
+        {
+            AnswerLaggard(message, outbox);
+            return;
+        }
+
+        if (_excluded.Contains(message.Sender))
+        {
+            return;
+        }
+
+        switch ((AgreementMessageType)message.Type)
+        {
+            case AgreementMessageType.Proposal:
+                ReceiveProposal(message, outbox);
+                break;
+            case AgreementMessageType.Prevote:
+            case AgreementMessageType.Precommit:
+                ReceiveVote(message, outbox);
+                break;
+            case AgreementMessageType.Decision:
+                ReceiveCertificate(message, outbox);
+                break;
+            default:
+                Blame(outbox, AlertType.MalformedMessage, message.Sender, $"unknown agreement message type {message.Type}", message.Signed);
+                return;
+        }
+
+        ApplyRules(context, outbox);
+    }
+
+    /// <summary>OnTimeoutPropose, OnTimeoutPrevote, OnTimeoutPrecommit (lines 57-67).</summary>
+    public void Timeout(ProtocolContext context, int timerId, Outbox outbox)
+    {
+        CheckContext(context, outbox);
+        if (_step is AgreementStep.NotStarted or AgreementStep.Decided || timerId < 0)
+        {
+            return;
+        }
+
+        var round = timerId / TimerKinds;
+        switch ((VoteStep)(timerId % TimerKinds))
+        {
+            case VoteStep.Proposal when round == _round && _step == AgreementStep.Propose:
+                // Lines 57-60.
+                CastVote(context, outbox, VoteStep.Prevote, null);
+                MoveTo(AgreementStep.Prevote);
+                break;
+            case VoteStep.Prevote when round == _round && _step == AgreementStep.Prevote:
+                // Lines 61-64.
+                CastVote(context, outbox, VoteStep.Precommit, null);
+                MoveTo(AgreementStep.Precommit);
+                break;
+            case VoteStep.Precommit when round == _round:
+                // Lines 65-67.
+                StartRound(context, outbox, _round + 1);
+                break;
+            default:
+                return;
+        }
+
+        ApplyRules(context, outbox);
+    }
+
+    private void CheckContext(ProtocolContext context, Outbox outbox)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outbox);
+        if (context.Self != _self || context.Parameters != _parameters)
+        {
+            throw new InvalidOperationException($"This instance belongs to server {_self} with {_parameters}, not server {context.Self} with {context.Parameters}.");
+        }
+    }
+
+    private int ProposerOf(int round) => Proposer(_instanceSeed, round, _parameters.ServerCount);
+
+    /// <summary>Function StartRound(round), lines 11-21.</summary>
+    private void StartRound(ProtocolContext context, Outbox outbox, int round)
+    {
+        _round = round;
+        MoveTo(AgreementStep.Propose);
+        if (ProposerOf(round) == _self)
+        {
+            // Lines 14-17: re-propose validValue (with its polka as justification) or a fresh value.
+            var value = _validValue ?? _getValue() ?? throw new InvalidOperationException("getValue returned null.");
+            var id = AgreementDomain.ValueId(value);
+            var validRound = _validValue is null ? -1 : _validRound;
+            var header = SignedVote.Create(_signingKey, _self, _instanceContext, VoteStep.Proposal, round, id, isNil: false, validRound);
+            IEnumerable<SignedVote> justification = validRound < 0 ? [] : VotesFor(validRound, VoteStep.Prevote, id);
+            var proposal = new ProposalMessage(header, value, justification);
+            _proposalHeaders[round] = header;
+            _proposals[round] = proposal;
+            Senders(round).Add(_self);
+            outbox.Broadcast((uint)round, 0, (byte)AgreementMessageType.Proposal, proposal.Encode());
+        }
+        else
+        {
+            // Line 19.
+            outbox.SetTimer(TimerId(round, VoteStep.Proposal), context.Now + _timeouts.For(VoteStep.Proposal, round));
+        }
+    }
+
+    /// <summary>Evaluates every "upon" rule of Algorithm 1 until none fires (each one that fires changes state).</summary>
+    private void ApplyRules(ProtocolContext context, Outbox outbox)
+    {
+        while (_decision is null && ApplyOneRule(context, outbox))
+        {
+        }
+    }
+
+    private bool ApplyOneRule(ProtocolContext context, Outbox outbox)
+    {
+        var quorum = _parameters.Quorum;
+
+        // Lines 49-54: a proposal of any round r and n-f PRECOMMITs for its id in r.
+        foreach (var (r, proposal) in _proposals)
+        {
+            var id = proposal.Header.ValueIdOrNull!;
+            if (CountVotes(r, VoteStep.Precommit, id) >= quorum && IsValid(proposal.ValueArray, id))
+            {
+                Decide(outbox, new Certificate(r, id, proposal.Value, VotesFor(r, VoteStep.Precommit, id).Select(v => new PrecommitSignature(v.Signer, v.Signature.ToArray()))));
+                return false;
+            }
+        }
+
+        // Lines 55-56: f+1 servers sent messages of a higher round: join the highest such round.
+        var skipTo = _roundSenders.Where(kv => kv.Key > _round && kv.Value.Count >= _parameters.Faults + 1).Select(kv => kv.Key).DefaultIfEmpty(-1).Max();
+        if (skipTo > _round)
+        {
+            StartRound(context, outbox, skipTo);
+            return true;
+        }
+
+        _proposals.TryGetValue(_round, out var current);
+        var currentId = current?.Header.ValueIdOrNull;
+
+        if (_step == AgreementStep.Propose && current is not null)
+        {
+            var vr = current.Header.ValidRound;
+            if (vr == -1)
+            {
+                // Lines 22-27.
+                var accept = IsValid(current.ValueArray, currentId!) && (_lockedRound == -1 || LockedOn(currentId!));
+                CastVote(context, outbox, VoteStep.Prevote, accept ? currentId : null);
+                MoveTo(AgreementStep.Prevote);
+                return true;
+            }
+
+            if (vr < _round && CountVotes(vr, VoteStep.Prevote, currentId!) >= quorum)
+            {
+                // Lines 28-33.
+                var accept = IsValid(current.ValueArray, currentId!) && (_lockedRound <= vr || LockedOn(currentId!));
+                CastVote(context, outbox, VoteStep.Prevote, accept ? currentId : null);
+                MoveTo(AgreementStep.Prevote);
+                return true;
+            }
+        }
+
+        if (_step == AgreementStep.Prevote && CountVotes(_round, VoteStep.Prevote) >= quorum && _prevoteTimerSet.Add(_round))
+        {
+            // Lines 34-35.
+            outbox.SetTimer(TimerId(_round, VoteStep.Prevote), context.Now + _timeouts.For(VoteStep.Prevote, _round));
+            return true;
+        }
+
+        if (_step is AgreementStep.Prevote or AgreementStep.Precommit
+            && current is not null
+            && !_polkaHandled.Contains(_round)
+            && CountVotes(_round, VoteStep.Prevote, currentId!) >= quorum
+            && IsValid(current.ValueArray, currentId!))
+        {
+            // Lines 36-43.
+            _polkaHandled.Add(_round);
+            if (_step == AgreementStep.Prevote)
+            {
+                _lockedValue = current.ValueArray;
+                _lockedRound = _round;
+                CastVote(context, outbox, VoteStep.Precommit, currentId);
+                MoveTo(AgreementStep.Precommit);
+            }
+
+            _validValue = current.ValueArray;
+            _validRound = _round;
+            return true;
+        }
+
+        if (_step == AgreementStep.Prevote && CountVotes(_round, VoteStep.Prevote, null) >= quorum)
+        {
+            // Lines 44-46.
+            CastVote(context, outbox, VoteStep.Precommit, null);
+            MoveTo(AgreementStep.Precommit);
+            return true;
+        }
+
+        if (CountVotes(_round, VoteStep.Precommit) >= quorum && _precommitTimerSet.Add(_round))
+        {
+            // Lines 47-48.
+            outbox.SetTimer(TimerId(_round, VoteStep.Precommit), context.Now + _timeouts.For(VoteStep.Precommit, _round));
+            return true;
+        }
+
+        return false;
+    }
+
+    private bool LockedOn(byte[] id) => _lockedValue is not null && AgreementDomain.ValueId(_lockedValue).AsSpan().SequenceEqual(id);
+
+    private bool IsValid(byte[] value, byte[] id)
+    {
+        var key = Convert.ToHexString(id);
+        if (!_validity.TryGetValue(key, out var valid))
+        {
+            valid = _isValid(value);
+            _validity[key] = valid;
+        }
+
+        return valid;
+    }
+
+    /// <summary>Signs and broadcasts a PREVOTE or PRECOMMIT for id (null: nil), and logs it as received.</summary>
+    private void CastVote(ProtocolContext context, Outbox outbox, VoteStep step, byte[]? id)
+    {
+        _ = context;
+        var vote = SignedVote.Create(_signingKey, _self, _instanceContext, step, _round, id ?? [], isNil: id is null);
+        Log(vote);
+        var message = new VoteMessage(vote, _proposalHeaders.GetValueOrDefault(_round));
+        var type = step == VoteStep.Prevote ? AgreementMessageType.Prevote : AgreementMessageType.Precommit;
+        outbox.Broadcast((uint)_round, 0, (byte)type, message.Encode());
+    }
+
+    /// <summary>Line 51: decision_p = v; emits the decision and broadcasts its certificate once.</summary>
+    private void Decide(Outbox outbox, Certificate certificate)
+    {
+        MoveTo(AgreementStep.Decided);
+        _decision = certificate;
+        outbox.Emit(new AgreementDecided(Instance, certificate.Value.ToArray(), certificate));
+        outbox.Broadcast((uint)certificate.Round, 0, (byte)AgreementMessageType.Decision, certificate.Encode());
+    }
+
+    private void AnswerLaggard(InboundMessage message, Outbox outbox)
+    {
+        if (message.Sender != _self
+            && (AgreementMessageType)message.Type != AgreementMessageType.Decision
+            && _certificateSentTo.Add(message.Sender))
+        {
+            outbox.Send(message.Sender, (uint)_decision!.Round, 0, (byte)AgreementMessageType.Decision, _decision.Encode(), confidential: false);
+        }
+    }
+
+    private void ReceiveProposal(InboundMessage message, Outbox outbox)
+    {
+        if (!ProposalMessage.TryDecode(message.Payload.Span, out var proposal, out var failure))
+        {
+            Blame(outbox, AlertType.MalformedMessage, message.Sender, $"undecodable proposal: {failure}", message.Signed);
+            return;
+        }
+
+        var header = proposal.Header;
+        if (header.Signer != message.Sender || header.Round != message.Attempt || ProposerOf(header.Round) != message.Sender)
+        {
+            Blame(outbox, AlertType.MalformedMessage, message.Sender, $"proposal for round {header.Round} signed by {header.Signer} is not from that round's proposer", message.Signed);
+            return;
+        }
+
+        if (TooFarAhead(header.Round) || (_proposals.TryGetValue(header.Round, out var known) && known.Header.SameStatement(header)))
+        {
+            return;
+        }
+
+        if (!VerifyRelayed(header))
+        {
+            Blame(outbox, AlertType.InvalidSignature, message.Sender, $"proposal for round {header.Round} has an invalid signature", message.Signed);
+            return;
+        }
+
+        foreach (var vote in proposal.Justification)
+        {
+            if (!_excluded.Contains(vote.Signer) && !VerifyRelayed(vote))
+            {
+                Blame(outbox, AlertType.InvalidSignature, message.Sender, $"proposal for round {header.Round} is justified by a prevote of server {vote.Signer} that does not verify", message.Signed);
+                return;
+            }
+        }
+
+        if (!AcceptProposalHeader(header, outbox))
+        {
+            return;
+        }
+
+        foreach (var vote in proposal.Justification)
+        {
+            LogChecked(vote, outbox);
+        }
+
+        _proposals.TryAdd(header.Round, proposal);
+    }
+
+    private void ReceiveVote(InboundMessage message, Outbox outbox)
+    {
+        if (!VoteMessage.TryDecode(message.Payload.Span, out var voteMessage, out var failure))
+        {
+            Blame(outbox, AlertType.MalformedMessage, message.Sender, $"undecodable vote: {failure}", message.Signed);
+            return;
+        }
+
+        var vote = voteMessage.Vote;
+        var expectedType = vote.Step == VoteStep.Prevote ? AgreementMessageType.Prevote : AgreementMessageType.Precommit;
+        if (vote.Signer != message.Sender || vote.Round != message.Attempt || (byte)expectedType != message.Type)
+        {
+            Blame(outbox, AlertType.MalformedMessage, message.Sender, $"{vote} does not match its envelope (sender {message.Sender}, attempt {message.Attempt}, type {message.Type})", message.Signed);
+            return;
+        }
+
+        if (TooFarAhead(vote.Round))
+        {
+            return;
+        }
+
+        var header = voteMessage.ProposalHeader;
+        if (header is not null && !_excluded.Contains(header.Signer))
+        {
+            if (header.Signer != ProposerOf(header.Round))
+            {
+                Blame(outbox, AlertType.MalformedMessage, message.Sender, $"relayed proposal header for round {header.Round} is signed by {header.Signer}, not the proposer", message.Signed);
+                return;
+            }
+
+            var known = _proposalHeaders.GetValueOrDefault(header.Round);
+            if (known is null || !known.SameStatement(header))
+            {
+                if (!VerifyRelayed(header))
+                {
+                    Blame(outbox, AlertType.InvalidSignature, message.Sender, $"relayed proposal header for round {header.Round} does not verify", message.Signed);
+                    return;
+                }
+
+                AcceptProposalHeader(header, outbox);
+            }
+        }
+
+        if (_excluded.Contains(message.Sender))
+        {
+            return;
+        }
+
+        var existing = StoredVote(vote);
+        if (existing is not null && existing.SameStatement(vote))
+        {
+            return;
+        }
+
+        if (!VerifyRelayed(vote))
+        {
+            Blame(outbox, AlertType.InvalidSignature, message.Sender, $"{vote} has an invalid signature", message.Signed);
+            return;
+        }
+
+        LogChecked(vote, outbox);
+    }
+
+    private void ReceiveCertificate(InboundMessage message, Outbox outbox)
+    {
+        if (!Certificate.TryDecode(message.Payload.Span, out var certificate, out var failure))
+        {
+            Blame(outbox, AlertType.MalformedMessage, message.Sender, $"undecodable certificate: {failure}", message.Signed);
+            return;
+        }
+
+        var verification = certificate.Verify(_parameters, _publicKeys, _instanceContext);
+        if (!verification.IsValid)
+        {
+            var type = verification.Error == CertificateError.InvalidSignature ? AlertType.InvalidSignature : AlertType.MalformedMessage;
+            Blame(outbox, type, message.Sender, $"certificate does not verify: {verification.Error} (signer {verification.Culprit})", message.Signed);
+            return;
+        }
+
+        Decide(outbox, certificate);
+    }
+
+    private bool TooFarAhead(int round) => round > _round + MaxRoundsAhead;
+
+    private bool VerifyRelayed(SignedVote vote) =>
+        vote.Signer <= _parameters.ServerCount && vote.Verify(_parameters, _publicKeys, _instanceContext);
+
+    /// <summary>Keeps the first signed proposal header per round; a different one is equivocation. False when it conflicts or is ignored.</summary>
+    private bool AcceptProposalHeader(SignedVote header, Outbox outbox)
+    {
+        if (_excluded.Contains(header.Signer))
+        {
+            return false;
+        }
+
+        if (_proposalHeaders.TryGetValue(header.Round, out var known))
+        {
+            if (known.SameStatement(header))
+            {
+                return true;
+            }
+
+            ReportEquivocation(outbox, known, header);
+            return false;
+        }
+
+        _proposalHeaders[header.Round] = header;
+        Senders(header.Round).Add(header.Signer);
+        return true;
+    }
+
+    /// <summary>Logs a vote whose signature was checked; a conflicting stored vote makes it equivocation.</summary>
+    private void LogChecked(SignedVote vote, Outbox outbox)
+    {
+        if (_excluded.Contains(vote.Signer) || TooFarAhead(vote.Round))
+        {
+            return;
+        }
+
+        var existing = StoredVote(vote);
+        if (existing is null)
+        {
+            Log(vote);
+        }
+        else if (!existing.SameStatement(vote))
+        {
+            ReportEquivocation(outbox, existing, vote);
+        }
+    }
+
+    private void ReportEquivocation(Outbox outbox, SignedVote first, SignedVote second)
+    {
+        var proof = new VoteEquivocationProof(first, second);
+        _excluded.Add(proof.Culprit);
+        outbox.Emit(new Alert(AlertType.Equivocation, proof.Culprit, Instance.Period, Instance, $"server {proof.Culprit} signed both {first} and {second}", proof.Encode()));
+    }
+
+    private void Blame(Outbox outbox, AlertType type, int culprit, string detail, ReadOnlyMemory<byte> evidence) =>
+        outbox.Emit(new Alert(type, culprit, Instance.Period, Instance, detail, evidence.ToArray()));
+
+    private SignedVote? StoredVote(SignedVote vote) =>
+        _votes.TryGetValue((vote.Round, vote.Step), out var bySigner) ? bySigner.GetValueOrDefault(vote.Signer) : null;
+
+    private void Log(SignedVote vote)
+    {
+        if (!_votes.TryGetValue((vote.Round, vote.Step), out var bySigner))
+        {
+            bySigner = [];
+            _votes[(vote.Round, vote.Step)] = bySigner;
+        }
+
+        bySigner[vote.Signer] = vote;
+        Senders(vote.Round).Add(vote.Signer);
+    }
+
+    private HashSet<int> Senders(int round)
+    {
+        if (!_roundSenders.TryGetValue(round, out var senders))
+        {
+            senders = [];
+            _roundSenders[round] = senders;
+        }
+
+        return senders;
+    }
+
+    /// <summary>Votes of (round, step) in any direction ("∗").</summary>
+    private int CountVotes(int round, VoteStep step) =>
+        _votes.TryGetValue((round, step), out var bySigner) ? bySigner.Count : 0;
+
+    /// <summary>Votes of (round, step) for id, or for nil when id is null.</summary>
+    private int CountVotes(int round, VoteStep step, byte[]? id) => VotesFor(round, step, id).Count();
+
+    private IEnumerable<SignedVote> VotesFor(int round, VoteStep step, byte[]? id) =>
+        _votes.TryGetValue((round, step), out var bySigner)
+            ? bySigner.Values.Where(v => id is null ? !v.HasValue : v.HasValue && v.ValueId.SequenceEqual(id)).OrderBy(v => v.Signer)
+            : [];
+
+    private void MoveTo(AgreementStep next)
+    {
+        if (!ValidTransitions.Contains((_step, next)))
+        {
+            throw new InvalidOperationException($"Agreement bug: no transition from {_step} to {next}.");
+        }
+
+        _step = next;
+    }
+}
