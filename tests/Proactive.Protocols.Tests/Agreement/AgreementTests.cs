@@ -1,0 +1,230 @@
+using System.Text;
+using Proactive.Protocols.Agreement;
+using Proactive.Protocols.Cluster;
+using Proactive.Protocols.Machines;
+
+namespace Proactive.Protocols.Tests.Agreement;
+
+/// <summary>A Byzantine server that never sends anything (a crashed or partitioned proposer).</summary>
+internal sealed class SilentActor : IByzantineActor
+{
+    public void Start(AgreementTestBus bus, int self)
+    {
+    }
+
+    public void Receive(AgreementTestBus bus, int self, InboundMessage message)
+    {
+    }
+}
+
+/// <summary>A round-0 proposer that sends value A to the servers in <paramref name="getA"/> and value B to the others.</summary>
+internal sealed class EquivocatingProposer(Func<int, bool> getA) : IByzantineActor
+{
+    internal static readonly byte[] A = Encoding.ASCII.GetBytes("ok:value-A");
+    internal static readonly byte[] B = Encoding.ASCII.GetBytes("ok:value-B");
+
+    public void Start(AgreementTestBus bus, int self)
+    {
+        foreach (var to in bus.Parameters.Servers.Where(i => i != self))
+        {
+            bus.Inject(self, to, 0, AgreementMessageType.Proposal, bus.ProposalPayload(self, 0, getA(to) ? A : B));
+        }
+    }
+
+    public void Receive(AgreementTestBus bus, int self, InboundMessage message)
+    {
+    }
+}
+
+/// <summary>A voter that answers the round-0 proposal with both a PREVOTE for it and a nil PREVOTE, to everyone.</summary>
+internal sealed class DoubleVoter : IByzantineActor
+{
+    private bool _voted;
+
+    public void Start(AgreementTestBus bus, int self)
+    {
+    }
+
+    public void Receive(AgreementTestBus bus, int self, InboundMessage message)
+    {
+        if (_voted || message.Type != (byte)AgreementMessageType.Proposal || !ProposalMessage.TryDecode(message.Payload.Span, out var proposal, out _))
+        {
+            return;
+        }
+
+        _voted = true;
+        var round = proposal.Header.Round;
+        bus.Inject(self, null, (uint)round, AgreementMessageType.Prevote, bus.VotePayload(self, VoteStep.Prevote, round, proposal.Value.ToArray()));
+        bus.Inject(self, null, (uint)round, AgreementMessageType.Prevote, bus.VotePayload(self, VoteStep.Prevote, round, null));
+    }
+}
+
+/// <summary>
+/// A Byzantine server that, once per round it hears of, proposes random values to each server
+/// separately when it leads, and sends each server its own random PREVOTE and PRECOMMIT.
+/// </summary>
+internal sealed class RandomByzantineVoter(Random random) : IByzantineActor
+{
+    private readonly HashSet<int> _roundsActed = [];
+    private readonly List<byte[]> _seen = [];
+
+    public void Start(AgreementTestBus bus, int self) => Act(bus, self, 0);
+
+    public void Receive(AgreementTestBus bus, int self, InboundMessage message)
+    {
+        if (message.Type == (byte)AgreementMessageType.Proposal && ProposalMessage.TryDecode(message.Payload.Span, out var proposal, out _))
+        {
+            _seen.Add(proposal.Value.ToArray());
+        }
+
+        Act(bus, self, (int)message.Attempt);
+    }
+
+    private void Act(AgreementTestBus bus, int self, int round)
+    {
+        if (round > AgreementDomain.MaxRound - 2 || !_roundsActed.Add(round))
+        {
+            return;
+        }
+
+        foreach (var to in bus.Parameters.Servers.Where(i => i != self))
+        {
+            if (bus.Proposer(round) == self)
+            {
+                bus.Inject(self, to, (uint)round, AgreementMessageType.Proposal, bus.ProposalPayload(self, round, Encoding.ASCII.GetBytes(random.Next(3) == 0 ? "bad:evil" : $"ok:evil-{random.Next(2)}")));
+            }
+
+            foreach (var step in new[] { VoteStep.Prevote, VoteStep.Precommit })
+            {
+                var type = step == VoteStep.Prevote ? AgreementMessageType.Prevote : AgreementMessageType.Precommit;
+                var target = random.Next(4) == 0 ? round + 1 : round;
+                bus.Inject(self, to, (uint)target, type, bus.VotePayload(self, step, target, Pick()), TimeSpan.FromMilliseconds(random.Next(1, 300)));
+            }
+        }
+    }
+
+    private byte[]? Pick() => random.Next(4) switch
+    {
+        0 => null,
+        1 => Encoding.ASCII.GetBytes("ok:evil-0"),
+        2 => Encoding.ASCII.GetBytes("bad:evil"),
+        _ => _seen.Count == 0 ? null : _seen[random.Next(_seen.Count)],
+    };
+}
+
+public class AgreementTests
+{
+    public static TheoryData<int, int> Sizes => new() { { 4, 1 }, { 7, 2 } };
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void All_honest_servers_decide_the_round_0_proposers_value(int n, int f)
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(n, f, f), instanceSeed: 5);
+        bus.Start();
+        bus.RunUntilAllDecided();
+
+        var decisions = bus.Decisions.ToList();
+        Assert.Equal(bus.Honest, decisions.Select(d => d.Server).Order());
+        foreach (var (_, decision) in decisions)
+        {
+            Assert.Equal(bus.Values(bus.Proposer(0)), decision.Value);
+            Assert.Equal(0, decision.Certificate.Round);
+            Assert.True(decision.Certificate.Verify(bus.Parameters, bus.PublicKey, bus.Context).IsValid);
+            Assert.Equal(AgreementTestBus.Instance, decision.Instance);
+        }
+
+        Assert.Empty(bus.Alerts);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void A_silent_proposer_times_out_and_the_next_proposer_decides_in_round_1(int n, int f)
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(n, f, f), instanceSeed: 2);
+        var silent = bus.Proposer(0);
+        bus.MakeByzantine(silent, new SilentActor());
+        bus.Start();
+        bus.RunUntilAllDecided();
+
+        Assert.All(bus.Honest, i => Assert.True(bus.Machines[i].IsFinished));
+        Assert.All(bus.Decisions, d =>
+        {
+            Assert.Equal(bus.Values(bus.Proposer(1)), d.Decision.Value);
+            Assert.Equal(1, d.Decision.Certificate.Round);
+        });
+        Assert.True(bus.Now >= AgreementTestBus.TestTimeouts.Propose);
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void An_equivocating_proposer_never_splits_the_decision_and_is_reported(int n, int f)
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(n, f, f), instanceSeed: 0);
+        var proposer = bus.Proposer(0);
+        bus.MakeByzantine(proposer, new EquivocatingProposer(to => to % 2 == 0));
+        bus.Start();
+        bus.RunUntilAllDecided();
+
+        var values = bus.Decisions.Select(d => Convert.ToHexString(d.Decision.Value)).Distinct().ToList();
+        Assert.Single(values);
+        Assert.Equal(bus.Honest.Count(), bus.Decisions.Count());
+        var alerts = bus.Alerts.Where(a => a.Alert.Type == AlertType.Equivocation).ToList();
+        Assert.NotEmpty(alerts);
+        Assert.All(alerts, a =>
+        {
+            Assert.Equal(proposer, a.Alert.Culprit);
+            Assert.True(VoteEquivocationProof.TryDecode(a.Alert.Evidence, out var proof, out _));
+            Assert.Equal(VoteStep.Proposal, proof.First.Step);
+            Assert.True(proof.Verify(bus.Parameters, bus.PublicKey, bus.Context));
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void A_double_voter_is_reported_with_a_proof_that_verifies_and_names_it(int n, int f)
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(n, f, f), instanceSeed: 0);
+        var culprit = n;
+        Assert.NotEqual(culprit, bus.Proposer(0));
+        bus.MakeByzantine(culprit, new DoubleVoter());
+        bus.Start();
+        bus.RunUntilAllDecided();
+
+        Assert.Equal(bus.Honest.Count(), bus.Decisions.Count());
+        var alerts = bus.Alerts.Where(a => a.Alert.Type == AlertType.Equivocation).ToList();
+        Assert.Equal(bus.Honest, alerts.Select(a => a.Server).Order());
+        foreach (var (server, alert) in alerts)
+        {
+            Assert.Equal(culprit, alert.Culprit);
+            Assert.Equal(AgreementTestBus.Instance, alert.Instance);
+            Assert.True(VoteEquivocationProof.TryDecode(alert.Evidence, out var proof, out _));
+            Assert.Equal(culprit, proof.Culprit);
+            Assert.Equal(VoteStep.Prevote, proof.Second.Step);
+            Assert.True(proof.Verify(bus.Parameters, bus.PublicKey, bus.Context));
+            Assert.False(proof.Verify(bus.Parameters, bus.PublicKey, "another instance"u8));
+            Assert.Contains(culprit, bus.Machines[server].Excluded);
+        }
+    }
+
+    [Fact]
+    public void Equivocation_proofs_of_one_statement_twice_or_of_two_signers_do_not_verify()
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(4, 1, 1));
+        var a = bus.Sign(2, VoteStep.Precommit, 3, "ok:a"u8.ToArray());
+        var b = bus.Sign(2, VoteStep.Precommit, 3, null);
+        var other = bus.Sign(3, VoteStep.Precommit, 3, null);
+        var laterRound = bus.Sign(2, VoteStep.Precommit, 4, null);
+        Assert.True(new VoteEquivocationProof(a, b).Verify(bus.Parameters, bus.PublicKey, bus.Context));
+        Assert.False(new VoteEquivocationProof(a, a).Verify(bus.Parameters, bus.PublicKey, bus.Context));
+        Assert.False(new VoteEquivocationProof(a, other).Verify(bus.Parameters, bus.PublicKey, bus.Context));
+        Assert.False(new VoteEquivocationProof(a, laterRound).Verify(bus.Parameters, bus.PublicKey, bus.Context));
+
+        var encoded = new VoteEquivocationProof(a, b).Encode();
+        Assert.True(VoteEquivocationProof.TryDecode(encoded, out var decoded, out _));
+        Assert.Equal(a, decoded.First);
+        Assert.Equal(b, decoded.Second);
+        Assert.False(VoteEquivocationProof.TryDecode(encoded.AsSpan(0, encoded.Length - 1), out _, out var failure));
+        Assert.True(failure.IsFailure);
+    }
+}
