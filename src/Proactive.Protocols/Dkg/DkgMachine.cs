@@ -6,6 +6,7 @@
 // Feldman (FOCS 1987) for the share checks; docs/BRIEF.md section 3 "DKG" and "Broadcast and agreement".
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Secrets;
@@ -353,6 +354,10 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
         foreach (var view in _dealers)
         {
             view?.ReceivedShare?.Dispose();
+            if (view?.SharePayload is { } payload)
+            {
+                CryptographicOperations.ZeroMemory(payload);
+            }
         }
     }
 
@@ -435,15 +440,16 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
         if (view.ReceivedShare is not null || view.ShareRejected)
         {
             // The first share counts; a different second one is equivocation (its evidence is the pair).
-            if (view.ShareEvidence is not null && !view.ShareEvidence.AsSpan().SequenceEqual(message.Signed.Span))
+            if (view.SharePayload is not null && !view.SharePayload.AsSpan().SequenceEqual(message.Payload.Span))
             {
-                Disqualify(sender, AlertType.Equivocation, "two different shares", [.. view.ShareEvidence, .. message.Signed.Span], outbox);
+                Disqualify(sender, AlertType.Equivocation, "two different shares", [.. view.ShareEvidence!, .. message.Signed.Span], outbox);
             }
 
             return;
         }
 
         view.ReceivedShare = new SecretScalar(_group, share.Value);
+        view.SharePayload = message.Payload.ToArray();
         view.ShareEvidence = message.Signed.ToArray();
         CheckReceivedShare(sender, outbox);
     }
@@ -856,6 +862,9 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
 
         /// <summary>SECRET: f_i(self), received or revealed; verified when <see cref="ShareVerified"/>.</summary>
         public SecretScalar? ReceivedShare { get; set; }
+
+        /// <summary>SECRET: the received share message, to tell a retransmission from equivocation.</summary>
+        public byte[]? SharePayload { get; set; }
 
         public byte[]? ShareEvidence { get; set; }
 
