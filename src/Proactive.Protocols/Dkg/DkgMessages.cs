@@ -1,0 +1,216 @@
+// References: Komlo and Goldberg, FROST (SAC 2020), Figure 1 "KeyGen" (round 1: commitments and
+// proof broadcast, round 2: shares sent privately); Gennaro, Jarecki, Krawczyk, Rabin, "Secure
+// Distributed Key Generation for Discrete-Log Based Cryptosystems" (J. Cryptology 2007), Fig. 2
+// steps 1(b)-1(c) and 2 (complaints, the accused dealer's public answer, disqualification);
+// docs/BRIEF.md section 3 "DKG"; STYLE.md rule 7 (wire formats).
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using Proactive.Crypto.Codec;
+using Proactive.Crypto.Groups;
+using Proactive.Crypto.Sharing;
+
+namespace Proactive.Protocols.Dkg;
+
+/// <summary>The DKG's message types (the envelope's Type byte); the values are on the wire and never change.</summary>
+public enum DkgMessageType : byte
+{
+    /// <summary>Round 1, broadcast: the dealer's Feldman commitment and proof of knowledge.</summary>
+    Dealing = 1,
+
+    /// <summary>Round 1, confidential to one server: its share f_i(j).</summary>
+    Share = 2,
+
+    /// <summary>Round 2, broadcast: "dealer i's share to me is missing or wrong".</summary>
+    Complaint = 3,
+
+    /// <summary>Round 2, broadcast: the accused dealer's answer, the complainer's share in the clear.</summary>
+    Reveal = 4,
+}
+
+/// <summary>The envelope's Round byte for each message type.</summary>
+public static class DkgRounds
+{
+    /// <summary>Dealings and shares.</summary>
+    public const byte Dealing = 1;
+
+    /// <summary>Complaints and reveals.</summary>
+    public const byte Complaints = 2;
+
+    /// <summary>The round a message type belongs to.</summary>
+    public static byte Of(DkgMessageType type) => type is DkgMessageType.Dealing or DkgMessageType.Share ? Dealing : Complaints;
+}
+
+/// <summary>
+/// Round 1 broadcast of dealer i: C_i0..C_it and sigma_i = (R_i, mu_i).
+/// </summary>
+/// <remarks>
+/// <code>
+/// u8   version = 1
+/// u8   suite (GroupId)
+/// u16  dealer
+/// FeldmanCommitment body (bool constantTermIsZero, u32 count, count x element)
+/// element R, scalar mu
+/// </code>
+/// The commitment's degree and its nonzero constant term are protocol rules, checked by the
+/// machine (an InvalidCommitment, not a decoding failure), so that the culprit is named precisely.
+/// </remarks>
+public sealed record DkgDealing(int Dealer, FeldmanCommitment Commitment, DkgProofOfKnowledge Proof)
+{
+    public const byte FormatVersion = 1;
+
+    public byte[] Encode()
+    {
+        var group = Commitment.Group;
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new CanonicalWriter(buffer);
+        writer.WriteHeader(FormatVersion, group);
+        writer.WriteU16(checked((ushort)Dealer));
+        Commitment.WriteBodyTo(ref writer);
+        writer.WriteElement(group, Proof.Commitment);
+        writer.WriteScalar(group, Proof.Response);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes untrusted bytes in <paramref name="group"/>; never throws for bad data.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, [NotNullWhen(true)] out DkgDealing? dealing, out CodecFailure failure)
+    {
+        dealing = null;
+        var reader = new CanonicalReader(encoding);
+        if (reader.TryReadHeader(FormatVersion, group, out _)
+            && reader.TryReadU16(out var dealer, "dealer")
+            && FeldmanCommitment.TryReadBody(ref reader, group, out var commitment)
+            && reader.TryReadElement(group, out var r, field: "R")
+            && reader.TryReadScalar(group, out var mu, "mu")
+            && reader.TryReadEnd())
+        {
+            dealing = new DkgDealing(dealer, commitment, new DkgProofOfKnowledge(group, r, mu));
+            failure = default;
+            return true;
+        }
+
+        failure = reader.Failure;
+        return false;
+    }
+}
+
+/// <summary>
+/// Round 1, confidential: dealer i's share f_i(j) for server j. SECURITY: the encoding holds a
+/// secret; it travels only encrypted to j (the envelope's HPKE) and is never logged.
+/// </summary>
+/// <remarks><code>u8 version = 1 | u8 suite | u16 dealer | u16 recipient | scalar share</code></remarks>
+public sealed record DkgShare(PrimeOrderGroup Group, int Dealer, int Recipient, Scalar Value)
+{
+    public const byte FormatVersion = 1;
+
+    public byte[] Encode() => EncodeDealerRecipientScalar(FormatVersion, Group, Dealer, Recipient, Value);
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, [NotNullWhen(true)] out DkgShare? share, out CodecFailure failure)
+    {
+        share = null;
+        if (!TryDecodeDealerRecipientScalar(encoding, FormatVersion, group, out var dealer, out var recipient, out var value, out failure))
+        {
+            return false;
+        }
+
+        share = new DkgShare(group, dealer, recipient, value);
+        return true;
+    }
+
+    public override string ToString() => $"DkgShare({Dealer} -> {Recipient}, <redacted>)";
+
+    internal static byte[] EncodeDealerRecipientScalar(byte version, PrimeOrderGroup group, int dealer, int recipient, Scalar value)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new CanonicalWriter(buffer);
+        writer.WriteHeader(version, group);
+        writer.WriteU16(checked((ushort)dealer));
+        writer.WriteU16(checked((ushort)recipient));
+        writer.WriteScalar(group, value);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    internal static bool TryDecodeDealerRecipientScalar(
+        ReadOnlySpan<byte> encoding, byte version, PrimeOrderGroup group, out int dealer, out int recipient, out Scalar value, out CodecFailure failure)
+    {
+        var reader = new CanonicalReader(encoding);
+        dealer = 0;
+        recipient = 0;
+        value = default;
+        if (reader.TryReadHeader(version, group, out _)
+            && reader.TryReadU16(out var d, "dealer")
+            && reader.TryReadU16(out var r, "recipient")
+            && reader.TryReadScalar(group, out value, "share")
+            && reader.TryReadEnd())
+        {
+            dealer = d;
+            recipient = r;
+            failure = default;
+            return true;
+        }
+
+        failure = reader.Failure;
+        return false;
+    }
+}
+
+/// <summary>
+/// Round 2 broadcast: server <see cref="Complainer"/> says its share from <see cref="Accused"/>
+/// is missing or does not match the accused's commitment (GJKR Fig. 2 step 1(c)).
+/// </summary>
+/// <remarks><code>u8 version = 1 | u8 suite | u16 complainer | u16 accused</code></remarks>
+public sealed record DkgComplaint(PrimeOrderGroup Group, int Complainer, int Accused)
+{
+    public const byte FormatVersion = 1;
+
+    public byte[] Encode()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new CanonicalWriter(buffer);
+        writer.WriteHeader(FormatVersion, Group);
+        writer.WriteU16(checked((ushort)Complainer));
+        writer.WriteU16(checked((ushort)Accused));
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, [NotNullWhen(true)] out DkgComplaint? complaint, out CodecFailure failure)
+    {
+        complaint = null;
+        var reader = new CanonicalReader(encoding);
+        if (reader.TryReadHeader(FormatVersion, group, out _)
+            && reader.TryReadU16(out var complainer, "complainer")
+            && reader.TryReadU16(out var accused, "accused")
+            && reader.TryReadEnd())
+        {
+            complaint = new DkgComplaint(group, complainer, accused);
+            failure = default;
+            return true;
+        }
+
+        failure = reader.Failure;
+        return false;
+    }
+}
+
+/// <summary>
+/// Round 2 broadcast: the accused dealer's answer to a complaint, the complainer's share f_i(j)
+/// in the clear (GJKR Fig. 2 step 1(c)), which everyone checks against the dealer's commitment.
+/// </summary>
+/// <remarks><code>u8 version = 1 | u8 suite | u16 dealer | u16 complainer | scalar share</code></remarks>
+public sealed record DkgReveal(PrimeOrderGroup Group, int Dealer, int Complainer, Scalar Value)
+{
+    public const byte FormatVersion = 1;
+
+    public byte[] Encode() => DkgShare.EncodeDealerRecipientScalar(FormatVersion, Group, Dealer, Complainer, Value);
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, [NotNullWhen(true)] out DkgReveal? reveal, out CodecFailure failure)
+    {
+        reveal = null;
+        if (!DkgShare.TryDecodeDealerRecipientScalar(encoding, FormatVersion, group, out var dealer, out var complainer, out var value, out failure))
+        {
+            return false;
+        }
+
+        reveal = new DkgReveal(group, dealer, complainer, value);
+        return true;
+    }
+}
