@@ -109,13 +109,14 @@ public sealed record EnvelopeOpenResult
 /// </summary>
 /// <remarks>
 /// <para><b>Order of checks</b>: size, decoding (version, suite, structure), network, confidential
-/// broadcast, recipient, period window, sender's keys, signature, replay, decryption. Everything
+/// broadcast, recipient, period window, sender's keys, replay, signature, decryption. Everything
 /// before the signature is a cheap header check, so forged traffic costs no signature verification;
-/// rejections before the signature say nothing about the named sender.</para>
+/// rejections before the signature say nothing about the named sender, except a replay: the guard
+/// only holds envelopes that were verified and accepted.</para>
 /// <para><b>Period window</b>: with current period c, envelopes of periods c - 1, c and c + 1 are
 /// accepted. One period of lag, because at a period boundary the servers do not switch at the same
-/// instant and the last messages of the previous period's protocols are still in flight (and the
-/// refresh that starts period c is keyed by keys that exist since c - 1); one period of lead, because
+/// instant and the last messages of the previous period's protocols are still in flight; one period
+/// of lead, because
 /// a peer whose clock is slightly ahead already speaks in c + 1. Anything older is
 /// <see cref="EnvelopeRejection.StalePeriod"/>: its keys are about to be erased and its replay-guard
 /// entries forgotten, which is safe precisely because such envelopes are refused here first.</para>
@@ -219,14 +220,16 @@ public sealed class EnvelopeOpener
             return EnvelopeOpenResult.Refused(EnvelopeRejection.UnknownSender, header);
         }
 
-        if (!Envelope.VerifySignature(bytes, senderKeys.Signing))
-        {
-            return EnvelopeOpenResult.Refused(EnvelopeRejection.BadSignature, header);
-        }
-
+        // The guard holds only envelopes that were accepted, so a hit is authenticated already and
+        // spares the signature check.
         if (_replayGuard.Contains(header.Period, bytes))
         {
             return EnvelopeOpenResult.Refused(EnvelopeRejection.Replay, header);
+        }
+
+        if (!Envelope.VerifySignature(bytes, senderKeys.Signing))
+        {
+            return EnvelopeOpenResult.Refused(EnvelopeRejection.BadSignature, header);
         }
 
         byte[] plaintext;

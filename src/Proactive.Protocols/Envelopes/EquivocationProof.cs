@@ -107,6 +107,15 @@ public sealed class EquivocationProof
             && Envelope.VerifySignature(_second, keys.Signing);
     }
 
+    /// <summary>The alert a server raises with this proof as its evidence.</summary>
+    public Alert ToAlert() => new(
+        AlertType.Equivocation,
+        Culprit,
+        Period,
+        Instance,
+        $"server {Culprit} signed two different payloads for attempt {Header.Attempt}, round {Header.Round}, type {Header.Type} of {Instance}",
+        Encode());
+
     /// <summary>The canonical encoding (the evidence of an <see cref="Alert"/>).</summary>
     public byte[] Encode()
     {

@@ -30,6 +30,11 @@ public sealed class EquivocationProofTests : IDisposable
         Assert.Equal(Instance, proof.Instance);
         Assert.Equal(Period, proof.Period);
         Assert.True(proof.Verify(_net.Directory));
+        var alert = proof.ToAlert();
+        Assert.Equal(AlertType.Equivocation, alert.Type);
+        Assert.Equal(1, alert.Culprit);
+        Assert.Equal(Instance, alert.Instance);
+        Assert.Equal(proof.Encode(), alert.Evidence);
     }
 
     [Fact]
