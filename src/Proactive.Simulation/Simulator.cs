@@ -396,7 +396,12 @@ public sealed class Simulator
             }
             else
             {
+                var sentBefore = Trace.Sent;
                 byzantine!.OnSend(adversary, outgoing);
+                if (Trace.Sent == sentBefore)
+                {
+                    Trace.Record(new DropTrace(Now, server.Id, message.Recipient ?? 0, DropReason.Withheld, SimulationTrace.Digest(message.Payload), instance.ToString()));
+                }
             }
         }
 

@@ -52,7 +52,12 @@ public sealed record DuplicateTrace(TimeSpan Time, int Sender, int Recipient, st
 public sealed record DeliverTrace(TimeSpan Time, int Sender, int Recipient, InstanceId Instance, uint Attempt, byte Round, byte Type, string WireDigest)
     : TraceEvent(Time);
 
-/// <summary>A packet that did not reach a machine, and why (<see cref="Detail"/> holds the codec's reason).</summary>
+/// <summary>
+/// A packet that did not reach a machine, and why (<see cref="Detail"/> holds the codec's reason or
+/// the instance). For <see cref="DropReason.Withheld"/> and <see cref="DropReason.SenderCrashed"/> no
+/// packet exists yet: <see cref="WireDigest"/> is then the payload's digest and a recipient of 0
+/// means a broadcast.
+/// </summary>
 public sealed record DropTrace(TimeSpan Time, int Sender, int Recipient, DropReason Reason, string WireDigest, string Detail)
     : TraceEvent(Time);
 
