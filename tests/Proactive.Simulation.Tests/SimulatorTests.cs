@@ -27,6 +27,43 @@ public sealed class SimulatorTests
     }
 
     [Fact]
+    public void Trace_hash_covers_the_bytes_inside_protocol_events()
+    {
+        var first = new Simulator(new SimulationOptions(FourServers, seed: 1));
+        var second = new Simulator(new SimulationOptions(FourServers, seed: 1));
+        first.StartMachine(1, new FloodMachine(origin: true, value: [1], relay: false));
+        second.StartMachine(1, new FloodMachine(origin: true, value: [2], relay: false));
+
+        first.RunUntilIdle();
+        second.RunUntilIdle();
+
+        var describe = (Simulator s) => SimulationTrace.Describe(s.Trace.OfType<ProtocolEventTrace>().Single());
+        Assert.NotEqual(describe(first), describe(second));
+        Assert.Contains("ValueReceived Sender=1 Value=", describe(first), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Starting_a_second_machine_for_the_same_instance_is_refused()
+    {
+        var simulator = new Simulator(new SimulationOptions(FourServers, seed: 17));
+        simulator.StartMachine(2, new TimerMachine((1, 10 * Ms)));
+        simulator.StartMachine(2, new TimerMachine());
+
+        var error = Assert.Throws<InvalidOperationException>(simulator.RunUntilIdle);
+        Assert.Contains("already runs instance", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Machine_that_throws_stops_the_run_naming_server_instance_and_seed()
+    {
+        var faulty = new Simulator(new SimulationOptions(FourServers, seed: 17));
+        faulty.StartMachine(2, new ThrowingMachine());
+        var fault = Assert.Throws<MachineFaultException>(faulty.RunUntilIdle);
+        Assert.Contains($"Server 2, instance {TestInstances.Main}: Start threw", fault.Message, StringComparison.Ordinal);
+        Assert.Contains("seed 17", fault.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Trace_hash_does_not_depend_on_whether_events_are_kept()
     {
         var kept = RunNoisyScenario(seed: 7, recordTrace: true);
@@ -358,6 +395,23 @@ public sealed class SimulatorTests
         simulator.Schedule(10 * Ms, "server 4 turns Byzantine", s => s.SetByzantine(4, new EquivocateToEach()));
         simulator.RunUntil(TimeSpan.FromSeconds(5));
         return simulator;
+    }
+
+    private sealed class ThrowingMachine : IProtocolMachine
+    {
+        public InstanceId Instance => TestInstances.Main;
+
+        public bool IsFinished => false;
+
+        public void Start(ProtocolContext context, Outbox outbox) => throw new InvalidOperationException("a bug");
+
+        public void Receive(ProtocolContext context, InboundMessage message, Outbox outbox)
+        {
+        }
+
+        public void Timeout(ProtocolContext context, int timerId, Outbox outbox)
+        {
+        }
     }
 
     /// <summary>Turns every broadcast into one send per server, each with the recipient's id as payload.</summary>

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using Proactive.Protocols.Machines;
@@ -86,15 +87,39 @@ public sealed class SimulationTrace
     }
 
     /// <summary>
-    /// The event's text. Records print their fields; protocol events are user records whose byte
-    /// arrays would print as a type name, so alerts are spelled out with their evidence digest.
+    /// The event's text. Records print their fields, but a byte array prints as its type name, so
+    /// protocol events (user records, alerts with evidence) are spelled out property by property
+    /// with byte strings as digests: two runs that differ in an event's bytes differ in the hash.
     /// </summary>
     internal static string Describe(TraceEvent traceEvent) => traceEvent switch
     {
-        ProtocolEventTrace { Event: Alert alert } p =>
-            $"{p.Time.Ticks} alert server={p.Server} instance={p.Instance} type={alert.Type} culprit={alert.Culprit} period={alert.Period} detail={alert.Detail} evidence={Digest(alert.Evidence)}",
+        ProtocolEventTrace p => $"{p.Time.Ticks} event server={p.Server} instance={p.Instance} {DescribeEvent(p.Event)}",
         _ => $"{traceEvent.Time.Ticks} {traceEvent}",
     };
+
+    private static string DescribeEvent(ProtocolEvent protocolEvent)
+    {
+        var text = new StringBuilder(protocolEvent.GetType().Name);
+        foreach (var property in protocolEvent.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetIndexParameters().Length > 0)
+            {
+                continue;
+            }
+
+            var value = property.GetValue(protocolEvent);
+            var shown = value switch
+            {
+                byte[] bytes => Digest(bytes),
+                ReadOnlyMemory<byte> memory => Digest(memory.Span),
+                null => "null",
+                _ => value.ToString(),
+            };
+            text.Append(' ').Append(property.Name).Append('=').Append(shown);
+        }
+
+        return text.ToString();
+    }
 
     internal static string Digest(ReadOnlySpan<byte> bytes)
     {
