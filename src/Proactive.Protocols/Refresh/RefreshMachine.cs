@@ -1,0 +1,971 @@
+// References: Herzberg, Jarecki, Krawczyk, Yung, "Proactive Secret Sharing Or: How to Cope With
+// Perpetual Leakage", CRYPTO 1995, section 3.2 (share renewal: zero-constant dealings, Feldman
+// verification, accusations answered in the clear); seed 002 (Numao, IBM RT0280) section 2
+// "Share Update" and section 4.4; docs/BRIEF.md section 3 "Refresh", "Refresh at scale: design notes"
+// and "Broadcast and agreement"; docs/PROTOCOLS.md "Refresh" (the soundness argument of the batched check).
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Proactive.Crypto.Groups;
+using Proactive.Crypto.Sharing;
+using Proactive.Protocols.Cluster;
+using Proactive.Protocols.Machines;
+
+namespace Proactive.Protocols.Refresh;
+
+/// <summary>Where a refresh instance is. Transitions: see <see cref="RefreshMachine.ValidTransitions"/>.</summary>
+public enum RefreshStatus
+{
+    /// <summary>Constructed; <see cref="RefreshMachine.Start"/> not yet called (messages are already accepted).</summary>
+    Created,
+
+    /// <summary>Dealt; collecting the other dealers' sub-shares and commitments until the dealing deadline.</summary>
+    Dealing,
+
+    /// <summary>Complaints sent for missing or bad dealings; waiting for the accused dealers' reveals.</summary>
+    ResolvingComplaints,
+
+    /// <summary>Proposed a qualified set; waiting for agreement to decide one.</summary>
+    AwaitingDecision,
+
+    /// <summary>A set was decided but a dealing (or a reveal) it needs has not arrived here yet.</summary>
+    AwaitingDecidedDealings,
+
+    /// <summary>Final: new shares persisted, <see cref="RefreshCompleted"/> emitted.</summary>
+    Completed,
+
+    /// <summary>Final: the network refreshed but this server could not; <see cref="RefreshSharesLost"/> emitted (run share recovery).</summary>
+    SharesLost,
+}
+
+/// <summary>Progress deadlines (never safety: a late message only delays or excludes its sender).</summary>
+/// <param name="DealingWindow">From Start until missing dealings are complained about.</param>
+/// <param name="ComplaintWindow">From then until unanswered complaints disqualify and the qualified set is proposed.</param>
+/// <param name="DecidedDealingWindow">After a decision, how long to wait for a decided dealing that has not arrived.</param>
+public sealed record RefreshTimeouts(TimeSpan DealingWindow, TimeSpan ComplaintWindow, TimeSpan DecidedDealingWindow)
+{
+    /// <summary>Defaults for the local cluster (periods of 30 s).</summary>
+    public static RefreshTimeouts Default { get; } = new(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10));
+}
+
+/// <summary>
+/// Proactive refresh of every long-lived secret of the network in one run (HJKY95 share renewal,
+/// batched as in BRIEF "Refresh at scale"). Each server deals, for every secret k, a degree-t
+/// polynomial delta_k with delta_k(0) = 0 and sends server j all its sub-shares delta_k(j) in ONE
+/// confidential message; it broadcasts Feldman commitments for the signing-key dealings, a hash of
+/// each confidential message, and the commitment to the combined data-key polynomial
+/// sum_k rho^k delta_k with rho derived from those hashes. Each server checks every dealer with one
+/// batched Feldman check (signing keys) and one combined check (all data keys), complains about bad
+/// or missing dealings, the accused dealer reveals the complainer's message in the clear, and the
+/// qualified set is decided by agreement (driven outside: <see cref="RefreshQualifiedSetProposal"/>,
+/// <see cref="IsAcceptableQualifiedSet"/>, <see cref="OnQualifiedSetDecided"/>). Then
+/// s'_k = s_k + sum_{i in QUAL} delta_ik(j), the signing-key commitments become old + sum of the
+/// qualified dealings (C_0, the public keys, unchanged), and the new vector is persisted first.
+/// </summary>
+/// <remarks>
+/// The machine does not own the old <see cref="ShareVector"/> (the driver erases it after the commit);
+/// it owns the new one until <see cref="TakeNewShares"/>. Dispose wipes everything secret it holds.
+/// </remarks>
+public sealed class RefreshMachine : IProtocolMachine, IDisposable
+{
+    /// <summary>Timer: the dealing window is over.</summary>
+    public const int DealingDeadlineTimer = 1;
+
+    /// <summary>Timer: the complaint window is over.</summary>
+    public const int RevealDeadlineTimer = 2;
+
+    /// <summary>Timer: a decided dealing did not arrive in time.</summary>
+    public const int DecidedDealingDeadlineTimer = 3;
+
+    /// <summary>The transitions this machine makes; anything else is a bug.</summary>
+    public static readonly IReadOnlyDictionary<RefreshStatus, RefreshStatus[]> ValidTransitions = new Dictionary<RefreshStatus, RefreshStatus[]>
+    {
+        [RefreshStatus.Created] = [RefreshStatus.Dealing],
+        [RefreshStatus.Dealing] = [RefreshStatus.ResolvingComplaints, RefreshStatus.AwaitingDecidedDealings, RefreshStatus.Completed, RefreshStatus.SharesLost],
+        [RefreshStatus.ResolvingComplaints] = [RefreshStatus.AwaitingDecision, RefreshStatus.AwaitingDecidedDealings, RefreshStatus.Completed, RefreshStatus.SharesLost],
+        [RefreshStatus.AwaitingDecision] = [RefreshStatus.AwaitingDecidedDealings, RefreshStatus.Completed, RefreshStatus.SharesLost],
+        [RefreshStatus.AwaitingDecidedDealings] = [RefreshStatus.Completed, RefreshStatus.SharesLost],
+        [RefreshStatus.Completed] = [],
+        [RefreshStatus.SharesLost] = [],
+    };
+
+    private readonly RefreshPublicState _publicState;
+    private readonly ShareVector _oldShares;
+    private readonly ShareVectorDigest? _recordedDigest;
+    private readonly RefreshTimeouts _timeouts;
+    private readonly RefreshDealerFaults? _faults;
+    private readonly PrimeOrderGroup _group;
+    private readonly int _self;
+    private readonly int _n;
+    private readonly int _t;
+    private readonly DealerView[] _dealers;
+    private byte[][]? _sentSubShares;
+    private bool _ownSharesCorrupt;
+    private SortedDictionary<int, byte[]>? _decided;
+    private ShareVector? _newShares;
+
+    /// <summary>
+    /// A refresh at server <paramref name="self"/> of the secrets in <paramref name="publicState"/>,
+    /// starting from <paramref name="oldShares"/> (checked against the signing-key commitments and
+    /// against <paramref name="recordedDigest"/>, this server's digest from the signed period root,
+    /// when given).
+    /// </summary>
+    public RefreshMachine(
+        InstanceId instance, ClusterParameters parameters, int self, RefreshPublicState publicState, ShareVector oldShares,
+        ShareVectorDigest? recordedDigest = null, RefreshTimeouts? timeouts = null)
+        : this(instance, parameters, self, publicState, oldShares, recordedDigest, timeouts, faults: null)
+    {
+    }
+
+    internal RefreshMachine(
+        InstanceId instance, ClusterParameters parameters, int self, RefreshPublicState publicState, ShareVector oldShares,
+        ShareVectorDigest? recordedDigest, RefreshTimeouts? timeouts, RefreshDealerFaults? faults)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(publicState);
+        ArgumentNullException.ThrowIfNull(oldShares);
+        if (instance.Protocol != ProtocolKind.Refresh)
+        {
+            throw new ArgumentException("A refresh machine runs a Refresh instance.", nameof(instance));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(self, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(self, parameters.ServerCount);
+        if (oldShares.Index != self || oldShares.Count != publicState.SecretCount || oldShares.Group.Id != publicState.Group.Id)
+        {
+            throw new ArgumentException("The share vector must be this server's, in the state's group, one share per secret.", nameof(oldShares));
+        }
+
+        if (publicState.SigningKeyCount > 0 && publicState.SigningKeyCommitments[0].Degree != parameters.Threshold)
+        {
+            throw new ArgumentException("The signing-key commitments must have degree t.", nameof(publicState));
+        }
+
+        Instance = instance;
+        _publicState = publicState;
+        _oldShares = oldShares;
+        _recordedDigest = recordedDigest;
+        _timeouts = timeouts ?? RefreshTimeouts.Default;
+        _faults = faults;
+        _group = publicState.Group;
+        _self = self;
+        _n = parameters.ServerCount;
+        _t = parameters.Threshold;
+        _dealers = new DealerView[_n];
+        for (var i = 0; i < _n; i++)
+        {
+            _dealers[i] = new DealerView();
+        }
+    }
+
+    /// <inheritdoc />
+    public InstanceId Instance { get; }
+
+    /// <summary>Where the instance is.</summary>
+    public RefreshStatus Status { get; private set; } = RefreshStatus.Created;
+
+    /// <inheritdoc />
+    public bool IsFinished => Status is RefreshStatus.Completed or RefreshStatus.SharesLost;
+
+    /// <summary>The durable key of the new share vector (<see cref="ShareVector.Encode"/>), persisted before anything else.</summary>
+    public string SharesPersistKey => $"refresh/{Instance.Period}/{Instance.Sequence}/shares";
+
+    /// <summary>The durable key of the new public state (<see cref="RefreshPublicState.Encode"/>).</summary>
+    public string PublicStatePersistKey => $"refresh/{Instance.Period}/{Instance.Sequence}/public-state";
+
+    /// <summary>The durable key of this server's new digest (<see cref="ShareVectorDigest.Encode"/>).</summary>
+    public string DigestPersistKey => $"refresh/{Instance.Period}/{Instance.Sequence}/digest";
+
+    /// <summary>Dealers disqualified in this server's view (public faults, bad or missing reveals).</summary>
+    public IReadOnlyList<int> DisqualifiedDealers =>
+        Enumerable.Range(1, _n).Where(i => _dealers[i - 1].Disqualified).ToArray();
+
+    /// <summary>
+    /// Hands over the new share vector after <see cref="RefreshCompleted"/> (once; the caller owns and
+    /// disposes it). Null before the commit or after it was taken.
+    /// </summary>
+    public ShareVector? TakeNewShares()
+    {
+        var shares = _newShares;
+        _newShares = null;
+        return shares;
+    }
+
+    /// <summary>Created -> Dealing: check the old shares, deal, broadcast the commitments, set the dealing deadline.</summary>
+    public void Start(ProtocolContext context, Outbox outbox)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outbox);
+        if (Status != RefreshStatus.Created)
+        {
+            throw new InvalidOperationException($"Start in {Status}.");
+        }
+
+        CheckOwnShares(outbox);
+        Deal(context, outbox);
+        Move(RefreshStatus.Dealing);
+        outbox.SetTimer(DealingDeadlineTimer, context.Now + _timeouts.DealingWindow);
+    }
+
+    /// <inheritdoc />
+    public void Receive(ProtocolContext context, InboundMessage message, Outbox outbox)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(outbox);
+        if (IsFinished)
+        {
+            return;
+        }
+
+        if (message.Sender < 1 || message.Sender > _n)
+        {
+            Alert(outbox, AlertType.MalformedMessage, 0, $"sender {message.Sender} is not a server", message.Signed);
+            return;
+        }
+
+        switch ((message.Round, message.Type))
+        {
+            case (RefreshWire.DealingRound, RefreshWire.SubSharesType):
+                OnSubShares(context, message, outbox);
+                break;
+            case (RefreshWire.DealingRound, RefreshWire.DealingCommitmentsType):
+                OnDealingCommitments(context, message, outbox);
+                break;
+            case (RefreshWire.ComplaintRound, RefreshWire.ComplaintType):
+                OnComplaint(message, outbox);
+                break;
+            case (RefreshWire.RevealRound, RefreshWire.RevealType):
+                OnReveal(context, message, outbox);
+                break;
+            default:
+                Alert(outbox, AlertType.MalformedMessage, message.Sender, $"unknown round {message.Round} type {message.Type}", message.Signed);
+                break;
+        }
+
+        if (Status == RefreshStatus.AwaitingDecidedDealings)
+        {
+            TryCommit(context, outbox);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Timeout(ProtocolContext context, int timerId, Outbox outbox)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outbox);
+        switch (timerId)
+        {
+            case DealingDeadlineTimer when Status == RefreshStatus.Dealing:
+                OnDealingDeadline(context, outbox);
+                break;
+            case RevealDeadlineTimer when Status == RefreshStatus.ResolvingComplaints:
+                OnRevealDeadline(outbox);
+                break;
+            case DecidedDealingDeadlineTimer when Status == RefreshStatus.AwaitingDecidedDealings:
+                var missing = _decided!.Keys.Where(i => _dealers[i - 1].MyValues is null).ToArray();
+                LoseShares(outbox, ComputeNewStateIfPossible(), $"decided dealings never verified here, from dealers {string.Join(", ", missing)}");
+                break;
+            default:
+                break; // a stale timer of an earlier state
+        }
+    }
+
+    /// <summary>
+    /// Agreement's validity predicate: true when this server would commit with <paramref name="encodedSet"/>:
+    /// at least t+1 dealers (so at least one whose polynomials the adversary never read), each with the
+    /// same dealing commitments as seen here, not disqualified here, every complaint against it answered
+    /// with a good reveal, and a verified sub-share vector for this server. Never throws.
+    /// </summary>
+    public bool IsAcceptableQualifiedSet(byte[] encodedSet)
+    {
+        ArgumentNullException.ThrowIfNull(encodedSet);
+        if (!QualifiedSetCodec.TryDecode(encodedSet, _group, _n, out var set) || set.Count < _t + 1)
+        {
+            return false;
+        }
+
+        foreach (var (dealer, hash) in set)
+        {
+            var view = _dealers[dealer - 1];
+            if (!IsAcceptable(view) || !CryptographicOperations.FixedTimeEquals(view.DealingHash!, hash))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Agreement decided <paramref name="encodedSet"/> (certified by n-f servers): commit now, or as
+    /// soon as the decided dealings this server still lacks arrive.
+    /// </summary>
+    public void OnQualifiedSetDecided(ProtocolContext context, byte[] encodedSet, Outbox outbox)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(encodedSet);
+        ArgumentNullException.ThrowIfNull(outbox);
+        if (IsFinished || _decided is not null)
+        {
+            return;
+        }
+
+        if (!QualifiedSetCodec.TryDecode(encodedSet, _group, _n, out var set) || set.Count == 0)
+        {
+            Alert(outbox, AlertType.MalformedMessage, 0, "the decided qualified set does not decode", encodedSet);
+            return;
+        }
+
+        _decided = set;
+        Move(RefreshStatus.AwaitingDecidedDealings);
+        outbox.SetTimer(DecidedDealingDeadlineTimer, context.Now + _timeouts.DecidedDealingWindow);
+        TryCommit(context, outbox);
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _dealers)
+        {
+            d.Wipe();
+        }
+
+        WipeSent();
+        _newShares?.Dispose();
+        _newShares = null;
+    }
+
+    // ---- Start -------------------------------------------------------------------------------
+
+    private void CheckOwnShares(Outbox outbox)
+    {
+        var shares = _oldShares.Values;
+        for (var k = 0; k < _publicState.SigningKeyCount; k++)
+        {
+            if (!_publicState.SigningKeyCommitments[k].VerifyShare(_self, shares[k]))
+            {
+                _ownSharesCorrupt = true;
+            }
+        }
+
+        if (_recordedDigest is not null && !_recordedDigest.Matches(_oldShares))
+        {
+            _ownSharesCorrupt = true;
+        }
+
+        if (_ownSharesCorrupt)
+        {
+            Alert(outbox, AlertType.CorruptedShares, _self, "the stored shares do not match the public commitments or the recorded digest; dealing only, recovery needed", ReadOnlyMemory<byte>.Empty);
+        }
+    }
+
+    /// <summary>The dealer's side (seed 002 "Share Update": f_i(0) = 0; HJKY95 3.2).</summary>
+    private void Deal(ProtocolContext context, Outbox outbox)
+    {
+        var m = _publicState.SecretCount;
+        var a = _publicState.SigningKeyCount;
+        var width = _t + 1;
+
+        // delta_k(x) = sum_l coefficients[k*width + l] x^l, with coefficient 0 = 0 (HJKY95).
+        var coefficients = GC.AllocateArray<Scalar>(m * width, pinned: true);
+        var values = GC.AllocateArray<Scalar>(m, pinned: true);
+        try
+        {
+            for (var k = 0; k < m; k++)
+            {
+                coefficients[k * width] = _faults?.NonZeroConstant == true ? _group.RandomNonzeroScalar(context.Random) : _group.Zero;
+                for (var l = 1; l < width; l++)
+                {
+                    coefficients[(k * width) + l] = _group.RandomScalar(context.Random);
+                }
+            }
+
+            var signing = new FeldmanCommitment[a];
+            for (var k = 0; k < a; k++)
+            {
+                using var p = Polynomial.FromCoefficients(_group, coefficients.AsSpan(k * width, width));
+                signing[k] = p.CommitFeldman();
+            }
+
+            _sentSubShares = new byte[_n][];
+            var sentMessages = new byte[_n][];
+            var hashes = new byte[_n][];
+            for (var j = 1; j <= _n; j++)
+            {
+                var x = _group.FromUInt64((ulong)j);
+                for (var k = 0; k < m; k++)
+                {
+                    values[k] = Horner(coefficients.AsSpan(k * width, width), x);
+                }
+
+                var correct = SubShareVectorCodec.Encode(_group, j, values);
+                var wrong = Tampered(values, j);
+                _sentSubShares[j - 1] = _faults?.CommitToWrongSubSharesFor == j ? wrong : correct;
+                sentMessages[j - 1] = _faults?.SendWrongSubSharesTo == j || _faults?.CommitToWrongSubSharesFor == j ? wrong : correct;
+                hashes[j - 1] = RefreshTranscript.SubSharesHash(Instance, _self, _sentSubShares[j - 1]);
+            }
+
+            // rho is fixed by the hashes of every sub-share message: the dealer is bound first.
+            var binding = RefreshDealingCommitments.EncodeBinding(_group, signing, hashes);
+            var rho = RefreshTranscript.Challenge(_group, Instance, _self, binding);
+            FeldmanCommitment? combined = null;
+            if (m > a)
+            {
+                combined = CombinedCommitment(coefficients, a, m, width, rho, context);
+            }
+
+            for (var j = 1; j <= _n; j++)
+            {
+                outbox.Send(j, 0, RefreshWire.DealingRound, RefreshWire.SubSharesType, sentMessages[j - 1], confidential: true);
+            }
+
+            outbox.Broadcast(0, RefreshWire.DealingRound, RefreshWire.DealingCommitmentsType,
+                RefreshDealingCommitments.Encode(_group, signing, hashes, combined));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(coefficients.AsSpan()));
+            SubShareVectorCodec.Wipe(values);
+        }
+    }
+
+    private byte[] Tampered(Scalar[] values, int recipient)
+    {
+        if (_faults is null || (_faults.SendWrongSubSharesTo != recipient && _faults.CommitToWrongSubSharesFor != recipient))
+        {
+            return [];
+        }
+
+        var copy = values.ToArray();
+        copy[0] = _group.Add(copy[0], _group.One);
+        return SubShareVectorCodec.Encode(_group, recipient, copy);
+    }
+
+    /// <summary>Feldman commitment to sum_{k data} rho^(k-a) delta_k (BRIEF "Refresh at scale").</summary>
+    private FeldmanCommitment CombinedCommitment(Scalar[] coefficients, int a, int m, int width, Scalar rho, ProtocolContext context)
+    {
+        var combined = GC.AllocateArray<Scalar>(width, pinned: true);
+        var column = GC.AllocateArray<Scalar>(m - a, pinned: true);
+        try
+        {
+            for (var l = 0; l < width; l++)
+            {
+                for (var k = a; k < m; k++)
+                {
+                    column[k - a] = coefficients[(k * width) + l];
+                }
+
+                combined[l] = CombinedShareCheck.Combine(_group, rho, column);
+                if (l > 0 && _faults?.CorruptCombinedCommitment == true)
+                {
+                    combined[l] = _group.Add(combined[l], _group.RandomNonzeroScalar(context.Random));
+                }
+            }
+
+            using var polynomial = Polynomial.FromCoefficients(_group, combined);
+            return polynomial.CommitFeldman();
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(combined.AsSpan()));
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(column.AsSpan()));
+        }
+    }
+
+    private Scalar Horner(ReadOnlySpan<Scalar> coefficients, Scalar x)
+    {
+        var value = coefficients[^1];
+        for (var l = coefficients.Length - 2; l >= 0; l--)
+        {
+            value = _group.Add(_group.Multiply(value, x), coefficients[l]);
+        }
+
+        return value;
+    }
+
+    // ---- Receive -----------------------------------------------------------------------------
+
+    private void OnSubShares(ProtocolContext context, InboundMessage message, Outbox outbox)
+    {
+        var view = _dealers[message.Sender - 1];
+        if (!message.Confidential)
+        {
+            // Sub-shares in the clear are a protocol violation; they are not used.
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, "sub-shares sent in the clear", message.Signed);
+            return;
+        }
+
+        if (view.SubSharesMessage is not null)
+        {
+            if (!view.SubSharesMessage.AsSpan().SequenceEqual(message.Payload.Span))
+            {
+                Alert(outbox, AlertType.Equivocation, message.Sender, "two different sub-share messages", Evidence(view.SubSharesEnvelope, message.Signed));
+            }
+
+            return;
+        }
+
+        view.SubSharesMessage = message.Payload.ToArray();
+        view.SubSharesEnvelope = message.Signed.ToArray();
+        VerifyOwnDealing(context, message.Sender, outbox);
+    }
+
+    private void OnDealingCommitments(ProtocolContext context, InboundMessage message, Outbox outbox)
+    {
+        var dealer = message.Sender;
+        var view = _dealers[dealer - 1];
+        if (view.CommitmentsMessage is not null)
+        {
+            if (!view.CommitmentsMessage.AsSpan().SequenceEqual(message.Payload.Span))
+            {
+                Alert(outbox, AlertType.Equivocation, dealer, "two different dealing commitments", Evidence(view.CommitmentsEnvelope, message.Signed));
+            }
+
+            return;
+        }
+
+        view.CommitmentsMessage = message.Payload.ToArray();
+        view.CommitmentsEnvelope = message.Signed.ToArray();
+        if (!RefreshDealingCommitments.TryDecode(message.Payload.Span, _group, out var commitments))
+        {
+            Disqualify(view, outbox, AlertType.MalformedMessage, dealer, "dealing commitments do not decode", message.Signed);
+            return;
+        }
+
+        if (StructuralFault(commitments) is { } fault)
+        {
+            Disqualify(view, outbox, fault.Type, dealer, fault.Detail, message.Signed);
+            return;
+        }
+
+        view.Commitments = commitments;
+        view.DealingHash = RefreshTranscript.DealingHash(Instance, dealer, message.Payload.Span);
+        view.Challenge = RefreshTranscript.Challenge(_group, Instance, dealer, message.Payload.Span[..commitments.BindingLength]);
+        VerifyOwnDealing(context, dealer, outbox);
+        foreach (var (complainer, reveal) in view.PendingReveals.ToArray())
+        {
+            view.PendingReveals.Remove(complainer);
+            JudgeReveal(context, dealer, complainer, reveal.Message, reveal.Envelope, outbox);
+        }
+    }
+
+    /// <summary>Public faults: every server sees the same broadcast, so every server disqualifies the same way.</summary>
+    private (AlertType Type, string Detail)? StructuralFault(RefreshDealingCommitments commitments)
+    {
+        var a = _publicState.SigningKeyCount;
+        if (commitments.SigningKeyCommitments.Count != a || commitments.RecipientHashes.Count != _n
+            || (commitments.CombinedCommitment is null) != (_publicState.DataKeyCount == 0))
+        {
+            return (AlertType.InvalidCommitment, "dealing commitments have the wrong number of parts");
+        }
+
+        for (var k = 0; k < a; k++)
+        {
+            var c = commitments.SigningKeyCommitments[k];
+            if (!c.HasZeroConstantTerm)
+            {
+                return (AlertType.NonZeroRefreshConstant, $"signing-key dealing {k} has C_0 != identity: it would change the key");
+            }
+
+            if (c.Degree != _t)
+            {
+                return (AlertType.InvalidCommitment, $"signing-key dealing {k} has degree {c.Degree}, not t = {_t}");
+            }
+        }
+
+        if (commitments.CombinedCommitment is { } combined)
+        {
+            if (!combined.HasZeroConstantTerm)
+            {
+                return (AlertType.NonZeroRefreshConstant, "the combined data-key dealing has C_0 != identity: it would change the stored keys");
+            }
+
+            if (combined.Degree != _t)
+            {
+                return (AlertType.InvalidCommitment, $"the combined dealing has degree {combined.Degree}, not t = {_t}");
+            }
+        }
+
+        return null;
+    }
+
+    private void VerifyOwnDealing(ProtocolContext context, int dealer, Outbox outbox)
+    {
+        var view = _dealers[dealer - 1];
+        if (view.Commitments is null || view.SubSharesMessage is null || view.MyValues is not null || view.Complained || view.Disqualified)
+        {
+            return;
+        }
+
+        if (Check(context, dealer, view, _self, view.SubSharesMessage, out var values, out var failure))
+        {
+            view.MyValues = values;
+            return;
+        }
+
+        Alert(outbox, failure.Type, dealer, failure.Detail, view.SubSharesEnvelope);
+        Complain(dealer, outbox);
+    }
+
+    /// <summary>
+    /// Checks the sub-share message dealer <paramref name="dealer"/> sent server <paramref name="recipient"/>:
+    /// it is the message the dealer committed to (hash), its signing-key sub-shares match the Feldman
+    /// commitments (one batched check), and its data-key sub-shares pass the combined check
+    /// sum_k rho^k s_kj against the combined commitment (one Feldman check, whatever m).
+    /// </summary>
+    private bool Check(ProtocolContext context, int dealer, DealerView view, int recipient, byte[] message, out Scalar[]? values, out (AlertType Type, string Detail) failure)
+    {
+        values = null;
+        var commitments = view.Commitments!;
+        if (!SubShareVectorCodec.TryDecode(message, _group, out var to, out var decoded))
+        {
+            failure = (AlertType.InvalidShare, $"sub-shares for server {recipient} do not decode");
+            return false;
+        }
+
+        var a = _publicState.SigningKeyCount;
+        var ok = true;
+        failure = default;
+        if (to != recipient || decoded.Length != _publicState.SecretCount)
+        {
+            failure = (AlertType.InvalidShare, $"sub-shares addressed to {to} with {decoded.Length} values, expected server {recipient} with {_publicState.SecretCount}");
+            ok = false;
+        }
+        else if (!CryptographicOperations.FixedTimeEquals(RefreshTranscript.SubSharesHash(Instance, dealer, message), commitments.RecipientHashes[recipient - 1]))
+        {
+            failure = (AlertType.InvalidShare, $"sub-shares for server {recipient} differ from the ones the dealer committed to");
+            ok = false;
+        }
+        else if (a > 0 && !FeldmanBatchVerifier.VerifyAll(recipient, decoded.AsSpan(0, a), commitments.SigningKeyCommitments, context.Random))
+        {
+            failure = (AlertType.InvalidShare, $"signing-key sub-shares for server {recipient} fail the Feldman check");
+            ok = false;
+        }
+        else if (decoded.Length > a && !CombinedShareCheck.Verify(commitments.CombinedCommitment!, recipient, view.Challenge, decoded.AsSpan(a)))
+        {
+            failure = (AlertType.InvalidCommitment, $"data-key sub-shares for server {recipient} fail the combined check (wrong sub-shares or wrong combined commitment)");
+            ok = false;
+        }
+
+        if (!ok)
+        {
+            SubShareVectorCodec.Wipe(decoded);
+            return false;
+        }
+
+        values = decoded;
+        return true;
+    }
+
+    private void Complain(int dealer, Outbox outbox)
+    {
+        var view = _dealers[dealer - 1];
+        if (view.Complained)
+        {
+            return;
+        }
+
+        view.Complained = true;
+        outbox.Broadcast(0, RefreshWire.ComplaintRound, RefreshWire.ComplaintType, RefreshComplaint.Encode(_group, dealer));
+    }
+
+    private void OnComplaint(InboundMessage message, Outbox outbox)
+    {
+        if (!RefreshComplaint.TryDecode(message.Payload.Span, _group, out var dealer) || dealer < 1 || dealer > _n)
+        {
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, "complaint does not decode", message.Signed);
+            return;
+        }
+
+        var view = _dealers[dealer - 1];
+        if (!view.Complainers.Add(message.Sender))
+        {
+            return;
+        }
+
+        // HJKY95: the accused dealer answers by revealing the accuser's sub-shares in the clear.
+        if (dealer == _self && _sentSubShares is not null && _faults?.IgnoreComplaints != true)
+        {
+            outbox.Broadcast(0, RefreshWire.RevealRound, RefreshWire.RevealType,
+                RefreshReveal.Encode(_group, message.Sender, _sentSubShares[message.Sender - 1]));
+        }
+    }
+
+    private void OnReveal(ProtocolContext context, InboundMessage message, Outbox outbox)
+    {
+        var dealer = message.Sender;
+        if (!RefreshReveal.TryDecode(message.Payload.Span, _group, out var complainer, out var revealed) || complainer < 1 || complainer > _n)
+        {
+            Alert(outbox, AlertType.MalformedMessage, dealer, "reveal does not decode", message.Signed);
+            return;
+        }
+
+        var view = _dealers[dealer - 1];
+        if (view.RevealVerdicts.ContainsKey(complainer) || view.Disqualified)
+        {
+            return;
+        }
+
+        if (view.Commitments is null)
+        {
+            view.PendingReveals[complainer] = (revealed, message.Signed.ToArray());
+            return;
+        }
+
+        JudgeReveal(context, dealer, complainer, revealed, message.Signed.ToArray(), outbox);
+    }
+
+    private void JudgeReveal(ProtocolContext context, int dealer, int complainer, byte[] revealed, byte[] envelope, Outbox outbox)
+    {
+        var view = _dealers[dealer - 1];
+        if (view.Disqualified)
+        {
+            return;
+        }
+
+        if (!Check(context, dealer, view, complainer, revealed, out var values, out var failure))
+        {
+            view.RevealVerdicts[complainer] = false;
+            Disqualify(view, outbox, failure.Type, dealer, $"revealed {failure.Detail}", envelope);
+            return;
+        }
+
+        view.RevealVerdicts[complainer] = true;
+        if (complainer == _self && view.MyValues is null)
+        {
+            view.MyValues = values; // the revealed vector replaces the bad or missing one
+        }
+        else
+        {
+            SubShareVectorCodec.Wipe(values);
+        }
+    }
+
+    // ---- Timers ------------------------------------------------------------------------------
+
+    /// <summary>Dealing -> ResolvingComplaints: complain about every committed dealing that did not reach us.</summary>
+    private void OnDealingDeadline(ProtocolContext context, Outbox outbox)
+    {
+        for (var i = 1; i <= _n; i++)
+        {
+            var view = _dealers[i - 1];
+            if (view.Commitments is not null && !view.Disqualified && view.MyValues is null && !view.Complained)
+            {
+                Alert(outbox, AlertType.InvalidShare, i, "committed sub-shares never arrived", view.CommitmentsEnvelope);
+                Complain(i, outbox);
+            }
+        }
+
+        Move(RefreshStatus.ResolvingComplaints);
+        outbox.SetTimer(RevealDeadlineTimer, context.Now + _timeouts.ComplaintWindow);
+    }
+
+    /// <summary>ResolvingComplaints -> AwaitingDecision: unanswered complaints disqualify; propose the acceptable dealers.</summary>
+    private void OnRevealDeadline(Outbox outbox)
+    {
+        for (var i = 1; i <= _n; i++)
+        {
+            var view = _dealers[i - 1];
+            if (!view.Disqualified && view.Complainers.Any(c => !view.RevealVerdicts.ContainsKey(c)))
+            {
+                Disqualify(view, outbox, AlertType.Unresponsive, i, "did not answer a complaint with a reveal", view.CommitmentsEnvelope);
+            }
+        }
+
+        var acceptable = Enumerable.Range(1, _n)
+            .Where(i => IsAcceptable(_dealers[i - 1]))
+            .Select(i => KeyValuePair.Create(i, _dealers[i - 1].DealingHash!))
+            .ToArray();
+        Move(RefreshStatus.AwaitingDecision);
+        if (acceptable.Length >= _t + 1)
+        {
+            outbox.Emit(new RefreshQualifiedSetProposal(Instance, QualifiedSetCodec.Encode(_group, acceptable)));
+        }
+    }
+
+    private static bool IsAcceptable(DealerView view) =>
+        view.Commitments is not null && !view.Disqualified && view.MyValues is not null
+        && view.Complainers.All(c => view.RevealVerdicts.TryGetValue(c, out var good) && good);
+
+    // ---- Commit ------------------------------------------------------------------------------
+
+    /// <summary>AwaitingDecidedDealings -> Completed (or SharesLost): s'_k = s_k + sum_{i in QUAL} delta_ik(j).</summary>
+    private void TryCommit(ProtocolContext context, Outbox outbox)
+    {
+        var decided = _decided!;
+        foreach (var (dealer, hash) in decided)
+        {
+            var view = _dealers[dealer - 1];
+            if (view.DealingHash is not null && !CryptographicOperations.FixedTimeEquals(view.DealingHash, hash))
+            {
+                Alert(outbox, AlertType.InvalidCommitment, dealer, "the dealing commitments seen here differ from the decided ones", view.CommitmentsEnvelope);
+                LoseShares(outbox, null, $"dealer {dealer}'s commitments differ from the decided ones");
+                return;
+            }
+
+            if (view.Commitments is null || view.MyValues is null)
+            {
+                return; // wait for the dealing or the reveal; the decided-dealing timer bounds the wait
+            }
+        }
+
+        var newState = ComputeNewState(decided.Keys);
+        if (_ownSharesCorrupt)
+        {
+            LoseShares(outbox, newState, "the old shares were corrupt");
+            return;
+        }
+
+        var m = _publicState.SecretCount;
+        var updated = GC.AllocateArray<Scalar>(m, pinned: true);
+        _oldShares.Values.CopyTo(updated);
+        foreach (var dealer in decided.Keys)
+        {
+            var delta = _dealers[dealer - 1].MyValues!;
+            for (var k = 0; k < m; k++)
+            {
+                updated[k] = _group.Add(updated[k], delta[k]);
+            }
+        }
+
+        var newShares = ShareVector.Own(_group, _self, updated);
+        var digest = ShareVectorDigest.Compute(newShares, context.Random);
+
+        // Atomic commit: the new shares are durable before anything else leaves this server.
+        outbox.Persist(SharesPersistKey, newShares.Encode());
+        outbox.Persist(PublicStatePersistKey, newState.Encode());
+        outbox.Persist(DigestPersistKey, digest.Encode());
+        _newShares = newShares;
+        Move(RefreshStatus.Completed);
+        outbox.Emit(new RefreshCompleted(Instance, newState, digest, decided.Keys.ToArray()));
+        WipeWorkingState();
+    }
+
+    private RefreshPublicState? ComputeNewStateIfPossible() =>
+        _decided!.Keys.All(i => _dealers[i - 1].Commitments is not null) ? ComputeNewState(_decided.Keys) : null;
+
+    /// <summary>New commitments = old + sum of the qualified dealings; C_0 (the public key) never moves.</summary>
+    private RefreshPublicState ComputeNewState(IEnumerable<int> qualified)
+    {
+        var dealers = qualified.ToArray();
+        var updated = new FeldmanCommitment[_publicState.SigningKeyCount];
+        for (var k = 0; k < updated.Length; k++)
+        {
+            var old = _publicState.SigningKeyCommitments[k];
+            var dealings = dealers.Select(i => _dealers[i - 1].Commitments!.SigningKeyCommitments[k]).ToArray();
+            updated[k] = old.Add(FeldmanCommitment.Sum(dealings));
+            if (updated[k].ConstantTerm != old.ConstantTerm)
+            {
+                // Every qualified dealing passed HasZeroConstantTerm: a moved key is a bug, never data.
+                throw new InvalidOperationException($"Refresh moved the public key of secret {k}.");
+            }
+        }
+
+        return new RefreshPublicState(_group, _publicState.SecretCount, updated);
+    }
+
+    private void LoseShares(Outbox outbox, RefreshPublicState? newState, string reason)
+    {
+        Move(RefreshStatus.SharesLost);
+        outbox.Emit(new RefreshSharesLost(Instance, newState, _decided?.Keys.ToArray() ?? [], reason));
+        WipeWorkingState();
+    }
+
+    // ---- Helpers -----------------------------------------------------------------------------
+
+    private void Disqualify(DealerView view, Outbox outbox, AlertType type, int dealer, string detail, ReadOnlyMemory<byte> evidence)
+    {
+        if (view.Disqualified)
+        {
+            return;
+        }
+
+        view.Disqualified = true;
+        Alert(outbox, type, dealer, detail, evidence);
+    }
+
+    private void Alert(Outbox outbox, AlertType type, int culprit, string detail, ReadOnlyMemory<byte> evidence) =>
+        outbox.Emit(new Alert(type, culprit, Instance.Period, Instance, detail, evidence.ToArray()));
+
+    /// <summary>Two signed envelopes as one piece of evidence: u32 length, bytes, u32 length, bytes.</summary>
+    private static byte[] Evidence(byte[]? first, ReadOnlyMemory<byte> second)
+    {
+        first ??= [];
+        var bytes = new byte[8 + first.Length + second.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)first.Length);
+        first.CopyTo(bytes, 4);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(4 + first.Length), (uint)second.Length);
+        second.Span.CopyTo(bytes.AsSpan(8 + first.Length));
+        return bytes;
+    }
+
+    private void Move(RefreshStatus next)
+    {
+        if (!ValidTransitions[Status].Contains(next))
+        {
+            throw new InvalidOperationException($"Refresh cannot go from {Status} to {next}.");
+        }
+
+        Status = next;
+    }
+
+    private void WipeWorkingState()
+    {
+        foreach (var d in _dealers)
+        {
+            d.Wipe();
+        }
+
+        WipeSent();
+    }
+
+    private void WipeSent()
+    {
+        if (_sentSubShares is not null)
+        {
+            foreach (var message in _sentSubShares)
+            {
+                CryptographicOperations.ZeroMemory(message);
+            }
+        }
+    }
+
+    /// <summary>What this server knows about one dealer.</summary>
+    private sealed class DealerView
+    {
+        public byte[]? CommitmentsMessage { get; set; }
+
+        public byte[]? CommitmentsEnvelope { get; set; }
+
+        public RefreshDealingCommitments? Commitments { get; set; }
+
+        public byte[]? DealingHash { get; set; }
+
+        public Scalar Challenge { get; set; }
+
+        public byte[]? SubSharesMessage { get; set; }
+
+        public byte[]? SubSharesEnvelope { get; set; }
+
+        /// <summary>This server's verified sub-shares delta_ik(self) for every k (secret).</summary>
+        public Scalar[]? MyValues { get; set; }
+
+        public bool Complained { get; set; }
+
+        public bool Disqualified { get; set; }
+
+        public HashSet<int> Complainers { get; } = [];
+
+        public Dictionary<int, bool> RevealVerdicts { get; } = [];
+
+        public Dictionary<int, (byte[] Message, byte[] Envelope)> PendingReveals { get; } = [];
+
+        public void Wipe()
+        {
+            SubShareVectorCodec.Wipe(MyValues);
+            if (SubSharesMessage is not null)
+            {
+                CryptographicOperations.ZeroMemory(SubSharesMessage);
+            }
+        }
+    }
+}

@@ -1,0 +1,434 @@
+// References: seed 002 section 2 "Share Update" (dealings, Feldman VSS, i-correct / i-wrong);
+// Herzberg, Jarecki, Krawczyk, Yung, "Proactive Secret Sharing", CRYPTO 1995, section 3 (complaints,
+// accusations answered in the clear); docs/BRIEF.md section 3 "Refresh at scale"; docs/PROTOCOLS.md "Refresh".
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Proactive.Crypto.Codec;
+using Proactive.Crypto.Groups;
+using Proactive.Crypto.Sharing;
+using Proactive.Protocols.Machines;
+
+namespace Proactive.Protocols.Refresh;
+
+/// <summary>Round and type bytes of refresh messages (on the wire: never renumber).</summary>
+public static class RefreshWire
+{
+    /// <summary>Round 1: the dealing (confidential sub-shares and the public dealing commitments).</summary>
+    public const byte DealingRound = 1;
+
+    /// <summary>Round 2: complaints against dealers.</summary>
+    public const byte ComplaintRound = 2;
+
+    /// <summary>Round 3: dealers answer complaints by revealing the accused sub-share vector.</summary>
+    public const byte RevealRound = 3;
+
+    /// <summary>Confidential, dealer to one server: delta_ik(j) for every secret k (<see cref="SubShareVectorCodec"/>).</summary>
+    public const byte SubSharesType = 1;
+
+    /// <summary>Broadcast by each dealer: <see cref="RefreshDealingCommitments"/>.</summary>
+    public const byte DealingCommitmentsType = 2;
+
+    /// <summary>Broadcast: <see cref="RefreshComplaint"/>.</summary>
+    public const byte ComplaintType = 3;
+
+    /// <summary>Broadcast by an accused dealer: <see cref="RefreshReveal"/>.</summary>
+    public const byte RevealType = 4;
+}
+
+/// <summary>
+/// The payload of a confidential sub-share message: the recipient j and the m values a dealer's
+/// polynomials take at j (refresh: delta_ik(j); recovery: g_hk(j)).
+/// Format, version 1: u8 version, u8 suite, u16 recipient, u32 m, m x scalar.
+/// The encoding holds secrets: callers wipe the buffers they own.
+/// </summary>
+public static class SubShareVectorCodec
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Encodes a sub-share vector for <paramref name="recipient"/>.</summary>
+    public static byte[] Encode(PrimeOrderGroup group, int recipient, ReadOnlySpan<Scalar> values)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentOutOfRangeException.ThrowIfLessThan(recipient, 1);
+        var bytes = new byte[CanonicalWriter.HeaderSize + 2 + CanonicalWriter.CountPrefixSize + (values.Length * group.ScalarLength)];
+        var writer = new CanonicalWriter(bytes);
+        writer.WriteHeader(FormatVersion, group);
+        writer.WriteU16((ushort)recipient);
+        writer.WriteCount(values.Length, ShareVector.MaxSecrets);
+        foreach (var v in values)
+        {
+            writer.WriteScalar(group, v);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// Decodes into pinned memory the caller owns and wipes (<see cref="Wipe"/>). Never throws on bad data.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, out int recipient, [NotNullWhen(true)] out Scalar[]? values)
+    {
+        recipient = 0;
+        values = null;
+        var reader = new CanonicalReader(encoding);
+        if (!reader.TryReadHeader(FormatVersion, group, out _)
+            || !reader.TryReadU16(out var to, "recipient")
+            || !reader.TryReadCount(ShareVector.MaxSecrets, group.ScalarLength, out var count, "count"))
+        {
+            return false;
+        }
+
+        var result = GC.AllocateArray<Scalar>(count, pinned: true);
+        for (var k = 0; k < count; k++)
+        {
+            if (!reader.TryReadScalar(group, out result[k], "subShare"))
+            {
+                Wipe(result);
+                return false;
+            }
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            Wipe(result);
+            return false;
+        }
+
+        recipient = to;
+        values = result;
+        return true;
+    }
+
+    /// <summary>Zeroes secret scalars.</summary>
+    public static void Wipe(Scalar[]? values)
+    {
+        if (values is not null)
+        {
+            CryptographicOperations.ZeroMemory(MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+    }
+}
+
+/// <summary>
+/// What a refresh dealer broadcasts: Feldman commitments to its signing-key dealings, a hash of each
+/// confidential sub-share message it sent (binding it to every sub-share before the challenge exists),
+/// and the Feldman commitment to the combined data-key polynomial sum_k rho^k delta_k, where rho is
+/// derived from everything before it (<see cref="RefreshTranscript.Challenge"/>).
+/// </summary>
+/// <remarks>
+/// Format, version 1: u8 version, u8 suite, u32 a, a x FeldmanCommitment body, u32 n, n x 32-byte
+/// SHA-256 of the sub-share message to server 1..n, bool hasCombined, [FeldmanCommitment body].
+/// The challenge hashes the bytes before hasCombined (<see cref="BindingLength"/>).
+/// </remarks>
+public sealed class RefreshDealingCommitments
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    private RefreshDealingCommitments(
+        PrimeOrderGroup group, FeldmanCommitment[] signing, byte[][] hashes, FeldmanCommitment? combined, int bindingLength)
+    {
+        Group = group;
+        SigningKeyCommitments = signing;
+        RecipientHashes = hashes;
+        CombinedCommitment = combined;
+        BindingLength = bindingLength;
+    }
+
+    /// <summary>The group.</summary>
+    public PrimeOrderGroup Group { get; }
+
+    /// <summary>One commitment per signing key (each must have C_0 the identity).</summary>
+    public IReadOnlyList<FeldmanCommitment> SigningKeyCommitments { get; }
+
+    /// <summary>SHA-256 (<see cref="RefreshTranscript.SubSharesHash"/>) of the sub-share message to server j, at j-1.</summary>
+    public IReadOnlyList<byte[]> RecipientHashes { get; }
+
+    /// <summary>The commitment to sum_k rho^k delta_k over the data keys; null when there are none.</summary>
+    public FeldmanCommitment? CombinedCommitment { get; }
+
+    /// <summary>Bytes of the encoding that bind the dealer before the challenge: all but the combined commitment.</summary>
+    public int BindingLength { get; }
+
+    /// <summary>Encodes; <paramref name="combined"/> null when there are no data keys.</summary>
+    public static byte[] Encode(PrimeOrderGroup group, IReadOnlyList<FeldmanCommitment> signing, IReadOnlyList<byte[]> hashes, FeldmanCommitment? combined)
+    {
+        var binding = EncodeBinding(group, signing, hashes);
+        var output = new ArrayBufferWriter<byte>();
+        output.Write(binding);
+        var writer = new CanonicalWriter(output);
+        writer.WriteBool(combined is not null);
+        combined?.WriteBodyTo(ref writer);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The binding prefix alone (what the dealer hashes into its own challenge).</summary>
+    public static byte[] EncodeBinding(PrimeOrderGroup group, IReadOnlyList<FeldmanCommitment> signing, IReadOnlyList<byte[]> hashes)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        var writer = new CanonicalWriter(output);
+        writer.WriteHeader(FormatVersion, group);
+        writer.WriteCount(signing.Count, RefreshPublicState.MaxSigningKeys);
+        foreach (var c in signing)
+        {
+            c.WriteBodyTo(ref writer);
+        }
+
+        writer.WriteCount(hashes.Count, Cluster.ClusterParameters.MaxServers);
+        foreach (var h in hashes)
+        {
+            writer.WriteFixedBytes(h);
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes; structural rules (counts, degrees, constant terms) are the machine's to judge. Never throws.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, [NotNullWhen(true)] out RefreshDealingCommitments? value)
+    {
+        value = null;
+        var reader = new CanonicalReader(encoding);
+        if (!reader.TryReadHeader(FormatVersion, group, out _)
+            || !reader.TryReadCount(RefreshPublicState.MaxSigningKeys, 1, out var a, "signingKeyCount"))
+        {
+            return false;
+        }
+
+        var signing = new FeldmanCommitment[a];
+        for (var k = 0; k < a; k++)
+        {
+            if (!FeldmanCommitment.TryReadBody(ref reader, group, out var c))
+            {
+                return false;
+            }
+
+            signing[k] = c;
+        }
+
+        if (!reader.TryReadCount(Cluster.ClusterParameters.MaxServers, RefreshTranscript.HashLength, out var n, "recipientHashes"))
+        {
+            return false;
+        }
+
+        var hashes = new byte[n][];
+        for (var j = 0; j < n; j++)
+        {
+            if (!reader.TryReadFixedBytes(RefreshTranscript.HashLength, out var h, "recipientHash"))
+            {
+                return false;
+            }
+
+            hashes[j] = h.ToArray();
+        }
+
+        var bindingLength = reader.Offset;
+        if (!reader.TryReadBool(out var hasCombined, "hasCombined"))
+        {
+            return false;
+        }
+
+        FeldmanCommitment? combined = null;
+        if (hasCombined && !FeldmanCommitment.TryReadBody(ref reader, group, out combined))
+        {
+            return false;
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            return false;
+        }
+
+        value = new RefreshDealingCommitments(group, signing, hashes, combined, bindingLength);
+        return true;
+    }
+}
+
+/// <summary>A complaint against a dealer. Format, version 1: u8 version, u8 suite, u16 dealer.</summary>
+public static class RefreshComplaint
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Encodes a complaint against <paramref name="dealer"/>.</summary>
+    public static byte[] Encode(PrimeOrderGroup group, int dealer)
+    {
+        var bytes = new byte[CanonicalWriter.HeaderSize + 2];
+        var writer = new CanonicalWriter(bytes);
+        writer.WriteHeader(FormatVersion, group);
+        writer.WriteU16((ushort)dealer);
+        return bytes;
+    }
+
+    /// <summary>Decodes; never throws.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, out int dealer)
+    {
+        dealer = 0;
+        var reader = new CanonicalReader(encoding);
+        if (reader.TryReadHeader(FormatVersion, group, out _) && reader.TryReadU16(out var d, "dealer") && reader.TryReadEnd())
+        {
+            dealer = d;
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// A dealer's answer to a complaint: the exact sub-share message it sent the complainer, now in the
+/// clear, so everyone can check it against the hash in the dealer's commitments and against the
+/// commitments themselves (HJKY95: accusations are resolved publicly).
+/// Format, version 1: u8 version, u8 suite, u16 complainer, bytes (u32 length) sub-share message.
+/// </summary>
+public static class RefreshReveal
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Encodes the reveal of the message sent to <paramref name="complainer"/>.</summary>
+    public static byte[] Encode(PrimeOrderGroup group, int complainer, ReadOnlySpan<byte> subShareMessage)
+    {
+        var bytes = new byte[CanonicalWriter.HeaderSize + 2 + CanonicalWriter.LengthPrefixSize + subShareMessage.Length];
+        var writer = new CanonicalWriter(bytes);
+        writer.WriteHeader(FormatVersion, group);
+        writer.WriteU16((ushort)complainer);
+        writer.WriteBytes(subShareMessage, MaxMessageLength(group));
+        return bytes;
+    }
+
+    /// <summary>Decodes; never throws.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, out int complainer, out byte[] subShareMessage)
+    {
+        complainer = 0;
+        subShareMessage = [];
+        var reader = new CanonicalReader(encoding);
+        if (reader.TryReadHeader(FormatVersion, group, out _)
+            && reader.TryReadU16(out var c, "complainer")
+            && reader.TryReadBytes(MaxMessageLength(group), out var message, "subShares")
+            && reader.TryReadEnd())
+        {
+            complainer = c;
+            subShareMessage = message.ToArray();
+            return true;
+        }
+
+        return false;
+    }
+
+    private static int MaxMessageLength(PrimeOrderGroup group) =>
+        CanonicalWriter.HeaderSize + 2 + CanonicalWriter.CountPrefixSize + (ShareVector.MaxSecrets * group.ScalarLength);
+}
+
+/// <summary>
+/// The value agreement decides: the qualified dealers, each with the hash of the dealing commitments
+/// it broadcast (so that every honest server adds the same dealings even if a dealer equivocated).
+/// Format, version 1: u8 version, u8 suite, u32 count, count x (u16 dealer, 32-byte hash), dealers ascending.
+/// </summary>
+public static class QualifiedSetCodec
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Encodes (dealer, transcript hash) pairs; sorts by dealer.</summary>
+    public static byte[] Encode(PrimeOrderGroup group, IEnumerable<KeyValuePair<int, byte[]>> dealers)
+    {
+        var sorted = dealers.OrderBy(d => d.Key).ToArray();
+        var output = new ArrayBufferWriter<byte>();
+        var writer = new CanonicalWriter(output);
+        writer.WriteHeader(FormatVersion, group);
+        writer.WriteCount(sorted.Length, Cluster.ClusterParameters.MaxServers);
+        foreach (var (dealer, hash) in sorted)
+        {
+            writer.WriteU16((ushort)dealer);
+            writer.WriteFixedBytes(hash);
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes; rejects unsorted or repeated dealers and ids outside 1..<paramref name="serverCount"/>. Never throws.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, int serverCount, [NotNullWhen(true)] out SortedDictionary<int, byte[]>? dealers)
+    {
+        dealers = null;
+        var reader = new CanonicalReader(encoding);
+        if (!reader.TryReadHeader(FormatVersion, group, out _)
+            || !reader.TryReadCount(Cluster.ClusterParameters.MaxServers, 2 + RefreshTranscript.HashLength, out var count, "count"))
+        {
+            return false;
+        }
+
+        var result = new SortedDictionary<int, byte[]>();
+        var previous = 0;
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.TryReadU16(out var dealer, "dealer")
+                || dealer <= previous || dealer > serverCount
+                || !reader.TryReadFixedBytes(RefreshTranscript.HashLength, out var hash, "hash"))
+            {
+                return false;
+            }
+
+            result[dealer] = hash.ToArray();
+            previous = dealer;
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            return false;
+        }
+
+        dealers = result;
+        return true;
+    }
+}
+
+/// <summary>The hashes that tie a refresh together: sub-share bindings, transcripts, the challenge rho.</summary>
+public static class RefreshTranscript
+{
+    /// <summary>SHA-256 output length.</summary>
+    public const int HashLength = 32;
+
+    private static readonly byte[] SubSharesDomain = "proactive/refresh/sub-shares/v1"u8.ToArray();
+    private static readonly byte[] TranscriptDomain = "proactive/refresh/dealing/v1"u8.ToArray();
+    private static readonly byte[] ChallengeDomain = "proactive/refresh/challenge/v1"u8.ToArray();
+
+    /// <summary>SHA-256(domain || instance || dealer || message): binds a dealer to one sub-share message.</summary>
+    public static byte[] SubSharesHash(InstanceId instance, int dealer, ReadOnlySpan<byte> subShareMessage) =>
+        Hash(HashAlgorithmName.SHA256, SubSharesDomain, instance, dealer, subShareMessage);
+
+    /// <summary>SHA-256 of a dealer's whole commitments message: what the qualified set names.</summary>
+    public static byte[] DealingHash(InstanceId instance, int dealer, ReadOnlySpan<byte> commitmentsMessage) =>
+        Hash(HashAlgorithmName.SHA256, TranscriptDomain, instance, dealer, commitmentsMessage);
+
+    /// <summary>
+    /// rho = SHA-512(domain || instance || dealer || binding bytes) reduced mod q: a random-oracle
+    /// challenge fixed only once the dealer is bound (by the hashes in the binding bytes) to every
+    /// sub-share it sent. A zero result (probability 1/q) is replaced by one.
+    /// </summary>
+    public static Scalar Challenge(PrimeOrderGroup group, InstanceId instance, int dealer, ReadOnlySpan<byte> bindingBytes) =>
+        ChallengeWithDomain(group, ChallengeDomain, instance, dealer, bindingBytes);
+
+    internal static Scalar ChallengeWithDomain(PrimeOrderGroup group, ReadOnlySpan<byte> domain, InstanceId instance, int dealer, ReadOnlySpan<byte> bindingBytes)
+    {
+        var digest = Hash(HashAlgorithmName.SHA512, domain, instance, dealer, bindingBytes);
+        var rho = group.ReduceWide(digest.AsSpan(0, Math.Min(digest.Length, group.WideScalarLength)));
+        return rho.IsZero ? group.One : rho;
+    }
+
+    internal static byte[] Hash(HashAlgorithmName algorithm, ReadOnlySpan<byte> domain, InstanceId instance, int dealer, ReadOnlySpan<byte> message)
+    {
+        using var hash = IncrementalHash.CreateHash(algorithm);
+        hash.AppendData(domain);
+        Span<byte> header = stackalloc byte[19];
+        header[0] = (byte)instance.Protocol;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(header[1..], instance.Period);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(header[9..], instance.Sequence);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(header[17..], (ushort)dealer);
+        hash.AppendData(header);
+        hash.AppendData(message);
+        return hash.GetHashAndReset();
+    }
+}
