@@ -27,7 +27,12 @@ public sealed class SimulationOptions
 
     public NetworkModel Network { get; init; } = new();
 
-    /// <summary>How bytes are framed; the plain codec unless the envelope layer is plugged in.</summary>
+    /// <summary>
+    /// How bytes are framed. <see cref="EnvelopeWireCodec.Factory"/> plugs in the real envelope layer
+    /// (signed, encrypted, replay-guarded). The plain codec stays the default because the envelope
+    /// layer refuses identical signed bytes a second time, so network duplicates and same-attempt
+    /// retransmissions never reach a machine, and some scenarios (duplication statistics) count them.
+    /// </summary>
     public Func<ClusterParameters, IWireCodec> CodecFactory { get; init; } = parameters => new PlainWireCodec(parameters);
 
     /// <summary>
