@@ -7,7 +7,8 @@ namespace Proactive.Simulation.Wire;
 /// Turns what a machine sends into bytes on the wire and bytes back into what a machine receives.
 /// Every message in the simulator goes through one (BRIEF section 3: the same code runs in the
 /// simulator and the node, so the simulator must move real bytes): the honest
-/// <see cref="PlainWireCodec"/> today, the signed and encrypted envelope layer when it is plugged in.
+/// <see cref="PlainWireCodec"/> by default, or <see cref="EnvelopeWireCodec"/>, the real signed,
+/// encrypted and replay-guarded envelope layer.
 /// </summary>
 public interface IWireCodec
 {
