@@ -7,6 +7,7 @@
 // - docs/BRIEF.md section 3 ("Broadcast and agreement"): certificates of n-f signatures, next leader
 //   on timeout, equivocation is proof, the culprit is excluded and reported.
 
+using System.Diagnostics.CodeAnalysis;
 using Proactive.Crypto.Signing;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Machines;
@@ -20,6 +21,7 @@ namespace Proactive.Protocols.Agreement;
 /// Valid transitions (everything else is a bug and throws):
 /// <code>
 /// NotStarted -> Propose                       Start: StartRound(0)                    (line 10)
+/// NotStarted -> Propose | Prevote | Precommit | Decided   Restore: the persisted step_p (crash recovery)
 /// Propose    -> Prevote                       proposal or timeoutPropose              (lines 22-33, 57-60)
 /// Prevote    -> Precommit                     polka for v, polka for nil, timeout     (lines 36-46, 61-64)
 /// Propose | Prevote | Precommit -> Propose    StartRound(r') with r' > round_p        (lines 55-56, 65-67)
@@ -93,9 +95,30 @@ public sealed record AgreementTimeouts(TimeSpan Propose, TimeSpan Prevote, TimeS
 /// <para><b>Validity.</b> valid(v) is the embedder's predicate (lines 23, 29, 36, 50). A certificate
 /// from a peer is adopted without it: n - f signers include at least f + 1 honest servers that
 /// checked it, and refusing would split the decision.</para>
-/// <para><b>Crash recovery.</b> The machine keeps its state in memory and does not persist its votes:
-/// an embedder that restarts a server in the middle of an instance must not run the same instance
-/// again from scratch (it would risk signing a conflicting vote, which peers report as equivocation).</para>
+/// <para><b>Crash recovery.</b> Every step that signs a statement, moves round_p or step_p, changes
+/// the lock or validValue, or decides, persists an <see cref="AgreementPersistedState"/> under
+/// <see cref="StateKey"/> (the driver makes it durable before the step's messages leave). The state
+/// holds every statement this server signed in the instance, exactly as sent. The controller, when it
+/// restarts a server:
+/// <list type="bullet">
+/// <item>finds no state under the key: the server signed nothing in this instance (Start persists
+/// before anything leaves), so it may construct the machine afresh;</item>
+/// <item>finds a state: it must build the machine with <see cref="Restore"/> (or
+/// <see cref="TryRestore"/>) and call <see cref="Start"/>, which re-sends the signed statements of
+/// the current round byte for byte, re-arms the round's timers and carries on; the machine never
+/// signs a second statement for a (round, step) it already signed, whatever getValue returns now;</item>
+/// <item>finds a state that does not restore (<see cref="AgreementRestoreError"/>): it must refuse to
+/// participate in this instance (never start it afresh, which could equivocate) and report it; the
+/// other n - 1 servers decide without it, and it can still adopt a peer's verified certificate.</item>
+/// </list>
+/// A restored decided instance is finished at once; its <see cref="Start"/> emits
+/// <see cref="AgreementDecided"/> again (with the same certificate) and re-broadcasts the certificate,
+/// so the controller's handling of the decision must be idempotent. The state must never be rolled
+/// back to an older copy (a backup restored over it defeats the guarantee). It is rewritten whole at
+/// each such step and grows with the rounds (about 110 bytes per signed vote, plus the value of each
+/// own proposal, the locked and valid values and the decision). A decided server answers a sender
+/// with its certificate once per round that sender speaks in, so a server restarted after its peers
+/// decided learns the decision as soon as its re-armed timers move it to a new round.</para>
 /// </remarks>
 public sealed class TendermintAgreement : IProtocolMachine
 {
@@ -135,6 +158,14 @@ public sealed class TendermintAgreement : IProtocolMachine
     private byte[]? _validValue;
     private int _validRound = -1;
     private Certificate? _decision;
+    private readonly List<SignedVote> _validJustification = [];
+
+    // Crash recovery: every statement this server signed, as sent; whether the state changed in this step.
+    private readonly Dictionary<int, ProposalMessage> _ownProposals = [];
+    private readonly Dictionary<(int Round, VoteStep Step), VoteMessage> _ownVotes = [];
+    private bool _started;
+    private bool _restored;
+    private bool _dirty;
 
     // The message log.
     private readonly Dictionary<int, ProposalMessage> _proposals = [];
@@ -148,7 +179,7 @@ public sealed class TendermintAgreement : IProtocolMachine
     private readonly HashSet<int> _prevoteTimerSet = [];
     private readonly HashSet<int> _polkaHandled = [];
     private readonly HashSet<int> _precommitTimerSet = [];
-    private readonly HashSet<int> _certificateSentTo = [];
+    private readonly Dictionary<int, uint> _certificateAnsweredRound = [];
 
     /// <summary>Creates the instance for server <paramref name="self"/>.</summary>
     /// <param name="instance">The run this is.</param>
@@ -242,17 +273,95 @@ public sealed class TendermintAgreement : IProtocolMachine
     /// <summary>Timer ids: round * 4 + step, so a timer names the (round, step) it was set for.</summary>
     public static int TimerId(int round, VoteStep step) => (round * TimerKinds) + (int)step;
 
-    /// <summary>"upon start do StartRound(0)" (line 10).</summary>
+    /// <summary>The key the machine persists its <see cref="AgreementPersistedState"/> under: "agreement/{period}/{protocol}/{sequence}/state".</summary>
+    public static string StateKey(InstanceId instance) =>
+        $"agreement/{instance.Period}/{instance.Protocol.ToString().ToLowerInvariant()}/{instance.Sequence}/state";
+
+    /// <summary>
+    /// Rebuilds the machine of server <paramref name="self"/> from what it persisted under
+    /// <see cref="StateKey"/> before a crash; then call <see cref="Start"/>, which resumes. The other
+    /// arguments are the constructor's and must be the ones the instance was created with.
+    /// </summary>
+    /// <exception cref="AgreementStateCorruptedException">The state is corrupted or not this instance's:
+    /// the controller must refuse to participate in this instance (never run it afresh).</exception>
+    public static TendermintAgreement Restore(
+        InstanceId instance,
+        ClusterParameters parameters,
+        int self,
+        Ed25519PrivateKey signingKey,
+        Func<int, Ed25519PublicKey?> publicKeys,
+        ReadOnlySpan<byte> instanceContext,
+        Func<byte[]> getValue,
+        Func<byte[], bool> isValid,
+        ulong instanceSeed,
+        ReadOnlySpan<byte> persistedState,
+        AgreementTimeouts? timeouts = null) =>
+        TryRestore(instance, parameters, self, signingKey, publicKeys, instanceContext, getValue, isValid, instanceSeed, persistedState, out var machine, out var failure, timeouts)
+            ? machine
+            : throw new AgreementStateCorruptedException(failure);
+
+    /// <summary>
+    /// As <see cref="Restore"/>, without throwing on a bad state: false and a named
+    /// <see cref="AgreementRestoreError"/> when the bytes do not decode, belong to another instance,
+    /// server or configuration, hold a statement whose signature does not verify, contradict
+    /// themselves, or hold a decision whose certificate does not verify. Never falls back to a fresh
+    /// machine. Arguments that are wrong whatever the state (null key, self out of range) still throw.
+    /// </summary>
+    public static bool TryRestore(
+        InstanceId instance,
+        ClusterParameters parameters,
+        int self,
+        Ed25519PrivateKey signingKey,
+        Func<int, Ed25519PublicKey?> publicKeys,
+        ReadOnlySpan<byte> instanceContext,
+        Func<byte[]> getValue,
+        Func<byte[], bool> isValid,
+        ulong instanceSeed,
+        ReadOnlySpan<byte> persistedState,
+        [NotNullWhen(true)] out TendermintAgreement? machine,
+        out AgreementRestoreFailure failure,
+        AgreementTimeouts? timeouts = null)
+    {
+        machine = null;
+        var candidate = new TendermintAgreement(instance, parameters, self, signingKey, publicKeys, instanceContext, getValue, isValid, instanceSeed, timeouts);
+        if (!AgreementPersistedState.TryDecode(persistedState, out var state, out var codecFailure))
+        {
+            failure = new AgreementRestoreFailure(AgreementRestoreError.Undecodable, $"the persisted state does not decode: {codecFailure}");
+            return false;
+        }
+
+        failure = candidate.CheckPersisted(state);
+        if (!failure.IsNone)
+        {
+            return false;
+        }
+
+        candidate.Apply(state);
+        machine = candidate;
+        return true;
+    }
+
+    /// <summary>"upon start do StartRound(0)" (line 10); on a restored machine, resumes where the persisted state left off.</summary>
     public void Start(ProtocolContext context, Outbox outbox)
     {
         CheckContext(context, outbox);
-        if (_step != AgreementStep.NotStarted)
+        if (_started)
         {
             throw new InvalidOperationException("The agreement instance was already started.");
         }
 
-        StartRound(context, outbox, 0);
+        _started = true;
+        if (_restored)
+        {
+            Resume(context, outbox);
+        }
+        else
+        {
+            StartRound(context, outbox, 0);
+        }
+
         ApplyRules(context, outbox);
+        PersistIfChanged(outbox);
     }
 
     /// <inheritdoc/>
@@ -260,10 +369,17 @@ public sealed class TendermintAgreement : IProtocolMachine
     {
         ArgumentNullException.ThrowIfNull(message);
         CheckContext(context, outbox);
-        if (_step == AgreementStep.NotStarted)
+        if (!_started)
         {
             throw new InvalidOperationException("Start the agreement instance before delivering messages to it.");
         }
+
+        ReceiveCore(context, message, outbox);
+        PersistIfChanged(outbox);
+    }
+
+    private void ReceiveCore(ProtocolContext context, InboundMessage message, Outbox outbox)
+    {
 
         if (message.Sender < 1 || message.Sender > _parameters.ServerCount)
         {
@@ -305,10 +421,17 @@ public sealed class TendermintAgreement : IProtocolMachine
     public void Timeout(ProtocolContext context, int timerId, Outbox outbox)
     {
         CheckContext(context, outbox);
-        if (_step is AgreementStep.NotStarted or AgreementStep.Decided || timerId < 0)
+        if (!_started || _step == AgreementStep.Decided || timerId < 0)
         {
             return;
         }
+
+        TimeoutCore(context, timerId, outbox);
+        PersistIfChanged(outbox);
+    }
+
+    private void TimeoutCore(ProtocolContext context, int timerId, Outbox outbox)
+    {
 
         var round = timerId / TimerKinds;
         switch ((VoteStep)(timerId % TimerKinds))
@@ -346,20 +469,227 @@ public sealed class TendermintAgreement : IProtocolMachine
 
     private int ProposerOf(int round) => Proposer(_instanceSeed, round, _parameters.ServerCount);
 
+    /// <summary>Checks a decoded state against this machine's configuration and keys; None when it may be applied.</summary>
+    private AgreementRestoreFailure CheckPersisted(AgreementPersistedState state)
+    {
+        static AgreementRestoreFailure Fail(AgreementRestoreError error, string detail) => new(error, detail);
+
+        if (state.Instance != Instance || state.Self != _self || state.ServerCount != _parameters.ServerCount
+            || !state.InstanceContext.SequenceEqual(_instanceContext) || state.InstanceSeed != _instanceSeed)
+        {
+            return Fail(AgreementRestoreError.WrongInstance, $"the state is of {state.Instance}, server {state.Self}, n = {state.ServerCount}, seed {state.InstanceSeed}, not of {Instance}, server {_self}, n = {_parameters.ServerCount}, seed {_instanceSeed} with this instance context");
+        }
+
+        var ownKey = _signingKey.PublicKey;
+        foreach (var proposal in state.OwnProposals)
+        {
+            if (ProposerOf(proposal.Header.Round) != _self)
+            {
+                return Fail(AgreementRestoreError.Inconsistent, $"own proposal for round {proposal.Header.Round}, whose proposer is server {ProposerOf(proposal.Header.Round)}");
+            }
+
+            if (!proposal.Header.Verify(ownKey, _instanceContext) || !proposal.Justification.All(VerifyRelayed))
+            {
+                return Fail(AgreementRestoreError.InvalidSignature, $"own proposal for round {proposal.Header.Round} does not verify");
+            }
+        }
+
+        foreach (var message in state.OwnVotes)
+        {
+            if (!message.Vote.Verify(ownKey, _instanceContext))
+            {
+                return Fail(AgreementRestoreError.InvalidSignature, $"own {message.Vote} does not verify");
+            }
+
+            var header = message.ProposalHeader;
+            if (header is not null && (header.Signer != ProposerOf(header.Round) || !VerifyRelayed(header)))
+            {
+                return Fail(AgreementRestoreError.InvalidSignature, $"the proposal header relayed with own {message.Vote} does not verify");
+            }
+        }
+
+        if (state.ValidValueArray is not null)
+        {
+            if (!state.ValidJustification.All(VerifyRelayed))
+            {
+                return Fail(AgreementRestoreError.InvalidSignature, $"a prevote justifying validRound {state.ValidRound} does not verify");
+            }
+
+            if (state.ValidJustification.Count < _parameters.Quorum)
+            {
+                return Fail(AgreementRestoreError.Inconsistent, $"validRound {state.ValidRound} is justified by {state.ValidJustification.Count} prevotes, fewer than n - f = {_parameters.Quorum}");
+            }
+        }
+
+        if (state.LockedValueArray is not null)
+        {
+            // Line 40: the lock is set with this server's PRECOMMIT for the locked value in the locked round.
+            var lockId = AgreementDomain.ValueId(state.LockedValueArray);
+            var precommit = state.OwnVotes.FirstOrDefault(m => m.Vote.Round == state.LockedRound && m.Vote.Step == VoteStep.Precommit)?.Vote;
+            if (precommit is null || !precommit.HasValue || !precommit.ValueId.SequenceEqual(lockId))
+            {
+                return Fail(AgreementRestoreError.Inconsistent, $"locked in round {state.LockedRound} without an own PRECOMMIT for the locked value");
+            }
+        }
+
+        if (state.Decision is not null)
+        {
+            var verification = state.Decision.Verify(_parameters, _publicKeys, _instanceContext);
+            if (!verification.IsValid)
+            {
+                return Fail(AgreementRestoreError.InvalidCertificate, $"the persisted certificate does not verify: {verification.Error} (signer {verification.Culprit})");
+            }
+        }
+
+        return default;
+    }
+
+    /// <summary>Loads a checked state (transition NotStarted -> the persisted step).</summary>
+    private void Apply(AgreementPersistedState state)
+    {
+        _round = state.Round;
+        _step = state.Step;
+        _lockedValue = state.LockedValueArray;
+        _lockedRound = state.LockedRound;
+        _validValue = state.ValidValueArray;
+        _validRound = state.ValidRound;
+        _validJustification.AddRange(state.ValidJustification);
+        _decision = state.Decision;
+        foreach (var vote in state.ValidJustification)
+        {
+            LogIfAbsent(vote);
+        }
+
+        if (_validRound == _round)
+        {
+            _polkaHandled.Add(_round);
+        }
+
+        foreach (var proposal in state.OwnProposals)
+        {
+            var round = proposal.Header.Round;
+            _ownProposals[round] = proposal;
+            _proposals[round] = proposal;
+            _proposalHeaders[round] = proposal.Header;
+            Senders(round).Add(_self);
+            foreach (var vote in proposal.Justification)
+            {
+                LogIfAbsent(vote);
+            }
+        }
+
+        foreach (var message in state.OwnVotes)
+        {
+            _ownVotes[(message.Vote.Round, message.Vote.Step)] = message;
+            Log(message.Vote);
+            if (message.ProposalHeader is not null)
+            {
+                _proposalHeaders.TryAdd(message.ProposalHeader.Round, message.ProposalHeader);
+            }
+        }
+
+        _restored = true;
+    }
+
+    /// <summary>
+    /// Start of a restored machine: a decided one reports its decision again and re-broadcasts the
+    /// certificate; otherwise it re-sends exactly the statements it signed in round_p and re-arms the
+    /// round's timers (timers never affect safety, and the precommit timeout guarantees it moves on
+    /// even though the votes it received before the crash are gone).
+    /// </summary>
+    private void Resume(ProtocolContext context, Outbox outbox)
+    {
+        if (_decision is not null)
+        {
+            outbox.Emit(new AgreementDecided(Instance, _decision.Value.ToArray(), _decision));
+            outbox.Broadcast((uint)_decision.Round, 0, (byte)AgreementMessageType.Decision, _decision.Encode());
+            return;
+        }
+
+        if (_ownProposals.TryGetValue(_round, out var proposal))
+        {
+            outbox.Broadcast((uint)_round, 0, (byte)AgreementMessageType.Proposal, proposal.Encode());
+        }
+
+        foreach (var step in new[] { VoteStep.Prevote, VoteStep.Precommit })
+        {
+            if (_ownVotes.TryGetValue((_round, step), out var vote))
+            {
+                SendOwnVote(outbox, vote);
+            }
+        }
+
+        if (_step == AgreementStep.Propose)
+        {
+            outbox.SetTimer(TimerId(_round, VoteStep.Proposal), context.Now + _timeouts.For(VoteStep.Proposal, _round));
+        }
+        else if (_step == AgreementStep.Prevote)
+        {
+            outbox.SetTimer(TimerId(_round, VoteStep.Prevote), context.Now + _timeouts.For(VoteStep.Prevote, _round));
+        }
+
+        var wholeRound = _timeouts.For(VoteStep.Proposal, _round) + _timeouts.For(VoteStep.Prevote, _round) + _timeouts.For(VoteStep.Precommit, _round);
+        outbox.SetTimer(TimerId(_round, VoteStep.Precommit), context.Now + wholeRound);
+    }
+
+    /// <summary>Persists the state when this step changed it: before any message of the step leaves.</summary>
+    private void PersistIfChanged(Outbox outbox)
+    {
+        if (!_dirty)
+        {
+            return;
+        }
+
+        _dirty = false;
+        outbox.Persist(StateKey(Instance), CaptureState().Encode());
+    }
+
+    private AgreementPersistedState CaptureState() => new(
+        Instance,
+        _self,
+        _parameters.ServerCount,
+        _instanceContext,
+        _instanceSeed,
+        _round,
+        _step,
+        _lockedRound,
+        _lockedValue,
+        _validRound,
+        _validValue,
+        _validJustification,
+        _ownProposals.Values,
+        _ownVotes.Values,
+        _decision);
+
+    private void LogIfAbsent(SignedVote vote)
+    {
+        if (StoredVote(vote) is null)
+        {
+            Log(vote);
+        }
+    }
+
     /// <summary>Function StartRound(round), lines 11-21.</summary>
     private void StartRound(ProtocolContext context, Outbox outbox, int round)
     {
         _round = round;
         MoveTo(AgreementStep.Propose);
-        if (ProposerOf(round) == _self)
+        _dirty = true;
+        if (_ownProposals.TryGetValue(round, out var signed))
+        {
+            // Already proposed in this round (before a crash): the same proposal again, never another.
+            outbox.Broadcast((uint)round, 0, (byte)AgreementMessageType.Proposal, signed.Encode());
+        }
+        else if (ProposerOf(round) == _self)
         {
             // Lines 14-17: re-propose validValue (with its polka as justification) or a fresh value.
             var value = _validValue ?? _getValue() ?? throw new InvalidOperationException("getValue returned null.");
             var id = AgreementDomain.ValueId(value);
             var validRound = _validValue is null ? -1 : _validRound;
             var header = SignedVote.Create(_signingKey, _self, _instanceContext, VoteStep.Proposal, round, id, isNil: false, validRound);
-            IEnumerable<SignedVote> justification = validRound < 0 ? [] : VotesFor(validRound, VoteStep.Prevote, id);
+            IEnumerable<SignedVote> justification = validRound < 0 ? [] : VotesFor(validRound, VoteStep.Prevote, id).UnionBy(_validJustification, v => v.Signer).OrderBy(v => v.Signer);
             var proposal = new ProposalMessage(header, value, justification);
+            _ownProposals[round] = proposal;
             _proposalHeaders[round] = header;
             _proposals[round] = proposal;
             Senders(round).Add(_self);
@@ -453,6 +783,9 @@ public sealed class TendermintAgreement : IProtocolMachine
 
             _validValue = current.ValueArray;
             _validRound = _round;
+            _validJustification.Clear();
+            _validJustification.AddRange(VotesFor(_round, VoteStep.Prevote, currentId));
+            _dirty = true;
             return true;
         }
 
@@ -489,14 +822,29 @@ public sealed class TendermintAgreement : IProtocolMachine
     }
 
     /// <summary>Signs and broadcasts a PREVOTE or PRECOMMIT for id (null: nil), and logs it as received.</summary>
+    /// <remarks>
+    /// If this server already signed a statement for (round_p, step) (possible only after a restore),
+    /// that statement is sent again and nothing new is signed: a conflicting vote is never produced.
+    /// </remarks>
     private void CastVote(ProtocolContext context, Outbox outbox, VoteStep step, byte[]? id)
     {
         _ = context;
-        var vote = SignedVote.Create(_signingKey, _self, _instanceContext, step, _round, id ?? [], isNil: id is null);
-        Log(vote);
-        var message = new VoteMessage(vote, _proposalHeaders.GetValueOrDefault(_round));
-        var type = step == VoteStep.Prevote ? AgreementMessageType.Prevote : AgreementMessageType.Precommit;
-        outbox.Broadcast((uint)_round, 0, (byte)type, message.Encode());
+        if (!_ownVotes.TryGetValue((_round, step), out var message))
+        {
+            var vote = SignedVote.Create(_signingKey, _self, _instanceContext, step, _round, id ?? [], isNil: id is null);
+            Log(vote);
+            message = new VoteMessage(vote, _proposalHeaders.GetValueOrDefault(_round));
+            _ownVotes[(_round, step)] = message;
+            _dirty = true;
+        }
+
+        SendOwnVote(outbox, message);
+    }
+
+    private static void SendOwnVote(Outbox outbox, VoteMessage message)
+    {
+        var type = message.Vote.Step == VoteStep.Prevote ? AgreementMessageType.Prevote : AgreementMessageType.Precommit;
+        outbox.Broadcast((uint)message.Vote.Round, 0, (byte)type, message.Encode());
     }
 
     /// <summary>Line 51: decision_p = v; emits the decision and broadcasts its certificate once.</summary>
@@ -504,16 +852,21 @@ public sealed class TendermintAgreement : IProtocolMachine
     {
         MoveTo(AgreementStep.Decided);
         _decision = certificate;
+        _dirty = true;
         outbox.Emit(new AgreementDecided(Instance, certificate.Value.ToArray(), certificate));
         outbox.Broadcast((uint)certificate.Round, 0, (byte)AgreementMessageType.Decision, certificate.Encode());
     }
 
     private void AnswerLaggard(InboundMessage message, Outbox outbox)
     {
+        // Once per sender and round: a server restarted after it was answered gets the certificate
+        // again as soon as it speaks in a later round (its timers move it on), yet a sender cannot
+        // draw more than one certificate per round it claims.
         if (message.Sender != _self
             && (AgreementMessageType)message.Type != AgreementMessageType.Decision
-            && _certificateSentTo.Add(message.Sender))
+            && (!_certificateAnsweredRound.TryGetValue(message.Sender, out var answered) || message.Attempt > answered))
         {
+            _certificateAnsweredRound[message.Sender] = message.Attempt;
             outbox.Send(message.Sender, (uint)_decision!.Round, 0, (byte)AgreementMessageType.Decision, _decision.Encode(), confidential: false);
         }
     }

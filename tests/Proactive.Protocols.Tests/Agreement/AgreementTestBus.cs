@@ -35,6 +35,8 @@ internal sealed class AgreementTestBus : IDisposable
     private readonly Ed25519PrivateKey[] _keys;
     private readonly Dictionary<int, IByzantineActor> _byzantine = [];
     private readonly DeterministicRandomSource _random;
+    private readonly HashSet<int> _down = [];
+    private readonly Dictionary<int, int> _incarnation = [];
     private long _sequence;
 
     /// <param name="parameters">n, t, f.</param>
@@ -61,7 +63,8 @@ internal sealed class AgreementTestBus : IDisposable
 
     internal Func<byte[], bool> IsValid { get; }
 
-    internal Func<int, byte[]> Values { get; }
+    /// <summary>getValue() per server; a test may change it before restoring a server (a restarted server may compute another value).</summary>
+    internal Func<int, byte[]> Values { get; set; }
 
     internal TimeSpan Now { get; private set; }
 
@@ -79,6 +82,15 @@ internal sealed class AgreementTestBus : IDisposable
     /// Default: 10 ms to everyone.
     /// </summary>
     internal Func<int, int, OutboundMessage, TimeSpan, TimeSpan?> Latency { get; set; } = (_, _, _, _) => TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Each honest server's durable store: what its machine asked to persist, applied before its messages left.</summary>
+    internal Dictionary<int, Dictionary<string, byte[]>> Stores { get; } = [];
+
+    /// <summary>Crashes and restores, in order: (server, time, true for a crash).</summary>
+    internal List<(int Server, TimeSpan At, bool Crash)> CrashLog { get; } = [];
+
+    /// <summary>Servers crashed and not yet restored.</summary>
+    internal IReadOnlyCollection<int> Down => _down;
 
     internal IEnumerable<int> Honest => Parameters.Servers.Where(i => !_byzantine.ContainsKey(i));
 
@@ -113,6 +125,43 @@ internal sealed class AgreementTestBus : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Crashes <paramref name="server"/> now: its machine and pending timers are lost, messages to it
+    /// are dropped until it is restored; what it persisted stays in <see cref="Stores"/>.
+    /// </summary>
+    internal void Crash(int server)
+    {
+        if (_down.Add(server))
+        {
+            _incarnation[server] = _incarnation.GetValueOrDefault(server) + 1;
+            CrashLog.Add((server, Now, true));
+        }
+    }
+
+    /// <summary>
+    /// Restarts <paramref name="server"/> now as the controller would: <see cref="TendermintAgreement.Restore"/>
+    /// from its persisted state when there is one (a fresh machine otherwise, or when
+    /// <paramref name="fresh"/> asks for the unsafe behaviour), then Start.
+    /// </summary>
+    internal void Restart(int server, bool fresh = false)
+    {
+        if (!_down.Remove(server))
+        {
+            return;
+        }
+
+        CrashLog.Add((server, Now, false));
+        var self = server;
+        var key = TendermintAgreement.StateKey(Instance);
+        Machines[server] = !fresh && Stores.TryGetValue(server, out var store) && store.TryGetValue(key, out var state)
+            ? TendermintAgreement.Restore(Instance, Parameters, server, _keys[server - 1], PublicKey, Context, () => Values(self), IsValid, InstanceSeed, state, TestTimeouts)
+            : new TendermintAgreement(Instance, Parameters, server, _keys[server - 1], PublicKey, Context, () => Values(self), IsValid, InstanceSeed, TestTimeouts);
+        Step(server, (m, c, o) => m.Start(c, o));
+    }
+
+    /// <summary>Schedules an action on the virtual clock (crashes, restarts).</summary>
+    internal void At(TimeSpan at, Action action) => Schedule(at < Now ? Now : at, action);
 
     /// <summary>Runs events in time order until <paramref name="until"/> or until <paramref name="stop"/> holds.</summary>
     internal void Run(TimeSpan until, Func<bool>? stop = null)
@@ -181,6 +230,11 @@ internal sealed class AgreementTestBus : IDisposable
     private void Deliver(int from, int to, OutboundMessage message)
     {
         // The envelope layer would sign this; the tests use the payload as the "signed envelope" evidence.
+        if (_down.Contains(to))
+        {
+            return;
+        }
+
         var inbound = new InboundMessage(from, message.Attempt, message.Round, message.Type, message.Payload, false, message.Payload);
         if (_byzantine.TryGetValue(to, out var actor))
         {
@@ -197,14 +251,32 @@ internal sealed class AgreementTestBus : IDisposable
         var machine = Machines[server];
         var outbox = new Outbox();
         step(machine, new ProtocolContext(server, Parameters, Now, _random), outbox);
+        if (!Stores.TryGetValue(server, out var store))
+        {
+            store = [];
+            Stores[server] = store;
+        }
+
+        foreach (var persisted in outbox.Persisted)
+        {
+            store[persisted.Key] = persisted.Value;
+        }
+
         foreach (var e in outbox.Events)
         {
             Events.Add((server, e));
         }
 
+        var incarnation = _incarnation.GetValueOrDefault(server);
         foreach (var timer in outbox.Timers)
         {
-            Schedule(timer.At < Now ? Now : timer.At, () => Step(server, (m, c, o) => m.Timeout(c, timer.TimerId, o)));
+            Schedule(timer.At < Now ? Now : timer.At, () =>
+            {
+                if (!_down.Contains(server) && _incarnation.GetValueOrDefault(server) == incarnation)
+                {
+                    Step(server, (m, c, o) => m.Timeout(c, timer.TimerId, o));
+                }
+            });
         }
 
         foreach (var message in outbox.Messages)
