@@ -1,7 +1,7 @@
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Signing;
-using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.Cluster;
+using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Machines;
 
