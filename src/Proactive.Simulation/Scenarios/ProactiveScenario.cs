@@ -220,7 +220,10 @@ public sealed class ProactiveScenario
             host.Run(context => host.Controller.BeginPeriod(context, period, recovering, state));
         }
 
-        var expected = participants.Where(h => !_byzantine.ContainsKey(h.Server) && (h.Controller.HasShares || recovering.Contains(h.Server))).Select(h => h.Server).ToList();
+        // A server that missed a whole refresh has no digest of the shares it should hold, so share
+        // recovery cannot check data keys for it (see docs/PROTOCOLS.md, limitations): it still deals
+        // and votes, but is not expected to commit.
+        var expected = participants.Where(h => !_byzantine.ContainsKey(h.Server) && !IsStale(h, period) && (h.Controller.HasShares || recovering.Contains(h.Server))).Select(h => h.Server).ToList();
         var done = _simulator.RunUntil(
             _ => expected.All(s => _hosts[s].Controller.CommittedPeriod == period || !_simulator.Server(s).IsUp),
             start + _options.PeriodLength - TimeSpan.FromSeconds(2));
@@ -258,6 +261,9 @@ public sealed class ProactiveScenario
 
         MaybeCrashAndRestart(period);
     }
+
+    private static bool IsStale(ControllerHost host, ulong period) =>
+        host.Controller.CommittedPeriod is not { } committed || committed + 1 < period;
 
     private bool Synchronous(TimeSpan periodStart) =>
         periodStart >= _simulator.Network.GlobalStabilizationTime
@@ -551,7 +557,7 @@ public sealed class ProactiveScenario
     private void CheckExpectedAlerts()
     {
         var alerts = AllAlerts().ToList();
-        foreach (var expected in _expected)
+        foreach (var expected in _expected.Where(e => e.Period <= (ulong)_options.Periods))
         {
             var found = alerts.Any(a => a.Alert.Type == expected.Type && a.Alert.Culprit == expected.Culprit
                 && a.Alert.Period >= expected.Period && a.Alert.Period <= expected.Period + 1
