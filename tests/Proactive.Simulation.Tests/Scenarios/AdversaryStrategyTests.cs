@@ -24,7 +24,10 @@ public sealed class AdversaryStrategyTests
         const int culprit = 2;
         var scenario = new ProactiveScenario(new ProactiveScenarioOptions
         {
-            Periods = 3, Secrets = 3, Seed = seed, Injections = [new Injection(period, culprit, strategy, Target: 4)],
+            Periods = 3,
+            Secrets = 3,
+            Seed = seed,
+            Injections = [new Injection(period, culprit, strategy, Target: 4)],
         });
         var report = scenario.Run();
 

@@ -47,8 +47,14 @@ public sealed class ProactiveScenarioTests
         {
             var report = new ProactiveScenario(new ProactiveScenarioOptions
             {
-                Nodes = 4, Threshold = 1, Faults = 1, Periods = PropertyPeriods, Secrets = 2, Seed = seed,
-                MobileAdversary = true, Group = PrimeOrderGroup.Ristretto255,
+                Nodes = 4,
+                Threshold = 1,
+                Faults = 1,
+                Periods = PropertyPeriods,
+                Secrets = 2,
+                Seed = seed,
+                MobileAdversary = true,
+                Group = PrimeOrderGroup.Ristretto255,
             }).Run();
             Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
             Assert.True(report.PeriodsCommitted == PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
