@@ -363,19 +363,49 @@ public sealed class Simulator
     }
 
     /// <summary>Durable writes, then messages, then timers, then events: the node's order.</summary>
-    private void Apply(SimulatedServer server, InstanceId instance, Outbox outbox)
+    private void Apply(SimulatedServer server, InstanceId instance, Outbox outbox) =>
+        ApplyOutputs(server, [(instance, outbox)], stepEnd: true);
+
+    /// <summary>
+    /// Applies one step of a server that drove several instances (a controller): every write of every
+    /// outbox durable first (a key written as <c>erase:K</c> is a tombstone: K is deleted after the
+    /// writes), then each outbox's messages, timers and events in order.
+    /// </summary>
+    internal void ApplyOutputs(SimulatedServer server, IReadOnlyList<(InstanceId Instance, Outbox Outbox)> outputs, bool stepEnd)
     {
-        foreach (var write in outbox.Persisted)
+        const string ErasePrefix = "erase:";
+        var tombstones = new List<string>();
+        foreach (var (_, outbox) in outputs)
         {
-            server.Store.Put(write.Key, write.Value);
-            Trace.Record(new PersistTrace(Now, server.Id, write.Key, write.Value.Length));
+            foreach (var write in outbox.Persisted)
+            {
+                if (write.Key.StartsWith(ErasePrefix, StringComparison.Ordinal))
+                {
+                    tombstones.Add(write.Key[ErasePrefix.Length..]);
+                    continue;
+                }
+
+                server.Store.Put(write.Key, write.Value);
+                Trace.Record(new PersistTrace(Now, server.Id, write.Key, write.Value.Length));
+            }
+        }
+
+        foreach (var key in tombstones)
+        {
+            if (server.Store.Remove(key))
+            {
+                Trace.Record(new PersistTrace(Now, server.Id, ErasePrefix + key, 0));
+            }
         }
 
         if (server.CrashInNextStep)
         {
-            foreach (var message in outbox.Messages)
+            foreach (var (instance, outbox) in outputs)
             {
-                Trace.Record(new DropTrace(Now, server.Id, message.Recipient ?? 0, DropReason.SenderCrashed, SimulationTrace.Digest(message.Payload), instance.ToString()));
+                foreach (var message in outbox.Messages)
+                {
+                    Trace.Record(new DropTrace(Now, server.Id, message.Recipient ?? 0, DropReason.SenderCrashed, SimulationTrace.Digest(message.Payload), instance.ToString()));
+                }
             }
 
             server.Crash();
@@ -387,6 +417,19 @@ public sealed class Simulator
         ByzantineContext? adversary = byzantine is null
             ? null
             : new ByzantineContext(server, Parameters, Now, _byzantineRandom, m => Send(server, m, fromByzantine: true), (to, bytes) => SendRaw(server, to, bytes));
+        foreach (var (instance, outbox) in outputs)
+        {
+            ApplyMessagesTimersEvents(server, instance, outbox, byzantine, adversary);
+        }
+
+        if (stepEnd && adversary is not null)
+        {
+            byzantine!.OnStepEnd(adversary);
+        }
+    }
+
+    private void ApplyMessagesTimersEvents(SimulatedServer server, InstanceId instance, Outbox outbox, ByzantineStrategy? byzantine, ByzantineContext? adversary)
+    {
         foreach (var message in outbox.Messages)
         {
             var outgoing = new OutgoingMessage(instance, message);
@@ -417,12 +460,23 @@ public sealed class Simulator
             server.AddEvent(new EmittedEvent(Now, server.Id, instance, protocolEvent));
             Trace.Record(new ProtocolEventTrace(Now, server.Id, instance, protocolEvent));
         }
-
-        if (adversary is not null)
-        {
-            byzantine!.OnStepEnd(adversary);
-        }
     }
+
+    /// <summary>Runs a driver step on <paramref name="server"/> now (a controller call made by a scenario) and applies its outputs.</summary>
+    internal void RunDriverStep(int server, Func<ProtocolContext, IReadOnlyList<(InstanceId Instance, Outbox Outbox)>> step)
+    {
+        var target = Server(server);
+        if (!target.IsUp)
+        {
+            return;
+        }
+
+        var outputs = step(new ProtocolContext(target.Id, Parameters, Now, target.Random));
+        ApplyOutputs(target, outputs, stepEnd: true);
+    }
+
+    /// <summary>The context a machine of <paramref name="server"/> would see now.</summary>
+    internal ProtocolContext ContextOf(int server) => new(server, Parameters, Now, Server(server).Random);
 
     private void Send(SimulatedServer server, OutgoingMessage outgoing, bool fromByzantine)
     {

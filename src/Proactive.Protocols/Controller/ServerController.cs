@@ -1,0 +1,699 @@
+// References: docs/BRIEF.md section 4 ("controller: dispatches messages to protocol instances"),
+// section 1 ("At the start of every period every server runs recover then refresh") and section 3
+// ("Refresh for period p": commit atomically, new shares durable first, then old ones erased);
+// toolkit (seed 001) Tables 1-2; docs/PROTOCOLS.md "Controller and simulator".
+using Proactive.Crypto.Groups;
+using Proactive.Protocols.Agreement;
+using Proactive.Protocols.Cluster;
+using Proactive.Protocols.Dkg;
+using Proactive.Protocols.Envelopes;
+using Proactive.Protocols.Machines;
+using Proactive.Protocols.Recovery;
+using Proactive.Protocols.Refresh;
+
+namespace Proactive.Protocols.Controller;
+
+/// <summary>
+/// One server's controller: it owns the protocol machines of the current and the previous period,
+/// keyed by <see cref="InstanceId"/>, routes each authenticated inbound message to its machine, wires
+/// every proposal event to a <see cref="TendermintAgreement"/> instance and every decision back to its
+/// parent, and runs the period lifecycle (recover, then refresh every long-lived secret in one
+/// <see cref="RefreshMachine"/>, then swap in the new shares). Pure: no clock, no I/O, no randomness
+/// of its own; every call returns a <see cref="ControllerStep"/> the driver applies.
+/// </summary>
+/// <remarks>
+/// <para><b>Routing.</b> A message for a running instance goes to its machine. A message for an
+/// instance this server expects but has not started yet (this period's refresh while recovery runs,
+/// an agreement whose parent has not proposed yet, the next period's instances while this server is
+/// still finishing the current period) is buffered, up to <see cref="MaxBufferedPerInstance"/> per
+/// instance, and replayed when the instance starts. A message for an instance two or more periods old
+/// is a replay (alert <see cref="AlertType.Replay"/>, blaming the authenticated sender); anything else
+/// is dropped with a reason.</para>
+/// <para><b>Agreement.</b> <see cref="AgreementWiring"/> maps a parent to its agreement instance;
+/// getValue returns the parent's latest proposal, isValid is the parent's predicate, votes are signed
+/// with this server's period key of the parent's period.</para>
+/// <para><b>Durable state</b> (keys under <c>controller/</c>): the share vector, the public state,
+/// this server's digest and the committed period. Old copies are erased with tombstones
+/// (<see cref="EraseKey"/>): a persisted key <c>erase:K</c> tells the driver to delete K, then the
+/// tombstone itself, after the step's other writes are durable.</para>
+/// <para>States of a period (one method per transition):
+/// <code>
+/// Idle       --BeginPeriod(p) [recovery needed]--&gt; Recovering --all recoveries finished--&gt; Refreshing
+/// Idle       --BeginPeriod(p) [no recovery]------&gt; Refreshing
+/// Refreshing --RefreshCompleted-----------------&gt; Committed (shares swapped) | SharesLost
+/// </code></para>
+/// </remarks>
+public sealed class ServerController : IDisposable
+{
+    /// <summary>Messages buffered per instance that is expected but not started.</summary>
+    public const int MaxBufferedPerInstance = 4096;
+
+    /// <summary>The durable key of the current share vector (SECRET).</summary>
+    public const string SharesKey = "controller/shares";
+
+    /// <summary>The durable key of the current public state.</summary>
+    public const string PublicStateKey = "controller/public-state";
+
+    /// <summary>The durable key of this server's digest of its current share vector.</summary>
+    public const string DigestKey = "controller/digest";
+
+    /// <summary>The durable key of the period whose refresh last committed here (u64 big-endian).</summary>
+    public const string CommittedPeriodKey = "controller/period";
+
+    /// <summary>The tombstone prefix: persisting <c>erase:K</c> asks the driver to delete K.</summary>
+    public const string ErasePrefix = "erase:";
+
+    private readonly Dictionary<InstanceId, IProtocolMachine> _machines = [];
+    private readonly Dictionary<InstanceId, byte[]> _latestProposal = [];
+    private readonly Dictionary<InstanceId, List<InboundMessage>> _buffered = [];
+    private readonly Dictionary<InstanceId, HashSet<int>> _senders = [];
+    private readonly Dictionary<ulong, PeriodKeys> _ownKeys = [];
+    private readonly PeriodKeyDirectory _directory = new();
+    private readonly HashSet<InstanceId> _pendingRecoveries = [];
+    private readonly ClusterParameters _parameters;
+    private readonly PrimeOrderGroup _group;
+    private readonly NetworkId _network;
+    private readonly ControllerTimeouts _timeouts;
+    private ShareVector? _shares;
+    private RefreshPublicState? _publicState;
+    private ShareVectorDigest? _digest;
+    private DkgCompleted? _networkKey;
+    private Scalar _networkKeyShare;
+    private bool _hasNetworkKeyShare;
+    private bool _refreshStarted;
+    private bool _disposed;
+
+    /// <summary>A controller for server <paramref name="self"/> whose long-lived secrets live in <paramref name="group"/>.</summary>
+    public ServerController(int self, ClusterParameters parameters, PrimeOrderGroup group, NetworkId network, ControllerTimeouts? timeouts = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentOutOfRangeException.ThrowIfLessThan(self, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(self, parameters.ServerCount);
+        Self = self;
+        _parameters = parameters;
+        _group = group;
+        _network = network;
+        _timeouts = timeouts ?? ControllerTimeouts.Default;
+    }
+
+    public int Self { get; }
+
+    /// <summary>The period of the last <see cref="BeginPeriod"/> (0 before).</summary>
+    public ulong CurrentPeriod { get; private set; }
+
+    /// <summary>The period whose refresh last committed here (the DKG period after the initial import); null before.</summary>
+    public ulong? CommittedPeriod { get; private set; }
+
+    /// <summary>True when this server holds shares it believes valid.</summary>
+    public bool HasShares => _shares is not null;
+
+    /// <summary>The public state of the last commit (group keys, signing-key commitments).</summary>
+    public RefreshPublicState? PublicState => _publicState;
+
+    /// <summary>This server's digest of its current vector, as published in the period root.</summary>
+    public ShareVectorDigest? Digest => _digest;
+
+    /// <summary>The DKG result (network key), once completed here.</summary>
+    public DkgCompleted? NetworkKey => _networkKey;
+
+    /// <summary>The running instances (current and previous period), for status pages and tests.</summary>
+    public IReadOnlyCollection<InstanceId> Instances => _machines.Keys;
+
+    /// <summary>Test and simulator hook: faulty refresh dealing behaviour of this server (never set in the node).</summary>
+    internal Func<InstanceId, RefreshDealerFaults?>? RefreshFaults { get; set; }
+
+    /// <summary>The current share vector, for the simulator's adversary (which reads servers) and checks.</summary>
+    internal ShareVector? CurrentShares => _shares;
+
+    internal IProtocolMachine? MachineOf(InstanceId instance) => _machines.GetValueOrDefault(instance);
+
+    /// <summary>The tombstone that erases <paramref name="key"/>.</summary>
+    public static string EraseKey(string key) => ErasePrefix + key;
+
+    /// <summary>
+    /// Rebuilds a controller after a restart from its durable state (what <see cref="Outbox.Persist"/>
+    /// wrote under <c>controller/</c>). Machines are not restored: a server that restarts mid-period
+    /// sits the period out and rejoins at the next <see cref="BeginPeriod"/>.
+    /// </summary>
+    public static ServerController Restore(int self, ClusterParameters parameters, PrimeOrderGroup group, NetworkId network, ControllerTimeouts? timeouts, IReadOnlyDictionary<string, byte[]> store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var controller = new ServerController(self, parameters, group, network, timeouts);
+        if (store.TryGetValue(PublicStateKey, out var state) && RefreshPublicState.TryDecode(state, group, out var publicState))
+        {
+            controller._publicState = publicState;
+        }
+
+        if (store.TryGetValue(DigestKey, out var digest) && ShareVectorDigest.TryDecode(digest, out var decodedDigest))
+        {
+            controller._digest = decodedDigest;
+        }
+
+        if (store.TryGetValue(CommittedPeriodKey, out var period) && period.Length == 8)
+        {
+            controller.CommittedPeriod = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(period);
+            controller.CurrentPeriod = controller.CommittedPeriod.Value;
+        }
+
+        if (store.TryGetValue(SharesKey, out var shares) && ShareVector.TryDecode(shares, group, out var vector))
+        {
+            controller._shares = vector;
+        }
+
+        return controller;
+    }
+
+    /// <summary>Installs the period keys of <paramref name="own"/>.Period (the controller takes ownership) and everybody's public keys.</summary>
+    public void InstallPeriodKeys(PeriodKeys own, IEnumerable<PeriodPublicKeys> everyone)
+    {
+        ArgumentNullException.ThrowIfNull(own);
+        ArgumentNullException.ThrowIfNull(everyone);
+        if (own.ServerId != Self)
+        {
+            throw new ArgumentException("These are another server's keys.", nameof(own));
+        }
+
+        if (_ownKeys.Remove(own.Period, out var replaced))
+        {
+            replaced.Dispose();
+        }
+
+        _ownKeys[own.Period] = own;
+        foreach (var keys in everyone)
+        {
+            _directory.TryAdd(keys);
+        }
+
+        foreach (var old in _ownKeys.Keys.Where(p => p + 1 < own.Period).ToList())
+        {
+            _ownKeys.Remove(old, out var erased);
+            erased!.Dispose();
+        }
+
+        if (own.Period >= 1)
+        {
+            _directory.RemovePeriodsBefore(own.Period - 1);
+        }
+    }
+
+    /// <summary>Period 0: starts the DKG of the network key (toolkit Table 3).</summary>
+    public ControllerStep StartDkg(ProtocolContext context, InstanceId instance, byte[]? persistedDealerState = null)
+    {
+        CheckContext(context);
+        var step = new ControllerStep();
+        var dkg = new DkgMachine(instance, _group, _timeouts.Dkg, _network.ToArray(), persistedDealerState);
+        StartMachine(context, dkg, step);
+        return step;
+    }
+
+    /// <summary>
+    /// The client dealt the data secrets (BRIEF section 5): this server's vector becomes
+    /// [network-key share, data-key shares...], the public state lists the network key's commitment as
+    /// the one signing key, and a fresh digest is recorded. Needs the completed DKG.
+    /// </summary>
+    public ControllerStep ImportDataShares(ProtocolContext context, IReadOnlyList<Scalar> dataShares)
+    {
+        CheckContext(context);
+        ArgumentNullException.ThrowIfNull(dataShares);
+        if (_networkKey is null || !_hasNetworkKeyShare)
+        {
+            throw new InvalidOperationException("The network key's DKG has not completed here.");
+        }
+
+        var values = new Scalar[1 + dataShares.Count];
+        values[0] = _networkKeyShare;
+        for (var k = 0; k < dataShares.Count; k++)
+        {
+            values[k + 1] = dataShares[k];
+        }
+
+        var vector = new ShareVector(_group, Self, values);
+        Array.Clear(values);
+        var state = new RefreshPublicState(_group, vector.Count, [_networkKey.Combined]);
+        var digest = ShareVectorDigest.Compute(vector, context.Random);
+        var step = new ControllerStep();
+        var outbox = new Outbox();
+        Commit(outbox, vector, state, digest, _networkKey.Instance.Period);
+        step.Add(_networkKey.Instance, outbox);
+        return step;
+    }
+
+    /// <summary>
+    /// Checks what the driver read from disk under <see cref="SharesKey"/> against the recorded digest
+    /// (BRIEF "Refresh at scale": at every period start the server recomputes it). A mismatch drops the
+    /// shares and raises <see cref="AlertType.CorruptedShares"/>; the caller then lists this server as
+    /// recovering. Returns whether recovery is needed.
+    /// </summary>
+    public bool CheckStoredShares(ProtocolContext context, ReadOnlySpan<byte> stored, ulong period, out ControllerStep step)
+    {
+        CheckContext(context);
+        step = new ControllerStep();
+        if (_digest is null || _publicState is null)
+        {
+            return _shares is null && CommittedPeriod is not null;
+        }
+
+        string? problem = null;
+        if (!ShareVector.TryDecode(stored, _group, out var fromDisk))
+        {
+            problem = "the stored share vector is missing or does not decode";
+        }
+        else if (fromDisk.Index != Self || fromDisk.Count != _publicState.SecretCount || !_digest.Matches(fromDisk))
+        {
+            problem = "the stored share vector does not match its recorded digest";
+        }
+        else if (CommittedPeriod is { } committed && committed + 1 < period)
+        {
+            problem = $"the stored shares are of period {committed}: a refresh was missed";
+        }
+
+        if (problem is null)
+        {
+            _shares?.Dispose();
+            _shares = fromDisk;
+            return false;
+        }
+
+        fromDisk?.Dispose();
+        _shares?.Dispose();
+        _shares = null;
+        var instance = new InstanceId(ProtocolKind.ShareRecovery, period, (ulong)Self);
+        var outbox = new Outbox();
+        outbox.Emit(new Alert(AlertType.CorruptedShares, Self, period, instance, problem, []));
+        outbox.Emit(new RecoveryNeeded(period, problem));
+        step.Add(instance, outbox);
+        return true;
+    }
+
+    /// <summary>
+    /// Period p begins: retire instances older than p-1, run share recovery for every server in
+    /// <paramref name="recovering"/> (as helper or as the recovering server), then (once those
+    /// finish) the refresh of every long-lived secret. <paramref name="currentPublicState"/> is the
+    /// public state fetched from peers (verified against the signed root by the caller) for a server
+    /// that lost its own; null keeps the local one.
+    /// </summary>
+    public ControllerStep BeginPeriod(ProtocolContext context, ulong period, IReadOnlyCollection<int> recovering, RefreshPublicState? currentPublicState = null)
+    {
+        CheckContext(context);
+        ArgumentNullException.ThrowIfNull(recovering);
+        if (period <= CurrentPeriod && _refreshStarted)
+        {
+            throw new InvalidOperationException($"Period {period} is not after {CurrentPeriod}.");
+        }
+
+        var step = new ControllerStep();
+        CurrentPeriod = period;
+        _refreshStarted = false;
+        Retire(period);
+        if (currentPublicState is not null)
+        {
+            _publicState = currentPublicState;
+        }
+
+        if (_publicState is null)
+        {
+            return step;
+        }
+
+        foreach (var r in recovering.Where(r => r >= 1 && r <= _parameters.ServerCount).Distinct().Order())
+        {
+            var instance = new InstanceId(ProtocolKind.ShareRecovery, period, (ulong)r);
+            RecoveryMachine machine;
+            if (r == Self)
+            {
+                if (_digest is null)
+                {
+                    continue;
+                }
+
+                machine = new RecoveryMachine(instance, _parameters, Self, r, _publicState, null, _digest, _timeouts.Recovery);
+            }
+            else if (_shares is not null)
+            {
+                machine = new RecoveryMachine(instance, _parameters, Self, r, _publicState, _shares, null, _timeouts.Recovery);
+            }
+            else
+            {
+                continue;
+            }
+
+            _pendingRecoveries.Add(instance);
+            StartMachine(context, machine, step);
+        }
+
+        StartRefreshIfReady(context, step);
+        return step;
+    }
+
+    /// <summary>Routes an authenticated message for <paramref name="instance"/> (see the remarks for buffering and drops).</summary>
+    public ControllerStep Receive(ProtocolContext context, InstanceId instance, InboundMessage message)
+    {
+        CheckContext(context);
+        ArgumentNullException.ThrowIfNull(message);
+        var step = new ControllerStep();
+        if (_machines.TryGetValue(instance, out var machine))
+        {
+            if (machine.IsFinished && machine is not TendermintAgreement)
+            {
+                step.Drop(instance, message.Sender, "instance finished");
+                return step;
+            }
+
+            Record(instance, message.Sender);
+            Run(context, machine, step, (c, o) => machine.Receive(c, message, o));
+            return step;
+        }
+
+        if (instance.Period + 1 < CurrentPeriod)
+        {
+            var outbox = new Outbox();
+            outbox.Emit(new Alert(AlertType.Replay, message.Sender, CurrentPeriod, instance, $"message for {instance}, two or more periods old", message.Signed.ToArray()));
+            step.Add(instance, outbox);
+            step.Drop(instance, message.Sender, "replay of an old period");
+            return step;
+        }
+
+        if (IsExpected(instance))
+        {
+            var buffer = _buffered.TryGetValue(instance, out var list) ? list : _buffered[instance] = [];
+            if (buffer.Count < MaxBufferedPerInstance)
+            {
+                buffer.Add(message);
+                step.Drop(instance, message.Sender, "buffered until the instance starts");
+            }
+            else
+            {
+                step.Drop(instance, message.Sender, "buffer full");
+            }
+
+            return step;
+        }
+
+        step.Drop(instance, message.Sender, "unknown instance");
+        return step;
+    }
+
+    /// <summary>A timer of <paramref name="instance"/> fired.</summary>
+    public ControllerStep Timeout(ProtocolContext context, InstanceId instance, int timerId)
+    {
+        CheckContext(context);
+        var step = new ControllerStep();
+        if (_machines.TryGetValue(instance, out var machine) && !machine.IsFinished)
+        {
+            Run(context, machine, step, (c, o) => machine.Timeout(c, timerId, o));
+        }
+
+        return step;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var machine in _machines.Values)
+        {
+            (machine as IDisposable)?.Dispose();
+        }
+
+        _machines.Clear();
+        foreach (var keys in _ownKeys.Values)
+        {
+            keys.Dispose();
+        }
+
+        _ownKeys.Clear();
+        _shares?.Dispose();
+        _shares = null;
+    }
+
+    private bool IsExpected(InstanceId instance)
+    {
+        if (instance.Period > CurrentPeriod + 1 || instance.Period + 1 < CurrentPeriod)
+        {
+            return false;
+        }
+
+        if (instance.Period == CurrentPeriod + 1)
+        {
+            return instance.Protocol != ProtocolKind.Dkg;
+        }
+
+        return instance.Protocol switch
+        {
+            ProtocolKind.Agreement => AgreementWiring.TryParentOf(instance, out var parent) && (_machines.ContainsKey(parent) || IsExpected(parent)),
+            ProtocolKind.Refresh => instance.Period == CurrentPeriod && instance.Sequence == 0 && !_refreshStarted,
+            ProtocolKind.ShareRecovery => false,
+            _ => false,
+        };
+    }
+
+    private void StartRefreshIfReady(ProtocolContext context, ControllerStep step)
+    {
+        if (_refreshStarted || _publicState is null || CurrentPeriod == 0 || _pendingRecoveries.Any(i => _machines.TryGetValue(i, out var m) && !m.IsFinished))
+        {
+            return;
+        }
+
+        _refreshStarted = true;
+        _pendingRecoveries.Clear();
+        var instance = new InstanceId(ProtocolKind.Refresh, CurrentPeriod, 0);
+        var oldShares = _shares ?? new ShareVector(_group, Self, Enumerable.Repeat(_group.Zero, _publicState.SecretCount).ToArray());
+        var faults = RefreshFaults?.Invoke(instance);
+        var refresh = new RefreshMachine(instance, _parameters, Self, _publicState, oldShares, _digest, _timeouts.Refresh, faults);
+        StartMachine(context, refresh, step);
+    }
+
+    private void StartMachine(ProtocolContext context, IProtocolMachine machine, ControllerStep step)
+    {
+        if (!_machines.TryAdd(machine.Instance, machine))
+        {
+            (machine as IDisposable)?.Dispose();
+            return;
+        }
+
+        Run(context, machine, step, machine.Start);
+        if (_buffered.Remove(machine.Instance, out var buffered))
+        {
+            foreach (var message in buffered)
+            {
+                if (machine.IsFinished && machine is not TendermintAgreement)
+                {
+                    break;
+                }
+
+                Record(machine.Instance, message.Sender);
+                Run(context, machine, step, (c, o) => machine.Receive(c, message, o));
+            }
+        }
+    }
+
+    /// <summary>Runs one step of <paramref name="machine"/> and reacts to what it emitted.</summary>
+    private void Run(ProtocolContext context, IProtocolMachine machine, ControllerStep step, Action<ProtocolContext, Outbox> action)
+    {
+        var outbox = new Outbox();
+        action(context, outbox);
+        step.Add(machine.Instance, outbox);
+        foreach (var emitted in outbox.Events)
+        {
+            React(context, machine, emitted, step);
+        }
+
+        if (machine is RecoveryMachine && machine.IsFinished)
+        {
+            StartRefreshIfReady(context, step);
+        }
+    }
+
+    private void React(ProtocolContext context, IProtocolMachine machine, ProtocolEvent emitted, ControllerStep step)
+    {
+        switch (emitted)
+        {
+            case DkgQualifiedSetProposal p:
+                Propose(context, machine.Instance, p.EncodedQualifiedSet, step);
+                break;
+            case RefreshQualifiedSetProposal p:
+                Propose(context, machine.Instance, p.EncodedSet, step);
+                break;
+            case RecoveryHelperSetProposal p:
+                Propose(context, machine.Instance, p.EncodedSet, step);
+                break;
+            case AgreementDecided decided when AgreementWiring.TryParentOf(decided.Instance, out var parent) && _machines.TryGetValue(parent, out var target):
+                Decide(context, target, decided.Value, step);
+                break;
+            case DkgCompleted completed when machine is DkgMachine dkg && dkg.Share is { } share:
+                _networkKey = completed;
+                _networkKeyShare = share.Value;
+                _hasNetworkKeyShare = true;
+                break;
+            case RefreshCompleted completed when machine is RefreshMachine refresh:
+                OnRefreshCompleted(refresh, completed, step);
+                break;
+            case RefreshSharesLost lost:
+                if (lost.NewState is not null)
+                {
+                    _publicState = lost.NewState;
+                }
+
+                _shares?.Dispose();
+                _shares = null;
+                break;
+            case ShareRecovered when machine is RecoveryMachine recovery:
+                OnShareRecovered(recovery, step);
+                break;
+        }
+    }
+
+    private void Propose(ProtocolContext context, InstanceId parent, byte[] value, ControllerStep step)
+    {
+        _latestProposal[parent] = value;
+        var agreementId = AgreementWiring.AgreementFor(parent);
+        if (_machines.ContainsKey(agreementId) || !_machines.TryGetValue(parent, out var parentMachine))
+        {
+            return;
+        }
+
+        if (!_ownKeys.TryGetValue(parent.Period, out var keys))
+        {
+            return;
+        }
+
+        Func<byte[], bool> isValid = parentMachine switch
+        {
+            DkgMachine d => d.IsAcceptableQualifiedSet,
+            RefreshMachine r => r.IsAcceptableQualifiedSet,
+            RecoveryMachine r => r.IsAcceptableHelperSet,
+            _ => _ => false,
+        };
+        var period = parent.Period;
+        var agreement = new TendermintAgreement(
+            agreementId,
+            _parameters,
+            Self,
+            keys.Signing,
+            server => _directory.TryGet(server, period, out var k) ? k.Signing : null,
+            AgreementWiring.InstanceContext(parent, _network),
+            () => _latestProposal[parent],
+            isValid,
+            AgreementWiring.InstanceSeed(parent),
+            _timeouts.Agreement);
+        StartMachine(context, agreement, step);
+    }
+
+    private void Decide(ProtocolContext context, IProtocolMachine parent, byte[] value, ControllerStep step)
+    {
+        switch (parent)
+        {
+            case DkgMachine dkg:
+                Run(context, dkg, step, (c, o) => dkg.OnQualifiedSetDecided(c, value, o));
+                break;
+            case RefreshMachine refresh:
+                Run(context, refresh, step, (c, o) => refresh.OnQualifiedSetDecided(c, value, o));
+                break;
+            case RecoveryMachine recovery:
+                Run(context, recovery, step, (c, o) => recovery.OnHelperSetDecided(c, value, o));
+                break;
+        }
+    }
+
+    private void OnRefreshCompleted(RefreshMachine refresh, RefreshCompleted completed, ControllerStep step)
+    {
+        var fresh = refresh.TakeNewShares();
+        if (fresh is null)
+        {
+            return;
+        }
+
+        var outbox = new Outbox();
+        var old = _shares;
+        Commit(outbox, fresh, completed.NewState, completed.NewOwnDigest, refresh.Instance.Period);
+        outbox.Persist(EraseKey(refresh.SharesPersistKey), []);
+        outbox.Persist(EraseKey(refresh.PublicStatePersistKey), []);
+        outbox.Persist(EraseKey(refresh.DigestPersistKey), []);
+        var senders = _senders.GetValueOrDefault(refresh.Instance) ?? [];
+        foreach (var silent in _parameters.Servers.Where(s => s != Self && !senders.Contains(s)))
+        {
+            outbox.Emit(new Alert(AlertType.Unresponsive, silent, refresh.Instance.Period, refresh.Instance, $"server {silent} sent nothing in {refresh.Instance}", []));
+        }
+
+        step.Add(refresh.Instance, outbox);
+        if (!ReferenceEquals(old, fresh))
+        {
+            old?.Dispose();
+        }
+    }
+
+    private void OnShareRecovered(RecoveryMachine recovery, ControllerStep step)
+    {
+        var recovered = recovery.TakeRecoveredShares();
+        if (recovered is null || _publicState is null || _digest is null)
+        {
+            recovered?.Dispose();
+            return;
+        }
+
+        var outbox = new Outbox();
+        _shares?.Dispose();
+        _shares = recovered;
+        outbox.Persist(SharesKey, recovered.Encode());
+        outbox.Persist(EraseKey(recovery.SharesPersistKey), []);
+        step.Add(recovery.Instance, outbox);
+    }
+
+    /// <summary>New shares durable first (vector, state, digest, period), then the old copies go: overwritten in place here, erased by tombstones elsewhere.</summary>
+    private void Commit(Outbox outbox, ShareVector vector, RefreshPublicState state, ShareVectorDigest digest, ulong period)
+    {
+        outbox.Persist(SharesKey, vector.Encode());
+        outbox.Persist(PublicStateKey, state.Encode());
+        outbox.Persist(DigestKey, digest.Encode());
+        var encodedPeriod = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(encodedPeriod, period);
+        outbox.Persist(CommittedPeriodKey, encodedPeriod);
+        outbox.Emit(new PeriodCommitted(period, state, digest));
+        _shares = vector;
+        _publicState = state;
+        _digest = digest;
+        CommittedPeriod = period;
+    }
+
+    private void Record(InstanceId instance, int sender)
+    {
+        if (!_senders.TryGetValue(instance, out var set))
+        {
+            _senders[instance] = set = [];
+        }
+
+        set.Add(sender);
+    }
+
+    /// <summary>Keeps the current and the previous period's machines; older ones are disposed (their secrets wiped).</summary>
+    private void Retire(ulong period)
+    {
+        foreach (var instance in _machines.Keys.Where(i => i.Period + 1 < period).ToList())
+        {
+            _machines.Remove(instance, out var machine);
+            (machine as IDisposable)?.Dispose();
+            _latestProposal.Remove(instance);
+            _senders.Remove(instance);
+        }
+
+        foreach (var instance in _buffered.Keys.Where(i => i.Period + 1 < period).ToList())
+        {
+            _buffered.Remove(instance);
+        }
+    }
+
+    private void CheckContext(ProtocolContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (context.Self != Self)
+        {
+            throw new ArgumentException($"The context is server {context.Self}'s, this controller is server {Self}'s.", nameof(context));
+        }
+    }
+}

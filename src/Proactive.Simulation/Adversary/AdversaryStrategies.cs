@@ -1,0 +1,220 @@
+// References: docs/BRIEF.md section 1 ("Adversary": bad shares, equivocation, silence, replay,
+// corrupting their own disk; it moves between periods); issue 3 items 11-12; toolkit (seed 001)
+// section 2; docs/PROTOCOLS.md "Controller and simulator" (the adversary catalogue).
+using Proactive.Crypto.Groups;
+using Proactive.Crypto.Signing;
+using Proactive.Protocols.Agreement;
+using Proactive.Protocols.Controller;
+using Proactive.Protocols.Dkg;
+using Proactive.Protocols.Envelopes;
+using Proactive.Protocols.Machines;
+using Proactive.Protocols.Refresh;
+using Proactive.Simulation.Byzantine;
+
+namespace Proactive.Simulation.Adversary;
+
+/// <summary>The misbehaviours the simulator injects. Byte values appear in reports; they never change.</summary>
+public enum AdversaryStrategyKind : byte
+{
+    /// <summary>Sends nothing (detected: Unresponsive).</summary>
+    Silent = 1,
+
+    /// <summary>Down for the whole refresh, restarted after it (detected: Unresponsive).</summary>
+    Crash = 2,
+
+    /// <summary>Deals and commits to a wrong sub-share for one recipient (detected: InvalidShare via the reveal).</summary>
+    BadSubShare = 3,
+
+    /// <summary>Publishes a commitment to a different combined polynomial (detected: InvalidCommitment).</summary>
+    WrongCommitments = 4,
+
+    /// <summary>Refresh dealing with a non-zero constant term (detected: NonZeroRefreshConstant).</summary>
+    NonZeroConstant = 5,
+
+    /// <summary>Two different versions of one broadcast, the second to some recipients only (detected: Equivocation).</summary>
+    Equivocation = 6,
+
+    /// <summary>A DKG dealing whose proof of knowledge does not verify (detected: InvalidProof).</summary>
+    InvalidProof = 7,
+
+    /// <summary>Re-sends what it sent two or more periods ago (detected: Replay).</summary>
+    Replay = 8,
+
+    /// <summary>Signs two different agreement votes for one (round, step) (detected: Equivocation).</summary>
+    ConflictingVotes = 9,
+
+    /// <summary>Overwrites its own stored shares (detected by the server itself at the next period start: CorruptedShares).</summary>
+    CorruptOwnShares = 10,
+}
+
+/// <summary>One misbehaviour to inject: server <see cref="Server"/> in period <see cref="Period"/>; <see cref="Target"/> is the victim where one is needed.</summary>
+public sealed record Injection(ulong Period, int Server, AdversaryStrategyKind Strategy, int Target = 0);
+
+/// <summary>The alert an injection must cause on some honest server (the harness checks it: invariant f).</summary>
+public sealed record ExpectedAlert(ulong Period, int Culprit, AlertType Type, AdversaryStrategyKind Strategy);
+
+/// <summary>Catalogue: which strategies exist, in which period they can act, what they must cause.</summary>
+public static class AdversaryCatalogue
+{
+    /// <summary>Strategies the mobile adversary draws from (crash and invalid proofs are injected explicitly: see the docs).</summary>
+    public static IReadOnlyList<AdversaryStrategyKind> Mobile { get; } =
+    [
+        AdversaryStrategyKind.Silent, AdversaryStrategyKind.BadSubShare, AdversaryStrategyKind.WrongCommitments,
+        AdversaryStrategyKind.NonZeroConstant, AdversaryStrategyKind.Equivocation, AdversaryStrategyKind.Replay,
+        AdversaryStrategyKind.ConflictingVotes, AdversaryStrategyKind.CorruptOwnShares,
+    ];
+
+    /// <summary>The alert the injection must cause, or null when the behaviour is undetectable by design.</summary>
+    public static ExpectedAlert? ExpectedFor(Injection injection) => injection.Strategy switch
+    {
+        AdversaryStrategyKind.Silent or AdversaryStrategyKind.Crash => new(injection.Period, injection.Server, AlertType.Unresponsive, injection.Strategy),
+        AdversaryStrategyKind.BadSubShare => new(injection.Period, injection.Server, AlertType.InvalidShare, injection.Strategy),
+        AdversaryStrategyKind.WrongCommitments => new(injection.Period, injection.Server, AlertType.InvalidCommitment, injection.Strategy),
+        AdversaryStrategyKind.NonZeroConstant => new(injection.Period, injection.Server, AlertType.NonZeroRefreshConstant, injection.Strategy),
+        AdversaryStrategyKind.Equivocation or AdversaryStrategyKind.ConflictingVotes => new(injection.Period, injection.Server, AlertType.Equivocation, injection.Strategy),
+        AdversaryStrategyKind.InvalidProof => new(injection.Period, injection.Server, AlertType.InvalidProof, injection.Strategy),
+        AdversaryStrategyKind.Replay => injection.Period >= 2 ? new(injection.Period, injection.Server, AlertType.Replay, injection.Strategy) : null,
+        AdversaryStrategyKind.CorruptOwnShares => new(injection.Period + 1, injection.Server, AlertType.CorruptedShares, injection.Strategy),
+        _ => null,
+    };
+
+    /// <summary>The refresh dealer faults a strategy uses (null for message-level strategies).</summary>
+    internal static RefreshDealerFaults? RefreshFaultsFor(Injection injection) => injection.Strategy switch
+    {
+        AdversaryStrategyKind.BadSubShare => new RefreshDealerFaults { CommitToWrongSubSharesFor = injection.Target },
+        AdversaryStrategyKind.WrongCommitments => new RefreshDealerFaults { CorruptCombinedCommitment = true },
+        AdversaryStrategyKind.NonZeroConstant => new RefreshDealerFaults { NonZeroConstant = true },
+        _ => null,
+    };
+}
+
+/// <summary>Forwards nothing: the server is silent (its machines still run and still compute).</summary>
+public sealed class SilentStrategy : ByzantineStrategy
+{
+    public override void OnSend(ByzantineContext context, OutgoingMessage message)
+    {
+    }
+}
+
+/// <summary>
+/// Equivocates on the refresh dealing broadcasts: every server gets the honest version, and the
+/// servers with an odd id also get a second version with a different payload (one bit changed).
+/// A server that holds both has two different messages from one sender for one slot.
+/// </summary>
+public sealed class EquivocationStrategy(ulong period) : ByzantineStrategy
+{
+    public override void OnSend(ByzantineContext context, OutgoingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(message);
+        context.Send(message);
+        if (message.Instance.Protocol != ProtocolKind.Refresh || message.Instance.Period != period || message.Message.Recipient is not null || message.Message.Payload.Length == 0)
+        {
+            return;
+        }
+
+        var altered = message.Message.Payload.ToArray();
+        altered[^1] ^= 0x01;
+        foreach (var recipient in context.Parameters.Servers.Where(s => s != context.Server && s % 2 == 1))
+        {
+            context.Send(message.To(recipient, altered));
+        }
+    }
+}
+
+/// <summary>Replaces the DKG proof of knowledge's response z by z + 1: the dealing still decodes, the proof fails.</summary>
+public sealed class InvalidProofStrategy(PrimeOrderGroup group) : ByzantineStrategy
+{
+    public override void OnSend(ByzantineContext context, OutgoingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Instance.Protocol == ProtocolKind.Dkg && message.Message.Recipient is null
+            && DkgDealing.TryDecode(message.Message.Payload, group, out var dealing, out _))
+        {
+            var broken = new DkgDealing(dealing.Dealer, dealing.Commitment, new DkgProofOfKnowledge(group, dealing.Proof.Commitment, group.Add(dealing.Proof.Response, group.One)));
+            context.Send(message with { Message = message.Message with { Payload = broken.Encode() } });
+            return;
+        }
+
+        context.Send(message);
+    }
+}
+
+/// <summary>
+/// Re-sends, once, every message the server sent two periods ago (read from the server, which the
+/// adversary controls) under their original instances: honest controllers see traffic for an
+/// instance two periods old.
+/// </summary>
+public sealed class ReplayStrategy(IReadOnlyList<OutgoingMessage> oldMessages) : ByzantineStrategy
+{
+    private bool _replayed;
+
+    public override void OnStepEnd(ByzantineContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_replayed)
+        {
+            return;
+        }
+
+        _replayed = true;
+        foreach (var message in oldMessages)
+        {
+            context.Send(message);
+        }
+    }
+}
+
+/// <summary>
+/// As a voter (and as leader) in agreement, signs a second, conflicting PREVOTE for every PREVOTE it
+/// casts (nil for a value, a random value for nil) and sends it to the odd-numbered servers after
+/// the honest one: they hold two signed votes for one slot, a transferable equivocation proof.
+/// </summary>
+public sealed class ConflictingVotesStrategy(ulong period, Ed25519PrivateKey key, NetworkId network) : ByzantineStrategy
+{
+    public override void OnSend(ByzantineContext context, OutgoingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(message);
+        context.Send(message);
+        if (message.Instance.Protocol != ProtocolKind.Agreement || message.Instance.Period != period
+            || message.Message.Type != (byte)AgreementMessageType.Prevote
+            || !AgreementWiring.TryParentOf(message.Instance, out var parent)
+            || !VoteMessage.TryDecode(message.Message.Payload, out var vote, out _))
+        {
+            return;
+        }
+
+        var valueId = new byte[AgreementDomain.ValueIdLength];
+        var isNil = vote.Vote.HasValue;
+        if (!isNil)
+        {
+            context.Random.Fill(valueId);
+        }
+
+        var conflicting = SignedVote.Create(key, context.Server, AgreementWiring.InstanceContext(parent, network), VoteStep.Prevote, vote.Vote.Round, isNil ? [] : valueId, isNil);
+        var payload = new VoteMessage(conflicting, vote.ProposalHeader).Encode();
+        foreach (var recipient in context.Parameters.Servers.Where(s => s != context.Server && s % 2 == 1))
+        {
+            context.Send(message.To(recipient, payload));
+        }
+    }
+}
+
+/// <summary>Overwrites the last share of its stored vector with a fixed value after every step (idempotent), keeping the encoding valid.</summary>
+public sealed class CorruptOwnSharesStrategy(PrimeOrderGroup group) : ByzantineStrategy
+{
+    public override void OnStepEnd(ByzantineContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!context.Store.TryGet(ServerController.SharesKey, out var stored) || stored.Length < group.ScalarLength)
+        {
+            return;
+        }
+
+        var corrupted = stored.ToArray();
+        group.EncodeScalar(group.FromUInt64(0x5eed)).CopyTo(corrupted.AsSpan(corrupted.Length - group.ScalarLength));
+        context.Store.Put(ServerController.SharesKey, corrupted);
+    }
+}

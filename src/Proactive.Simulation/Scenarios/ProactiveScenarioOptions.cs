@@ -1,0 +1,70 @@
+// References: issue 3 items 10-12; docs/BRIEF.md section 1 (parameters, mobile adversary).
+using Proactive.Crypto.Groups;
+using Proactive.Protocols.Agreement;
+using Proactive.Protocols.Cluster;
+using Proactive.Protocols.Controller;
+using Proactive.Protocols.Dkg;
+using Proactive.Protocols.Recovery;
+using Proactive.Protocols.Refresh;
+using Proactive.Simulation.Adversary;
+using Proactive.Simulation.Network;
+using Proactive.Simulation.Wire;
+
+namespace Proactive.Simulation.Scenarios;
+
+/// <summary>What a <see cref="ProactiveScenario"/> runs. The seed drives every random choice.</summary>
+public sealed record ProactiveScenarioOptions
+{
+    public int Nodes { get; init; } = 5;
+
+    public int Threshold { get; init; } = 2;
+
+    public int Faults { get; init; } = 1;
+
+    /// <summary>Refresh periods after period 0 (the DKG and the initial dealing).</summary>
+    public int Periods { get; init; } = 5;
+
+    /// <summary>M data secrets dealt by the client after the DKG.</summary>
+    public int Secrets { get; init; } = 10;
+
+    public ulong Seed { get; init; }
+
+    /// <summary>Virtual length of a period.</summary>
+    public TimeSpan PeriodLength { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The group of the network key and the data keys (one refresh covers them all).</summary>
+    public PrimeOrderGroup Group { get; init; } = PrimeOrderGroup.Ed25519;
+
+    /// <summary>Null: reliable links of 5-40 ms, synchronous from the start.</summary>
+    public NetworkModel? Network { get; init; }
+
+    /// <summary>The wire codec (plain until the envelope codec is plugged in).</summary>
+    public Func<ClusterParameters, IWireCodec>? CodecFactory { get; init; }
+
+    /// <summary>Each period, read up to t servers and make up to f of them Byzantine with a random strategy.</summary>
+    public bool MobileAdversary { get; init; }
+
+    /// <summary>Explicit injections (per-strategy tests), applied besides the mobile adversary.</summary>
+    public IReadOnlyList<Injection> Injections { get; init; } = [];
+
+    /// <summary>Chance per period that one honest server crashes after the commit and restarts from its disk before the next period.</summary>
+    public double CrashProbability { get; init; }
+
+    /// <summary>Once the network is synchronous, a period's refresh must commit within this (invariant e).</summary>
+    public TimeSpan CommitBound { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Invariant (d): most combinations of the adversary's shares tried.</summary>
+    public int MaxAdversaryCombinations { get; init; } = 200;
+
+    /// <summary>Invariant (c): subsets of t+1 honest servers checked per period.</summary>
+    public int ReconstructionSamples { get; init; } = 3;
+
+    /// <summary>Short protocol timeouts: the simulator's network is fast, and virtual time is free but events are not.</summary>
+    public ControllerTimeouts Timeouts { get; init; } = new(
+        new AgreementTimeouts(TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(200)),
+        new DkgOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)),
+        new RefreshTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)),
+        new RecoveryTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6)));
+
+    public long MaxEvents { get; init; } = 50_000_000;
+}
