@@ -3,4 +3,9 @@ using Proactive.Cli.Commands;
 
 var root = new RootCommand("proactive: a proactively secure threshold key and secret service.");
 root.Subcommands.Add(FrostDemoCommand.Create());
-return root.Parse(args).Invoke();
+root.Subcommands.Add(SimulateCommand.Create());
+var parse = root.Parse(args);
+var exit = parse.Invoke();
+
+// Usage errors (unknown options, bad values) exit 2, like the commands' own parameter checks.
+return parse.Errors.Count > 0 ? 2 : exit;
