@@ -388,6 +388,7 @@ public sealed class TendermintAgreement : IProtocolMachine
 
         if (_decision is not null)
         {
+            CheckLateVote(message, outbox);
             AnswerLaggard(message, outbox);
             return;
         }
@@ -855,6 +856,30 @@ public sealed class TendermintAgreement : IProtocolMachine
         _dirty = true;
         outbox.Emit(new AgreementDecided(Instance, certificate.Value.ToArray(), certificate));
         outbox.Broadcast((uint)certificate.Round, 0, (byte)AgreementMessageType.Decision, certificate.Encode());
+    }
+
+    /// <summary>
+    /// After the decision a vote changes nothing, but one that conflicts with a vote logged here is
+    /// still equivocation: detect it, so that a voter whose conflicting votes arrive late (this server
+    /// decided on the others' votes) is named all the same. Late votes are logged (signature checked) for that only.
+    /// </summary>
+    private void CheckLateVote(InboundMessage message, Outbox outbox)
+    {
+        if (((AgreementMessageType)message.Type is not (AgreementMessageType.Prevote or AgreementMessageType.Precommit))
+            || _excluded.Contains(message.Sender)
+            || !VoteMessage.TryDecode(message.Payload.Span, out var voteMessage, out _))
+        {
+            return;
+        }
+
+        var vote = voteMessage.Vote;
+        if (vote.Signer != message.Sender || vote.Round != message.Attempt
+            || (StoredVote(vote) is { } existing && existing.SameStatement(vote)) || !VerifyRelayed(vote))
+        {
+            return;
+        }
+
+        LogChecked(vote, outbox);
     }
 
     private void AnswerLaggard(InboundMessage message, Outbox outbox)

@@ -354,7 +354,7 @@ public sealed class ServerController : IDisposable
         var step = new ControllerStep();
         if (_machines.TryGetValue(instance, out var machine))
         {
-            if (machine.IsFinished && machine is not TendermintAgreement)
+            if (machine.IsFinished && machine is not TendermintAgreement && !IsCatchUpRequest(machine, message))
             {
                 step.Drop(instance, message.Sender, "instance finished");
                 return step;
@@ -430,6 +430,10 @@ public sealed class ServerController : IDisposable
         _shares?.Dispose();
         _shares = null;
     }
+
+    /// <summary>A finished refresh still answers dealing requests (catch-up, docs/PROTOCOLS.md) while it retains its dealing.</summary>
+    private static bool IsCatchUpRequest(IProtocolMachine machine, InboundMessage message) =>
+        machine is RefreshMachine { RetainsDealing: true } && message.Round == RefreshWire.CatchUpRound && message.Type == RefreshWire.DealingRequestType;
 
     private bool IsExpected(InstanceId instance)
     {
@@ -624,6 +628,12 @@ public sealed class ServerController : IDisposable
         if (!ReferenceEquals(old, fresh))
         {
             old?.Dispose();
+        }
+
+        // Earlier refreshes kept what they dealt for lagging servers (catch-up); this commit ends that.
+        foreach (var earlier in _machines.Values.OfType<RefreshMachine>().Where(m => m.Instance.Period < refresh.Instance.Period))
+        {
+            earlier.EraseRetainedDealing();
         }
     }
 

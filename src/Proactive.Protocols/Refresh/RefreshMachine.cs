@@ -102,6 +102,8 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     private bool _ownSharesCorrupt;
     private SortedDictionary<int, byte[]>? _decided;
     private ShareVector? _newShares;
+    private readonly HashSet<(int Requester, int Dealer)> _answered = [];
+    private readonly HashSet<int> _requested = [];
 
     /// <summary>
     /// A refresh at server <paramref name="self"/> of the secrets in <paramref name="publicState"/>,
@@ -212,14 +214,20 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(outbox);
-        if (IsFinished)
-        {
-            return;
-        }
-
         if (message.Sender < 1 || message.Sender > _n)
         {
             Alert(outbox, AlertType.MalformedMessage, 0, $"sender {message.Sender} is not a server", message.Signed);
+            return;
+        }
+
+        if ((message.Round, message.Type) == (RefreshWire.CatchUpRound, RefreshWire.DealingRequestType))
+        {
+            OnDealingRequest(message, outbox); // answered in every state, finished included: that is what catch-up needs
+            return;
+        }
+
+        if (IsFinished)
+        {
             return;
         }
 
@@ -236,6 +244,9 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
                 break;
             case (RefreshWire.RevealRound, RefreshWire.RevealType):
                 OnReveal(context, message, outbox);
+                break;
+            case (RefreshWire.CatchUpRound, RefreshWire.RelayedCommitmentsType):
+                OnRelayedCommitments(context, message, outbox);
                 break;
             default:
                 Alert(outbox, AlertType.MalformedMessage, message.Sender, $"unknown round {message.Round} type {message.Type}", message.Signed);
@@ -499,6 +510,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             if (!view.SubSharesMessage.AsSpan().SequenceEqual(message.Payload.Span))
             {
                 Alert(outbox, AlertType.Equivocation, message.Sender, "two different sub-share messages", Evidence(view.SubSharesEnvelope, message.Signed));
+                TryResentSubShares(context, message, view);
             }
 
             return;
@@ -792,20 +804,27 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     private void TryCommit(ProtocolContext context, Outbox outbox)
     {
         var decided = _decided!;
+        var waiting = false;
         foreach (var (dealer, hash) in decided)
         {
             var view = _dealers[dealer - 1];
             if (view.DealingHash is not null && !CryptographicOperations.FixedTimeEquals(view.DealingHash, hash))
             {
+                // The dealer showed this server another broadcast than the decided one: catch up on the decided one.
                 Alert(outbox, AlertType.InvalidCommitment, dealer, "the dealing commitments seen here differ from the decided ones", view.CommitmentsEnvelope);
-                LoseShares(outbox, null, $"dealer {dealer}'s commitments differ from the decided ones");
-                return;
+                ForgetDealing(view);
             }
 
             if (view.Commitments is null || view.MyValues is null)
             {
-                return; // wait for the dealing or the reveal; the decided-dealing timer bounds the wait
+                RequestDealing(dealer, outbox);
+                waiting = true; // wait for the dealing, a relay or the reveal; the decided-dealing timer bounds the wait
             }
+        }
+
+        if (waiting)
+        {
+            return;
         }
 
         var newState = ComputeNewState(decided.Keys);
@@ -908,14 +927,16 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         Status = next;
     }
 
+    /// <summary>
+    /// Wipes what this server received. What it dealt (<see cref="EraseRetainedDealing"/>) and the
+    /// public dealing commitments stay, so that lagging servers can catch up.
+    /// </summary>
     private void WipeWorkingState()
     {
         foreach (var d in _dealers)
         {
             d.Wipe();
         }
-
-        WipeSent();
     }
 
     private void WipeSent()
@@ -926,6 +947,126 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             {
                 CryptographicOperations.ZeroMemory(message);
             }
+
+            _sentSubShares = null;
+        }
+    }
+
+    // ---- Catch-up ----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Erases the sub-share messages this server dealt, kept after the commit so that a server that
+    /// missed this refresh can catch up (docs/PROTOCOLS.md "Catching up"). The controller calls it
+    /// when the next refresh commits here: a server read while it still holds them is then read
+    /// during that refresh, which the model counts in both periods.
+    /// </summary>
+    public void EraseRetainedDealing() => WipeSent();
+
+    /// <summary>True while this server still holds what it dealt (until <see cref="EraseRetainedDealing"/>).</summary>
+    public bool RetainsDealing => _sentSubShares is not null;
+
+    /// <summary>
+    /// A server asks for dealer d's decided dealing: relay d's broadcast as held here (the requester
+    /// checks it against the decided hash), and if d is this server, re-send the exact committed
+    /// sub-share message for the requester. Each (requester, dealer) is answered once.
+    /// </summary>
+    private void OnDealingRequest(InboundMessage message, Outbox outbox)
+    {
+        if (!RefreshDealingRequest.TryDecode(message.Payload.Span, _group, out var dealer) || dealer < 1 || dealer > _n)
+        {
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, "dealing request does not decode", message.Signed);
+            return;
+        }
+
+        if (message.Sender == _self || !_answered.Add((message.Sender, dealer)))
+        {
+            return;
+        }
+
+        if (_dealers[dealer - 1].CommitmentsMessage is { } commitments)
+        {
+            outbox.Send(message.Sender, 0, RefreshWire.CatchUpRound, RefreshWire.RelayedCommitmentsType,
+                RefreshRelayedCommitments.Encode(_group, dealer, commitments), confidential: false);
+        }
+
+        if (dealer == _self && _sentSubShares is not null && _faults?.IgnoreComplaints != true)
+        {
+            outbox.Send(message.Sender, 0, RefreshWire.DealingRound, RefreshWire.SubSharesType, _sentSubShares[message.Sender - 1], confidential: true);
+        }
+    }
+
+    /// <summary>A relayed broadcast is adopted only after the decision, and only if it hashes to the decided hash.</summary>
+    private void OnRelayedCommitments(ProtocolContext context, InboundMessage message, Outbox outbox)
+    {
+        if (!RefreshRelayedCommitments.TryDecode(message.Payload.Span, _group, out var dealer, out var payload) || dealer < 1 || dealer > _n)
+        {
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, "relayed commitments do not decode", message.Signed);
+            return;
+        }
+
+        if (_decided is null || !_decided.TryGetValue(dealer, out var decidedHash))
+        {
+            return;
+        }
+
+        var view = _dealers[dealer - 1];
+        var hash = RefreshTranscript.DealingHash(Instance, dealer, payload);
+        if (!CryptographicOperations.FixedTimeEquals(hash, decidedHash)
+            || (view.DealingHash is not null && CryptographicOperations.FixedTimeEquals(view.DealingHash, decidedHash))
+            || !RefreshDealingCommitments.TryDecode(payload, _group, out var commitments)
+            || StructuralFault(commitments) is not null)
+        {
+            return; // not the decided broadcast (or already held); honest relays of an equivocator's other version are no fault
+        }
+
+        ForgetDealing(view);
+        view.CommitmentsMessage = payload;
+        view.CommitmentsEnvelope = message.Signed.ToArray();
+        view.Commitments = commitments;
+        view.DealingHash = hash;
+        view.Challenge = RefreshTranscript.Challenge(_group, Instance, dealer, payload.AsSpan(0, commitments.BindingLength));
+        VerifyOwnDealing(context, dealer, outbox);
+    }
+
+    /// <summary>After the decision, a sub-share message that verifies against the decided commitments replaces one that did not.</summary>
+    private void TryResentSubShares(ProtocolContext context, InboundMessage message, DealerView view)
+    {
+        if (_decided is null || view.Commitments is null || view.MyValues is not null)
+        {
+            return;
+        }
+
+        var resent = message.Payload.ToArray();
+        if (Check(context, message.Sender, view, _self, resent, out var values, out _))
+        {
+            CryptographicOperations.ZeroMemory(view.SubSharesMessage);
+            view.SubSharesMessage = resent;
+            view.SubSharesEnvelope = message.Signed.ToArray();
+            view.MyValues = values;
+        }
+        else
+        {
+            CryptographicOperations.ZeroMemory(resent);
+        }
+    }
+
+    /// <summary>Drops a dealer's broadcast seen here (not the decided one) and what was derived from it.</summary>
+    private void ForgetDealing(DealerView view)
+    {
+        SubShareVectorCodec.Wipe(view.MyValues);
+        view.MyValues = null;
+        view.Commitments = null;
+        view.DealingHash = null;
+        view.CommitmentsMessage = null;
+        view.Complained = false;
+        view.Disqualified = false;
+    }
+
+    private void RequestDealing(int dealer, Outbox outbox)
+    {
+        if (_requested.Add(dealer))
+        {
+            outbox.Broadcast(0, RefreshWire.CatchUpRound, RefreshWire.DealingRequestType, RefreshDealingRequest.Encode(_group, dealer));
         }
     }
 

@@ -35,6 +35,96 @@ public static class RefreshWire
 
     /// <summary>Broadcast by an accused dealer: <see cref="RefreshReveal"/>.</summary>
     public const byte RevealType = 4;
+
+    /// <summary>Round 4, catch-up: a server that lacks a decided dealing asks for it (docs/PROTOCOLS.md "Catching up").</summary>
+    public const byte CatchUpRound = 4;
+
+    /// <summary>Broadcast by a lagging server: <see cref="RefreshDealingRequest"/> (answered even after the refresh finished).</summary>
+    public const byte DealingRequestType = 5;
+
+    /// <summary>To the requester: <see cref="RefreshRelayedCommitments"/>, a decided dealer's broadcast as the relaying server holds it.</summary>
+    public const byte RelayedCommitmentsType = 6;
+}
+
+/// <summary>
+/// A lagging server asks for dealer <c>d</c>'s decided dealing: every server that holds d's dealing
+/// commitments relays them (they are bound by the decided hash, so any relay will do) and d itself
+/// re-sends, confidentially, the exact sub-share message it committed to for the requester.
+/// Format, version 1: u8 version, u8 suite, u16 dealer.
+/// </summary>
+public static class RefreshDealingRequest
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Encodes a request for <paramref name="dealer"/>'s dealing.</summary>
+    public static byte[] Encode(PrimeOrderGroup group, int dealer)
+    {
+        var bytes = new byte[CanonicalWriter.HeaderSize + 2];
+        var writer = new CanonicalWriter(bytes);
+        writer.WriteHeader(FormatVersion, group);
+        writer.WriteU16((ushort)dealer);
+        return bytes;
+    }
+
+    /// <summary>Decodes; never throws.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, out int dealer)
+    {
+        dealer = 0;
+        var reader = new CanonicalReader(encoding);
+        if (reader.TryReadHeader(FormatVersion, group, out _) && reader.TryReadU16(out var d, "dealer") && reader.TryReadEnd())
+        {
+            dealer = d;
+            return true;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// A relayed copy of dealer <c>d</c>'s dealing commitments broadcast. Trusted only through the decided
+/// hash: the receiver adopts it iff its <see cref="RefreshTranscript.DealingHash"/> equals the hash in
+/// the decided qualified set.
+/// Format, version 1: u8 version, u8 suite, u16 dealer, bytes (u32 length) commitments message.
+/// </summary>
+public static class RefreshRelayedCommitments
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Longest commitments message accepted (16 MiB: far above any cluster's).</summary>
+    public const int MaxCommitmentsLength = 1 << 24;
+
+    /// <summary>Encodes the relay of <paramref name="dealer"/>'s commitments message.</summary>
+    public static byte[] Encode(PrimeOrderGroup group, int dealer, ReadOnlySpan<byte> commitmentsMessage)
+    {
+        var bytes = new byte[CanonicalWriter.HeaderSize + 2 + CanonicalWriter.LengthPrefixSize + commitmentsMessage.Length];
+        var writer = new CanonicalWriter(bytes);
+        writer.WriteHeader(FormatVersion, group);
+        writer.WriteU16((ushort)dealer);
+        writer.WriteBytes(commitmentsMessage, MaxCommitmentsLength);
+        return bytes;
+    }
+
+    /// <summary>Decodes; never throws.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, out int dealer, out byte[] commitmentsMessage)
+    {
+        dealer = 0;
+        commitmentsMessage = [];
+        var reader = new CanonicalReader(encoding);
+        if (reader.TryReadHeader(FormatVersion, group, out _)
+            && reader.TryReadU16(out var d, "dealer")
+            && reader.TryReadBytes(MaxCommitmentsLength, out var message, "commitments")
+            && reader.TryReadEnd())
+        {
+            dealer = d;
+            commitmentsMessage = message.ToArray();
+            return true;
+        }
+
+        return false;
+    }
 }
 
 /// <summary>

@@ -171,6 +171,14 @@ public sealed class ReplayStrategy(IReadOnlyList<OutgoingMessage> oldMessages) :
 /// casts (nil for a value, a random value for nil) and sends it to the odd-numbered servers after
 /// the honest one: they hold two signed votes for one slot, a transferable equivocation proof.
 /// </summary>
+/// <remarks>
+/// Detection by an honest server: the odd-numbered servers other than the culprit are at least
+/// floor(n/2) - 1 and include at least one honest server whenever that exceeds f - 1 (n=4, f=1 and
+/// n=7, f=2 included), and agreement checks votes that arrive after it decided
+/// (<c>CheckLateVote</c>), so the pair is caught even when the receiver decided on the others' votes.
+/// The second version is not sent to every server: honest servers exclude a proven equivocator, and
+/// share recovery's agreement runs without the recovering server's vote (docs/PROTOCOLS.md, limitations).
+/// </remarks>
 public sealed class ConflictingVotesStrategy(ulong period, Ed25519PrivateKey key, NetworkId network) : ByzantineStrategy
 {
     public override void OnSend(ByzantineContext context, OutgoingMessage message)

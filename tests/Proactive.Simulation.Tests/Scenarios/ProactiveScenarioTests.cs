@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Proactive.Crypto.Groups;
 using Proactive.Simulation.Network;
 using Proactive.Simulation.Scenarios;
@@ -37,34 +36,53 @@ public sealed class ProactiveScenarioTests
         Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
     }
 
+    /// <summary>
+    /// Seeds the property test once failed on: a server shown another refresh broadcast than the decided
+    /// one (an equivocating dealer) lost its shares and, with no digest for them, could never recover;
+    /// a ConflictingVotes leader's second votes reached no honest server before it decided. Now the
+    /// server catches up on the decided dealing, and late conflicting votes are still detected.
+    /// </summary>
+    [Theory]
+    [InlineData(1001UL)]
+    [InlineData(1026UL)]
+    [InlineData(1050UL)]
+    [InlineData(1075UL)]
+    [InlineData(1100UL)]
+    [InlineData(1127UL)]
+    [InlineData(1152UL)]
+    public void FormerlyFailingSeedsKeepEveryInvariantForTwentyPeriods(ulong seed) => RunPropertySeed(seed);
+
     /// <summary>The CI property test: many seeds, many periods, mobile adversary, a fast group for all secrets.</summary>
-    [Theory(Skip = "Finds real failures (stale-server cascades at n=4 t=1, a missed ConflictingVotes detection): seeds 1001, 1026, 1050, 1075, 1100, 1127, 1152; see the integration report.")]
+    [Theory(Skip = "Still finds failures beyond the seven fixed ones (the old loop stopped at each batch's first failure): seeds 1012, 1060, 1081, 1102, 1184 and possibly more; all honest servers stop committing, several with a Silent server, see the fix-property report.")]
     [MemberData(nameof(PropertySeeds))]
     public void PropertyMobileAdversaryManySeeds(int firstSeed, int seeds)
     {
-        var watch = Stopwatch.StartNew();
         for (var seed = (ulong)firstSeed; seed < (ulong)(firstSeed + seeds); seed++)
         {
-            var report = new ProactiveScenario(new ProactiveScenarioOptions
-            {
-                Nodes = 4,
-                Threshold = 1,
-                Faults = 1,
-                Periods = PropertyPeriods,
-                Secrets = 2,
-                Seed = seed,
-                MobileAdversary = true,
-                Group = PrimeOrderGroup.Ristretto255,
-            }).Run();
-            Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
-            Assert.True(report.PeriodsCommitted == PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
+            RunPropertySeed(seed);
         }
+    }
 
-        Assert.True(watch.Elapsed < TimeSpan.FromMinutes(10), $"seeds {firstSeed}..{firstSeed + seeds - 1} took {watch.Elapsed}");
+    private static void RunPropertySeed(ulong seed)
+    {
+        var report = new ProactiveScenario(new ProactiveScenarioOptions
+        {
+            Nodes = 4,
+            Threshold = 1,
+            Faults = 1,
+            Periods = PropertyPeriods,
+            Secrets = 2,
+            Seed = seed,
+            MobileAdversary = true,
+            Group = PrimeOrderGroup.Ristretto255,
+        }).Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        Assert.True(report.PeriodsCommitted == PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
     }
 
     private const int PropertyPeriods = 20;
 
+    /// <summary>200 seeds (1000..1199) x 20 periods, in 8 batches so xunit can spread them.</summary>
     public static TheoryData<int, int> PropertySeeds()
     {
         var data = new TheoryData<int, int>();
