@@ -2,7 +2,8 @@
 // (SAC 2020), Figure 1 "KeyGen" (Pedersen DKG with a proof of knowledge of each a_i0); RFC 9591
 // Appendix C (points to it); Gennaro, Jarecki, Krawczyk, Rabin, "Secure Distributed Key Generation
 // for Discrete-Log Based Cryptosystems" (J. Cryptology 2007), Fig. 2 steps 1-3 (complaints, the
-// accused dealer's public answer, disqualification, QUAL, x_j = sum_{i in QUAL} s_ij);
+// accused dealer's public answer, disqualification, QUAL, x_j = sum_{i in QUAL} s_ij), the public
+// answer kept for Invalid complaints only (Missing ones are answered confidentially, see the remarks);
 // Feldman (FOCS 1987) for the share checks; docs/BRIEF.md section 3 "DKG" and "Broadcast and agreement".
 using System.Buffers;
 using System.Buffers.Binary;
@@ -25,13 +26,13 @@ public enum DkgState
     /// <summary>Dealing sent; collecting dealings and shares until the dealing deadline.</summary>
     Dealing,
 
-    /// <summary>Complaints sent for missing shares; collecting complaints and reveals until the reveal deadline.</summary>
+    /// <summary>Missing complaints sent; collecting complaints, re-sent shares and reveals until the reveal deadline.</summary>
     Complaining,
 
     /// <summary>QUAL proposed (and re-proposed when the view changes); waiting for the agreement's decision.</summary>
     AwaitingDecision,
 
-    /// <summary>QUAL decided; some listed dealing or share is still missing here (a reveal or late dealing completes it).</summary>
+    /// <summary>QUAL decided; some listed dealing or share is still missing here (a re-send, reveal or late dealing completes it).</summary>
     AwaitingShares,
 
     /// <summary>Final: share, group key and public shares computed (<see cref="DkgCompleted"/>).</summary>
@@ -49,7 +50,7 @@ public enum DkgState
 /// <param name="ComplaintTimeout">From the dealing deadline to the reveal deadline, when QUAL is first proposed.</param>
 public sealed record DkgOptions(TimeSpan DealingTimeout, TimeSpan ComplaintTimeout)
 {
-    /// <summary>Generous defaults: a timeout that fires early makes an honest dealer reveal a share in public.</summary>
+    /// <summary>Defaults. A timeout that fires early only costs confidential re-sends (a missing share is never revealed in public).</summary>
     public static DkgOptions Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
 }
 
@@ -66,17 +67,34 @@ public sealed record DkgOptions(TimeSpan DealingTimeout, TimeSpan ComplaintTimeo
 /// dealing twice with different polynomials would be equivocation.</para>
 /// <para><b>Round 2.</b> Each dealing is checked (degree t, C_i0 not the identity, the proof); a
 /// failure disqualifies the dealer for cause (InvalidCommitment / InvalidProof). Each share is
-/// checked against its dealer's commitment; a bad share raises InvalidShare and a
-/// <see cref="DkgComplaint"/> at once, a missing one a complaint at the dealing deadline. The accused
-/// answers each complaint with a <see cref="DkgReveal"/>; everybody checks it: a bad reveal
-/// disqualifies the dealer for cause (InvalidShare). A good reveal refutes the complaint: the
-/// complainer is not blamed (it may just have been slow) and takes the revealed share as its own.</para>
+/// checked against its dealer's commitment. A complaint carries a reason
+/// (<see cref="DkgComplaintReason"/>), because "missing" is a timing event and "invalid" is evidence:
+/// <list type="bullet">
+/// <item><b>Invalid</b>: a share the envelope authenticated as dealer i's fails the check, so i is
+/// faulty; InvalidShare is raised and an Invalid <see cref="DkgComplaint"/> broadcast at once. The
+/// accused answers with a public <see cref="DkgReveal"/> (GJKR); everybody checks it: a bad reveal
+/// disqualifies the dealer for cause (InvalidShare), a good one answers the complaint and the
+/// complainer takes the revealed share as its own. Revealing a faulty dealer's share exposes only a
+/// polynomial the adversary knows; a false Invalid complaint reveals only the Byzantine
+/// complainer's own share.</item>
+/// <item><b>Missing</b>: no share by the dealing deadline (or from a dealing that arrives later).
+/// The accused answers by re-sending the SAME share confidentially (<see cref="DkgMessageType.Resend"/>,
+/// byte-identical to the round-1 payload, so a late original is a duplicate, not equivocation); the
+/// complainer checks it like any share, and a bad one turns into an Invalid complaint. A missing
+/// share is NEVER revealed in the clear: before the network stabilises honest servers complain about
+/// honest dealers, and public reveals for t + 1 - f of them plus the f corrupted servers' own shares
+/// would give the adversary t+1 points of every honest polynomial, i.e. the key. Timing must never
+/// matter for safety.</item>
+/// </list></para>
 /// <para><b>QUAL.</b> Here, dealer i is qualified when its dealing is valid, it is not disqualified
-/// for cause, this server holds a valid share from it (received or revealed), and every complaint
-/// seen against it has been answered with a valid reveal. At the reveal deadline the machine emits
-/// <see cref="DkgQualifiedSetProposal"/> (if at least t+1 dealers qualify), and alerts Unresponsive
-/// for silent dealers and for dealers with unanswered complaints. Such a timeout exclusion is not
-/// permanent: a late reveal or dealing re-qualifies the dealer and the proposal is emitted again.</para>
+/// for cause, this server holds a valid share from it (received, re-sent or revealed), and every
+/// Invalid complaint seen against it has been answered with a valid reveal. Missing complaints of
+/// others do not count (nobody can see a confidential answer); a dealer this server itself misses a
+/// share from is simply not qualified here until the share arrives, never disqualified for cause. At
+/// the reveal deadline the machine emits <see cref="DkgQualifiedSetProposal"/> (if at least t+1
+/// dealers qualify), and alerts Unresponsive for silent dealers, for dealers with unanswered Invalid
+/// complaints, and for dealers whose share is still missing here. Such a timeout exclusion is not
+/// permanent: a late share, reveal or dealing re-qualifies the dealer and the proposal is emitted again.</para>
 /// <para><b>Validity predicate</b> (<see cref="IsAcceptableQualifiedSet"/>): the set is well formed,
 /// names this instance, has at least t+1 dealers (so at least one honest dealer, as t &gt;= f), and
 /// every listed dealer is qualified here by the rule above with exactly the listed dealing digest.
@@ -88,13 +106,14 @@ public sealed record DkgOptions(TimeSpan DealingTimeout, TimeSpan ComplaintTimeo
 /// (proposals are refused) until it is excluded by a proposer's view; it cannot split the result.</para>
 /// <para><b>Result.</b> <see cref="OnQualifiedSetDecided"/>: x_j = sum_{i in QUAL} f_i(j),
 /// Y = sum C_i0, combined commitment = sum of the QUAL commitments (public shares Y_k = x_k * G).
-/// A server that misses a decided dealer's share has complained (complaints go out for every
-/// missing share), so the dealer's reveal completes it (<see cref="DkgState.AwaitingShares"/>);
-/// otherwise share recovery takes over. The final share is persisted (<see cref="ShareKey"/>).</para>
+/// A server that misses a decided dealer's share has complained Missing (complaints go out for
+/// every missing share), so the dealer's confidential re-send completes it
+/// (<see cref="DkgState.AwaitingShares"/>, <see cref="DkgSharesPending"/>); otherwise share recovery
+/// takes over. Liveness: the other n - f servers qualify the dealer without waiting for that answer. The final share is persisted (<see cref="ShareKey"/>).</para>
 /// <para><b>Security notes.</b> Persisted dealer state and the final share are SECRET: the node
-/// encrypts private data at rest. A revealed share becomes public; with the adversary's t shares it
-/// exposes that one dealer's polynomial, but the group secret stays hidden while one qualified
-/// honest dealer's shares stay private; timeouts must therefore be generous. The machine keeps its
+/// encrypts private data at rest. Only an Invalid complaint makes a share public, and an honest
+/// server makes one only against a faulty dealer, so every honest dealer's shares to honest servers
+/// stay private whatever the timing. The machine keeps its
 /// polynomial until <see cref="Dispose"/> to answer late complaints; the embedder disposes it when
 /// the instance is closed.</para>
 /// <para>Transitions (one method each):</para>
@@ -104,7 +123,7 @@ public sealed record DkgOptions(TimeSpan DealingTimeout, TimeSpan ComplaintTimeo
 /// Complaining      --Timeout(RevealDeadline)-------&gt; AwaitingDecision
 /// Dealing | Complaining | AwaitingDecision
 ///                  --OnQualifiedSetDecided---------&gt; Completed | AwaitingShares | Failed
-/// AwaitingShares   --Receive(dealing / reveal)-----&gt; Completed | Failed
+/// AwaitingShares   --Receive(dealing / re-send / reveal)-&gt; Completed | Failed
 /// </code>
 /// </remarks>
 public sealed class DkgMachine : IProtocolMachine, IDisposable
@@ -129,7 +148,8 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
     private byte[] _proofContext = [];
     private Polynomial? _polynomial;
     private DealerView[] _dealers = [];
-    private readonly HashSet<int> _answeredComplainers = [];
+    private readonly HashSet<int> _revealedTo = [];
+    private readonly HashSet<int> _resentTo = [];
     private byte[]? _lastProposal;
     private DkgQualifiedSet? _decided;
     private byte[]? _decidedEncoding;
@@ -267,6 +287,7 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
                 OnDealing(message, outbox);
                 break;
             case DkgMessageType.Share:
+            case DkgMessageType.Resend:
                 OnShare(message, outbox);
                 break;
             case DkgMessageType.Complaint:
@@ -432,14 +453,15 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
 
         if (share.Dealer != sender || share.Recipient != _self || !message.Confidential)
         {
-            Malformed(message, outbox, $"share from {share.Dealer} to {share.Recipient}, confidential: {message.Confidential}");
+            Malformed(message, outbox, $"share ({(DkgMessageType)message.Type}) from {share.Dealer} to {share.Recipient}, confidential: {message.Confidential}");
             return;
         }
 
         var view = _dealers[sender];
         if (view.ReceivedShare is not null || view.ShareRejected)
         {
-            // The first share counts; a different second one is equivocation (its evidence is the pair).
+            // The first share counts (round 1 or re-sent); an identical copy is a retransmission, a
+            // different one is equivocation (its evidence is the pair).
             if (view.SharePayload is not null && !view.SharePayload.AsSpan().SequenceEqual(message.Payload.Span))
             {
                 Disqualify(sender, AlertType.Equivocation, "two different shares", [.. view.ShareEvidence!, .. message.Signed.Span], outbox);
@@ -470,14 +492,27 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
             return;
         }
 
-        if (!_dealers[accused].Complainers.Add(sender))
+        if (complaint.Reason == DkgComplaintReason.Missing)
         {
+            // Only the complainer's own view waits for the answer: nobody else can see a
+            // confidential re-send, and a missing share is no evidence against the dealer.
+            if (_dealers[accused].MissingComplainers.Add(sender) && accused == _self && _polynomial is not null && _resentTo.Add(sender))
+            {
+                // Timing must never matter for safety: a share that is merely late goes again,
+                // confidentially, byte-identical to the round-1 share (so never equivocation).
+                var value = _polynomial.Evaluate(_group.FromUInt64((ulong)sender));
+                outbox.Send(sender, 0, DkgRounds.Complaints, (byte)DkgMessageType.Resend, new DkgShare(_group, _self, sender, value).Encode(), confidential: true);
+            }
+
             return;
         }
 
-        if (accused == _self && _polynomial is not null && _answeredComplainers.Add(sender))
+        if (_dealers[accused].Complainers.Add(sender) && accused == _self && _polynomial is not null && _revealedTo.Add(sender))
         {
-            // GJKR Fig. 2 step 1(c): the accused answers in public with the complainer's share.
+            // GJKR Fig. 2 step 1(c), for an Invalid complaint only: the accused answers in public
+            // with the complainer's share. An honest complainer says Invalid only about a share the
+            // envelope authenticated as ours that fails the check, i.e. never about an honest
+            // dealer; a Byzantine complainer learns only its own share.
             var value = _polynomial.Evaluate(_group.FromUInt64((ulong)sender));
             outbox.Broadcast(0, DkgRounds.Complaints, (byte)DkgMessageType.Reveal, new DkgReveal(_group, _self, sender, value).Encode());
         }
@@ -542,6 +577,10 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
                 {
                     RaiseAlert(AlertType.Unresponsive, i, $"no valid reveal by the deadline for complaints of {string.Join(",", unanswered)}", view.DealingEvidence, outbox);
                 }
+                else if (view.Dealing is not null && !view.ShareVerified && view.ComplainedFor.Contains(DkgComplaintReason.Missing))
+                {
+                    RaiseAlert(AlertType.Unresponsive, i, "no share (nor a re-send) by the reveal deadline", [], outbox);
+                }
             }
         }
 
@@ -579,7 +618,7 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
         view.ReceivedShare = null;
         view.ShareRejected = true;
         RaiseAlert(AlertType.InvalidShare, dealer, "share does not match the dealer's commitment", view.ShareEvidence ?? [], outbox);
-        Complain(dealer, outbox);
+        Complain(dealer, DkgComplaintReason.Invalid, outbox);
     }
 
     private void CheckReveal(int dealer, int complainer, Scalar value, byte[] evidence, Outbox outbox)
@@ -609,22 +648,22 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
     private void ComplainIfShareMissing(int dealer, Outbox outbox)
     {
         var view = _dealers[dealer];
-        if (view.Dealing is not null && view.DisqualifiedFor is null && !view.ShareVerified)
+        if (view.Dealing is not null && view.DisqualifiedFor is null && !view.ShareVerified && !view.ShareRejected && view.ReceivedShare is null)
         {
-            Complain(dealer, outbox);
+            Complain(dealer, DkgComplaintReason.Missing, outbox);
         }
     }
 
-    private void Complain(int dealer, Outbox outbox)
+    /// <summary>At most one complaint per reason per dealer: Missing (answered confidentially) and Invalid (answered in public).</summary>
+    private void Complain(int dealer, DkgComplaintReason reason, Outbox outbox)
     {
         var view = _dealers[dealer];
-        if (view.Complained || dealer == _self)
+        if (dealer == _self || !view.ComplainedFor.Add(reason))
         {
             return;
         }
 
-        view.Complained = true;
-        outbox.Broadcast(0, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(_group, _self, dealer).Encode());
+        outbox.Broadcast(0, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(_group, _self, dealer, reason).Encode());
     }
 
     private void RefreshProposal(Outbox outbox)
@@ -872,11 +911,16 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
 
         public bool ShareRejected { get; set; }
 
-        public bool Complained { get; set; }
+        /// <summary>The reasons this server has complained about this dealer for.</summary>
+        public HashSet<DkgComplaintReason> ComplainedFor { get; } = [];
 
         public AlertType? DisqualifiedFor { get; set; }
 
+        /// <summary>Servers with an Invalid complaint: each needs a valid public reveal before anyone qualifies the dealer.</summary>
         public HashSet<int> Complainers { get; } = [];
+
+        /// <summary>Servers with a Missing complaint: answered confidentially; they block nobody's view but their own.</summary>
+        public HashSet<int> MissingComplainers { get; } = [];
 
         public HashSet<int> ValidReveals { get; } = [];
 

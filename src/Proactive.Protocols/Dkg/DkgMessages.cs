@@ -20,11 +20,34 @@ public enum DkgMessageType : byte
     /// <summary>Round 1, confidential to one server: its share f_i(j).</summary>
     Share = 2,
 
-    /// <summary>Round 2, broadcast: "dealer i's share to me is missing or wrong".</summary>
+    /// <summary>Round 2, broadcast: "dealer i's share to me is missing" or "... is invalid" (<see cref="DkgComplaintReason"/>).</summary>
     Complaint = 3,
 
-    /// <summary>Round 2, broadcast: the accused dealer's answer, the complainer's share in the clear.</summary>
+    /// <summary>Round 2, broadcast: the accused dealer's answer to an <see cref="DkgComplaintReason.Invalid"/> complaint, the complainer's share in the clear.</summary>
     Reveal = 4,
+
+    /// <summary>
+    /// Round 2, confidential to one server: the accused dealer's answer to a
+    /// <see cref="DkgComplaintReason.Missing"/> complaint, the very same <see cref="DkgShare"/> payload
+    /// as in round 1 (byte-identical, so a copy of the original is a duplicate, not equivocation).
+    /// </summary>
+    Resend = 5,
+}
+
+/// <summary>Why a server complains about a dealer; the values are on the wire and never change.</summary>
+public enum DkgComplaintReason : byte
+{
+    /// <summary>
+    /// No share from the dealer by the deadline. A timing event, not evidence: the dealer re-sends the
+    /// share confidentially, never in the clear.
+    /// </summary>
+    Missing = 1,
+
+    /// <summary>
+    /// A share authenticated as the dealer's fails the Feldman check: the dealer is faulty, so GJKR's
+    /// public reveal exposes nothing the adversary does not already know.
+    /// </summary>
+    Invalid = 2,
 }
 
 /// <summary>The envelope's Round byte for each message type.</summary>
@@ -155,20 +178,30 @@ public sealed record DkgShare(PrimeOrderGroup Group, int Dealer, int Recipient, 
 
 /// <summary>
 /// Round 2 broadcast: server <see cref="Complainer"/> says its share from <see cref="Accused"/>
-/// is missing or does not match the accused's commitment (GJKR Fig. 2 step 1(c)).
+/// is missing or does not match the accused's commitment (GJKR Fig. 2 step 1(c), with the reason
+/// added so that a missing share is answered confidentially, see <see cref="DkgComplaintReason"/>).
 /// </summary>
-/// <remarks><code>u8 version = 1 | u8 suite | u16 complainer | u16 accused</code></remarks>
-public sealed record DkgComplaint(PrimeOrderGroup Group, int Complainer, int Accused)
+/// <remarks>
+/// <code>u8 version = 2 | u8 suite | u16 complainer | u16 accused | u8 reason (1 Missing, 2 Invalid)</code>
+/// Version 1 (no reason) is refused; any other reason byte is <see cref="CodecError.InvalidValue"/>.
+/// </remarks>
+public sealed record DkgComplaint(PrimeOrderGroup Group, int Complainer, int Accused, DkgComplaintReason Reason)
 {
-    public const byte FormatVersion = 1;
+    public const byte FormatVersion = 2;
 
     public byte[] Encode()
     {
+        if (!Enum.IsDefined(Reason))
+        {
+            throw new InvalidOperationException($"Complaint reason {(byte)Reason} is not defined.");
+        }
+
         var buffer = new ArrayBufferWriter<byte>();
         var writer = new CanonicalWriter(buffer);
         writer.WriteHeader(FormatVersion, Group);
         writer.WriteU16(checked((ushort)Complainer));
         writer.WriteU16(checked((ushort)Accused));
+        writer.WriteU8((byte)Reason);
         return buffer.WrittenSpan.ToArray();
     }
 
@@ -179,15 +212,29 @@ public sealed record DkgComplaint(PrimeOrderGroup Group, int Complainer, int Acc
         if (reader.TryReadHeader(FormatVersion, group, out _)
             && reader.TryReadU16(out var complainer, "complainer")
             && reader.TryReadU16(out var accused, "accused")
+            && TryReadReason(ref reader, out var reason)
             && reader.TryReadEnd())
         {
-            complaint = new DkgComplaint(group, complainer, accused);
+            complaint = new DkgComplaint(group, complainer, accused, reason);
             failure = default;
             return true;
         }
 
         failure = reader.Failure;
         return false;
+    }
+
+    private static bool TryReadReason(ref CanonicalReader reader, out DkgComplaintReason reason)
+    {
+        var offset = reader.Offset;
+        reason = default;
+        if (!reader.TryReadU8(out var value, "reason"))
+        {
+            return false;
+        }
+
+        reason = (DkgComplaintReason)value;
+        return Enum.IsDefined(reason) || reader.Fail(CodecError.InvalidValue, offset, "reason");
     }
 }
 
