@@ -99,8 +99,11 @@ public class DkgMachineTests
 
         var alert = Assert.Single(bus.AlertsOf(victim));
         Assert.Equal((AlertType.InvalidShare, dealer), (alert.Type, alert.Culprit));
-        Assert.Contains(bus.Sent[victim], s => s.Message.Type == (byte)DkgMessageType.Complaint);
+        var complaint = Assert.Single(bus.Sent[victim], s => s.Message.Type == (byte)DkgMessageType.Complaint).Message;
+        Assert.True(DkgComplaint.TryDecode(complaint.Payload, bus.Group, out var decoded, out _));
+        Assert.Equal((victim, dealer, DkgComplaintReason.Invalid), (decoded.Complainer, decoded.Accused, decoded.Reason));
         Assert.Single(bus.Sent[dealer], s => s.Message.Type == (byte)DkgMessageType.Reveal);
+        Assert.DoesNotContain(bus.Sent[dealer], s => s.Message.Type == (byte)DkgMessageType.Resend);
 
         bus.DecideOnProposalOf(Leader, honest);
         var result = AssertConsistentResult(bus, honest);
@@ -158,7 +161,7 @@ public class DkgMachineTests
     }
 
     [Fact]
-    public void A_dealer_missing_a_share_is_complained_about_at_the_deadline_and_its_reveal_completes_the_victim()
+    public void A_dealer_missing_a_share_is_complained_about_at_the_deadline_and_its_confidential_resend_completes_the_victim()
     {
         const int dealer = 4, victim = 1;
         using var bus = new DkgTestBus(PrimeOrderGroup.Ristretto255, ClusterParameters.Default(5), seed: 24);
@@ -168,6 +171,9 @@ public class DkgMachineTests
         var honest = bus.Parameters.Servers.ToArray();
 
         Assert.Empty(bus.AlertsOf(victim));
+        var resend = Assert.Single(bus.Sent[dealer], s => s.Message.Type == (byte)DkgMessageType.Resend).Message;
+        Assert.Equal((victim, true), (resend.Recipient, resend.Confidential));
+        AssertNoShareInTheClear(bus);
         bus.DecideOnProposalOf(Leader, honest);
         Assert.Contains(dealer, AssertConsistentResult(bus, honest).QualifiedDealers);
     }
@@ -180,7 +186,7 @@ public class DkgMachineTests
         using var bus = new DkgTestBus(PrimeOrderGroup.Ed25519, ClusterParameters.Default(5), seed: 25);
         bus.Tamper = (from, to, m) =>
         {
-            if (from == dealer && to == victim && m.Type is (byte)DkgMessageType.Share or (byte)DkgMessageType.Reveal)
+            if (from == dealer && to == victim && m.Type is (byte)DkgMessageType.Share or (byte)DkgMessageType.Resend)
             {
                 held.Add((to, m));
                 return null;
@@ -197,10 +203,164 @@ public class DkgMachineTests
         Assert.Equal(DkgState.AwaitingShares, bus.Machines[victim].State);
         Assert.Equal([dealer], Assert.Single(bus.EventsOf<DkgSharesPending>(victim)).Dealers);
 
-        var reveal = held.Single(h => h.Message.Type == (byte)DkgMessageType.Reveal).Message;
-        bus.Inject(dealer, victim, reveal.Round, reveal.Type, reveal.Payload, confidential: false);
+        var resend = held.Single(h => h.Message.Type == (byte)DkgMessageType.Resend).Message;
+        bus.Inject(dealer, victim, resend.Round, resend.Type, resend.Payload, confidential: true);
         bus.Run();
+        AssertNoShareInTheClear(bus);
         Assert.Contains(dealer, AssertConsistentResult(bus, bus.Parameters.Servers.ToArray()).QualifiedDealers);
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Honest_server_whose_shares_all_arrive_after_the_deadline_gets_confidential_resends_and_no_share_is_ever_revealed(string suite)
+    {
+        const int slow = 3;
+        var held = new List<(int From, OutboundMessage Message)>();
+        using var bus = new DkgTestBus(GroupByName(suite), ClusterParameters.Default(5), seed: 26);
+        bus.Tamper = (from, to, m) =>
+        {
+            if (to == slow && m.Type == (byte)DkgMessageType.Share)
+            {
+                held.Add((from, m));
+                return null;
+            }
+
+            return m;
+        };
+        bus.StartAll();
+        bus.Run();
+        var honest = bus.Parameters.Servers.ToArray();
+        int[] dealers = [1, 2, 4, 5];
+
+        var complaints = bus.Sent[slow].Select(s => s.Message).Where(m => m.Type == (byte)DkgMessageType.Complaint)
+            .Select(m => DkgComplaint.TryDecode(m.Payload, bus.Group, out var c, out _) ? c : null).ToArray();
+        Assert.Equal(dealers, complaints.Select(c => c!.Accused).Order());
+        Assert.All(complaints, c => Assert.Equal(DkgComplaintReason.Missing, c!.Reason));
+        foreach (var dealer in dealers)
+        {
+            var resend = Assert.Single(bus.Sent[dealer], s => s.Message.Type == (byte)DkgMessageType.Resend).Message;
+            Assert.Equal((slow, true), (resend.Recipient, resend.Confidential));
+            Assert.Equal(held.Single(h => h.From == dealer).Message.Payload, resend.Payload);
+        }
+
+        Assert.All(honest, id => Assert.DoesNotContain(bus.Sent[id], s => s.Message.Type == (byte)DkgMessageType.Reveal));
+        AssertNoShareInTheClear(bus);
+
+        // The originals finally arrive: byte-identical to the re-sends, so duplicates, not equivocation.
+        foreach (var (from, m) in held)
+        {
+            bus.Inject(from, slow, m.Round, m.Type, m.Payload, confidential: true);
+        }
+
+        bus.Run();
+        Assert.All(honest, id => Assert.Empty(bus.AlertsOf(id)));
+        bus.DecideOnProposalOf(Leader, honest);
+        Assert.Equal(honest, AssertConsistentResult(bus, honest).QualifiedDealers);
+    }
+
+    [Fact]
+    public void Missing_complaints_of_others_do_not_delay_the_dealer_s_qualification_elsewhere()
+    {
+        const int dealer = 2, slow = 5;
+        using var bus = new DkgTestBus(PrimeOrderGroup.Ed25519, ClusterParameters.Default(5), seed: 27);
+        bus.Tamper = (from, to, m) => from == dealer && to == slow && m.Type is (byte)DkgMessageType.Share or (byte)DkgMessageType.Resend ? null : m;
+        bus.StartAll();
+        bus.Run();
+        int[] others = [1, 2, 3, 4];
+
+        Assert.All(others, id => Assert.Contains(dealer, DecodedProposal(bus, id)));
+        Assert.Contains(bus.AlertsOf(slow), a => a.Type == AlertType.Unresponsive && a.Culprit == dealer);
+        Assert.False(bus.Machines[slow].IsAcceptableQualifiedSet(bus.LatestProposal(Leader)!));
+        AssertNoShareInTheClear(bus);
+
+        bus.DecideOnProposalOf(Leader, accepting: others, learning: bus.Parameters.Servers.ToArray());
+        Assert.Equal(DkgState.AwaitingShares, bus.Machines[slow].State);
+        Assert.Equal([dealer], Assert.Single(bus.EventsOf<DkgSharesPending>(slow)).Dealers);
+        Assert.Contains(dealer, AssertConsistentResult(bus, others).QualifiedDealers);
+    }
+
+    [Fact]
+    public void Invalid_resent_share_turns_into_an_invalid_complaint_answered_in_public()
+    {
+        const int dealer = 4, victim = 2;
+        using var bus = new DkgTestBus(PrimeOrderGroup.P256, ClusterParameters.Default(5), seed: 28);
+        bus.Tamper = (from, to, m) =>
+            from != dealer || to != victim ? m
+            : m.Type == (byte)DkgMessageType.Share ? null
+            : m.Type == (byte)DkgMessageType.Resend ? WithShiftedScalar(bus.Group, m)
+            : m;
+        bus.StartAll();
+        bus.Run();
+        var honest = bus.Parameters.Servers.ToArray();
+
+        var reasons = bus.Sent[victim].Select(s => s.Message).Where(m => m.Type == (byte)DkgMessageType.Complaint)
+            .Select(m => DkgComplaint.TryDecode(m.Payload, bus.Group, out var c, out _) ? c!.Reason : default).ToArray();
+        Assert.Equal([DkgComplaintReason.Missing, DkgComplaintReason.Invalid], reasons);
+        var alert = Assert.Single(bus.AlertsOf(victim));
+        Assert.Equal((AlertType.InvalidShare, dealer), (alert.Type, alert.Culprit));
+        Assert.Single(bus.Sent[dealer], s => s.Message.Type == (byte)DkgMessageType.Reveal);
+        AssertNoShareInTheClear(bus);
+
+        bus.DecideOnProposalOf(Leader, honest);
+        Assert.Contains(dealer, AssertConsistentResult(bus, honest).QualifiedDealers);
+    }
+
+    [Fact]
+    public void False_missing_complaint_by_a_byzantine_server_gets_only_a_confidential_copy_of_its_own_share()
+    {
+        const int byzantine = 4, dealer = 1;
+        var group = PrimeOrderGroup.Ristretto255;
+        using var bus = new DkgTestBus(group, ClusterParameters.Default(5), seed: 29);
+        bus.StartAll();
+        bus.Run();
+        var honest = bus.Parameters.Servers.ToArray();
+        var ownShare = bus.Sent[dealer].Select(s => s.Message).Single(m => m.Type == (byte)DkgMessageType.Share && m.Recipient == byzantine);
+
+        var complaint = new DkgComplaint(group, byzantine, dealer, DkgComplaintReason.Missing).Encode();
+        foreach (var id in honest)
+        {
+            bus.Inject(byzantine, id, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, complaint, confidential: false);
+        }
+
+        bus.Run();
+        var resend = Assert.Single(bus.Sent[dealer], s => s.Message.Type == (byte)DkgMessageType.Resend).Message;
+        Assert.Equal((byzantine, true), (resend.Recipient, resend.Confidential));
+        Assert.Equal(ownShare.Payload, resend.Payload);
+        Assert.All(honest, id => Assert.DoesNotContain(bus.Sent[id], s => s.Message.Type == (byte)DkgMessageType.Reveal));
+        Assert.All(honest, id => Assert.Empty(bus.AlertsOf(id)));
+
+        bus.DecideOnProposalOf(Leader, honest);
+        Assert.Contains(dealer, AssertConsistentResult(bus, honest).QualifiedDealers);
+    }
+
+    [Fact]
+    public void Complaint_with_an_unknown_reason_or_the_old_format_is_malformed_and_answered_by_nothing()
+    {
+        const int byzantine = 3;
+        var group = PrimeOrderGroup.Ed25519;
+        using var bus = new DkgTestBus(group, ClusterParameters.Default(5), seed: 42);
+        bus.StartAll();
+        bus.Run();
+        var valid = new DkgComplaint(group, byzantine, 1, DkgComplaintReason.Missing).Encode();
+        Assert.True(DkgComplaint.TryDecode(valid, group, out var decoded, out _));
+        Assert.Equal(valid, decoded.Encode());
+        Assert.Equal(DkgComplaint.FormatVersion, valid[0]);
+
+        byte[][] bad = [[.. valid[..^1], 0], [.. valid[..^1], 3], [.. valid[..^1], 0xFF], [1, .. valid[1..^1]], [.. valid, 1]];
+        Assert.False(DkgComplaint.TryDecode(bad[0], group, out _, out var failure));
+        Assert.Equal(Proactive.Crypto.Codec.CodecError.InvalidValue, failure.Error);
+        var sentBefore = bus.Sent[1].Count;
+        foreach (var payload in bad)
+        {
+            bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, payload, confidential: false);
+        }
+
+        bus.Run();
+        var alerts = bus.AlertsOf(1).ToArray();
+        Assert.Equal(bad.Length, alerts.Length);
+        Assert.All(alerts, a => Assert.Equal((AlertType.MalformedMessage, byzantine), (a.Type, a.Culprit)));
+        Assert.Equal(sentBefore, bus.Sent[1].Count);
+        Assert.Throws<InvalidOperationException>(() => new DkgComplaint(group, 1, 2, (DkgComplaintReason)7).Encode());
     }
 
     [Theory]
@@ -270,7 +430,7 @@ public class DkgMachineTests
         {
             foreach (var type in Enum.GetValues<DkgMessageType>())
             {
-                bus.Inject(byzantine, 1, DkgRounds.Of(type), (byte)type, payload, confidential: type == DkgMessageType.Share);
+                bus.Inject(byzantine, 1, DkgRounds.Of(type), (byte)type, payload, confidential: type is DkgMessageType.Share or DkgMessageType.Resend);
             }
         }
 
@@ -278,13 +438,13 @@ public class DkgMachineTests
         bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Dealing, [1, 2, 3], confidential: false);
         bus.Inject(byzantine, 1, DkgRounds.Dealing, (byte)DkgMessageType.Share, validShareFromAnother, confidential: true);
         bus.Inject(byzantine, 1, DkgRounds.Dealing, (byte)DkgMessageType.Share, shareInClear, confidential: false);
-        bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(group, byzantine, byzantine).Encode(), confidential: false);
-        bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(group, byzantine, 9).Encode(), confidential: false);
+        bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(group, byzantine, byzantine, DkgComplaintReason.Invalid).Encode(), confidential: false);
+        bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(group, byzantine, 9, DkgComplaintReason.Missing).Encode(), confidential: false);
         bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Reveal, new DkgReveal(group, 3, 1, group.One).Encode(), confidential: false);
         bus.Run();
 
         var alerts = bus.AlertsOf(1).ToArray();
-        Assert.Equal((garbage.Length * 4) + 7, alerts.Length);
+        Assert.Equal((garbage.Length * Enum.GetValues<DkgMessageType>().Length) + 7, alerts.Length);
         Assert.All(alerts, a => Assert.Equal((AlertType.MalformedMessage, byzantine), (a.Type, a.Culprit)));
         var honest = bus.Parameters.Servers.ToArray();
         bus.DecideOnProposalOf(Leader, honest);
@@ -467,6 +627,42 @@ public class DkgMachineTests
         var state = bus.Persisted[dealer][DkgMachine.DealerStateKey(DkgTestBus.Instance)];
         Assert.True(bus.Group.TryDecodeScalar(state.AsSpan(25, bus.Group.ScalarLength), out var a0));
         return a0;
+    }
+
+    private static int[] DecodedProposal(DkgTestBus bus, int id)
+    {
+        Assert.True(DkgQualifiedSet.TryDecode(bus.LatestProposal(id)!, bus.Group, out var set, out _));
+        return [.. set.Dealers.Select(d => d.Dealer)];
+    }
+
+    /// <summary>
+    /// The privacy rule: a share leaves a server in the clear only as a Reveal, and only in answer to an
+    /// Invalid complaint about that very share; shares and re-sends are always confidential.
+    /// </summary>
+    private static void AssertNoShareInTheClear(DkgTestBus bus)
+    {
+        var invalid = bus.Sent.Values.SelectMany(list => list)
+            .Select(s => s.Message)
+            .Where(m => m.Type == (byte)DkgMessageType.Complaint)
+            .Select(m => Assert.IsType<DkgComplaint>(DkgComplaint.TryDecode(m.Payload, bus.Group, out var c, out _) ? c : null))
+            .Where(c => c.Reason == DkgComplaintReason.Invalid)
+            .Select(c => (c.Accused, c.Complainer))
+            .ToHashSet();
+        foreach (var (dealer, sent) in bus.Sent)
+        {
+            foreach (var m in sent.Select(s => s.Message))
+            {
+                if (m.Type is (byte)DkgMessageType.Share or (byte)DkgMessageType.Resend)
+                {
+                    Assert.True(m.Confidential && m.Recipient is not null, $"server {dealer} sent a share in the clear");
+                }
+                else if (m.Type == (byte)DkgMessageType.Reveal)
+                {
+                    Assert.True(DkgReveal.TryDecode(m.Payload, bus.Group, out var reveal, out _));
+                    Assert.Contains((dealer, reveal.Complainer), invalid);
+                }
+            }
+        }
     }
 
     /// <summary>A share or reveal whose scalar is off by one: a Byzantine dealer's wrong share.</summary>

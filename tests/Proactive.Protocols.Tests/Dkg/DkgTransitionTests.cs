@@ -80,16 +80,28 @@ public class DkgTransitionTests
     }
 
     [Fact]
-    public void Two_different_shares_from_one_dealer_are_equivocation_but_a_retransmission_is_not()
+    public void Two_different_shares_from_one_dealer_are_equivocation_but_a_retransmission_or_identical_resend_is_not()
     {
         using var bus = new DkgTestBus(PrimeOrderGroup.Ed25519, Parameters, seed: 81);
         bus.StartAll();
         var original = bus.Sent[2].Select(s => s.Message).Single(m => m.Type == (byte)DkgMessageType.Share && m.Recipient == 1);
         bus.Inject(2, 1, original.Round, original.Type, original.Payload, confidential: true);
+        bus.Inject(2, 1, DkgRounds.Complaints, (byte)DkgMessageType.Resend, original.Payload, confidential: true);
         bus.Run();
         Assert.Empty(bus.AlertsOf(1));
 
         bus.Inject(2, 1, original.Round, original.Type, new DkgShare(bus.Group, 2, 1, bus.Group.One).Encode(), confidential: true);
+        bus.Run();
+        var alert = Assert.Single(bus.AlertsOf(1));
+        Assert.Equal((AlertType.Equivocation, 2), (alert.Type, alert.Culprit));
+    }
+
+    [Fact]
+    public void Resend_that_differs_from_the_received_share_is_equivocation()
+    {
+        using var bus = new DkgTestBus(PrimeOrderGroup.Ed25519, Parameters, seed: 82);
+        bus.StartAll();
+        bus.Inject(2, 1, DkgRounds.Complaints, (byte)DkgMessageType.Resend, new DkgShare(bus.Group, 2, 1, bus.Group.One).Encode(), confidential: true);
         bus.Run();
         var alert = Assert.Single(bus.AlertsOf(1));
         Assert.Equal((AlertType.Equivocation, 2), (alert.Type, alert.Culprit));
