@@ -70,6 +70,7 @@ public sealed class ServerController : IDisposable
     private readonly Dictionary<ulong, PeriodKeys> _ownKeys = [];
     private readonly PeriodKeyDirectory _directory = new();
     private readonly HashSet<InstanceId> _pendingRecoveries = [];
+    private readonly Dictionary<ulong, byte[]> _restoredOwnSubShares = [];
     private readonly ClusterParameters _parameters;
     private readonly PrimeOrderGroup _group;
     private readonly NetworkId _network;
@@ -159,6 +160,13 @@ public sealed class ServerController : IDisposable
         if (store.TryGetValue(SharesKey, out var shares) && ShareVector.TryDecode(shares, group, out var vector))
         {
             controller._shares = vector;
+        }
+
+        // What this server dealt itself in a refresh it may have crashed through (MissedRefresh).
+        if (controller.CommittedPeriod is { } last
+            && store.TryGetValue(RefreshMachine.OwnSubSharesPersistKeyOf(new InstanceId(ProtocolKind.Refresh, last + 1, 0)), out var own))
+        {
+            controller._restoredOwnSubShares[last + 1] = own.ToArray();
         }
 
         return controller;
@@ -263,9 +271,10 @@ public sealed class ServerController : IDisposable
         {
             problem = "the stored share vector does not match its recorded digest";
         }
-        else if (CommittedPeriod is { } committed && committed + 1 < period)
+        else if (CommittedPeriod is { } committed && committed + 2 < period)
         {
-            problem = $"the stored shares are of period {committed}: a refresh was missed";
+            // One missed refresh is caught up at BeginPeriod (MissedRefresh); more need a digest the network vouches for.
+            problem = $"the stored shares are of period {committed}: more than one refresh was missed";
         }
 
         if (problem is null)
@@ -316,6 +325,19 @@ public sealed class ServerController : IDisposable
             return step;
         }
 
+        // Down for the whole refresh of period - 1 (shares of period - 2, disk intact): apply it first.
+        var catchingUp = false;
+        if (currentPublicState is null && _shares is not null && CommittedPeriod is { } committed && committed + 2 == period && period >= 2)
+        {
+            var missed = new InstanceId(ProtocolKind.Refresh, period - 1, 0);
+            _machines.Remove(missed, out var stale);
+            (stale as IDisposable)?.Dispose();
+            var late = RefreshMachine.ForMissedRefresh(missed, _parameters, Self, _publicState, _shares, _digest, _timeouts.Refresh, _restoredOwnSubShares.GetValueOrDefault(missed.Period));
+            _pendingRecoveries.Add(missed);
+            catchingUp = true;
+            StartMachine(context, late, step);
+        }
+
         foreach (var r in recovering.Where(r => r >= 1 && r <= _parameters.ServerCount).Distinct().Order())
         {
             var instance = new InstanceId(ProtocolKind.ShareRecovery, period, (ulong)r);
@@ -329,8 +351,9 @@ public sealed class ServerController : IDisposable
 
                 machine = new RecoveryMachine(instance, _parameters, Self, r, _publicState, null, _digest, _timeouts.Recovery);
             }
-            else if (_shares is not null)
+            else if (_shares is not null && !catchingUp)
             {
+                // (A server still catching up holds the shares of an older period: it cannot help.)
                 machine = new RecoveryMachine(instance, _parameters, Self, r, _publicState, _shares, null, _timeouts.Recovery);
             }
             else
@@ -507,7 +530,7 @@ public sealed class ServerController : IDisposable
             React(context, machine, emitted, step);
         }
 
-        if (machine is RecoveryMachine && machine.IsFinished)
+        if (machine.IsFinished && _pendingRecoveries.Contains(machine.Instance))
         {
             StartRefreshIfReady(context, step);
         }
@@ -619,7 +642,7 @@ public sealed class ServerController : IDisposable
         outbox.Persist(EraseKey(refresh.PublicStatePersistKey), []);
         outbox.Persist(EraseKey(refresh.DigestPersistKey), []);
         var senders = _senders.GetValueOrDefault(refresh.Instance) ?? [];
-        foreach (var silent in _parameters.Servers.Where(s => s != Self && !senders.Contains(s)))
+        foreach (var silent in _parameters.Servers.Where(s => s != Self && !senders.Contains(s) && !refresh.IsMissedRefresh))
         {
             outbox.Emit(new Alert(AlertType.Unresponsive, silent, refresh.Instance.Period, refresh.Instance, $"server {silent} sent nothing in {refresh.Instance}", []));
         }
@@ -635,6 +658,20 @@ public sealed class ServerController : IDisposable
         {
             earlier.EraseRetainedDealing();
         }
+
+        // So does it for the own sub-shares each refresh persisted (possibly before a crash: by key).
+        var eraseOwn = new Outbox();
+        for (var back = 1UL; back <= 2 && back < refresh.Instance.Period; back++)
+        {
+            var earlier = refresh.Instance.Period - back;
+            eraseOwn.Persist(EraseKey(RefreshMachine.OwnSubSharesPersistKeyOf(new InstanceId(ProtocolKind.Refresh, earlier, 0))), []);
+            if (_restoredOwnSubShares.Remove(earlier, out var restored))
+            {
+                Array.Clear(restored);
+            }
+        }
+
+        step.Add(refresh.Instance, eraseOwn);
     }
 
     private void OnShareRecovered(RecoveryMachine recovery, ControllerStep step)

@@ -213,7 +213,8 @@ public sealed class ProactiveScenario
         }
 
         var latestState = Honest().Select(h => h.Controller.PublicState).FirstOrDefault(s => s is not null);
-        var participants = _hosts.Values.Where(h => _simulator.Server(h.Server).IsUp).ToList();
+        // A Crash injection's server is down for the whole refresh: its crash is scheduled for now, so it must not start the period.
+        var participants = _hosts.Values.Where(h => _simulator.Server(h.Server).IsUp && _byzantine.GetValueOrDefault(h.Server) != AdversaryStrategyKind.Crash).ToList();
         foreach (var host in participants)
         {
             var state = recovering.Contains(host.Server) ? latestState : null;
@@ -263,7 +264,7 @@ public sealed class ProactiveScenario
     }
 
     private static bool IsStale(ControllerHost host, ulong period) =>
-        host.Controller.CommittedPeriod is not { } committed || committed + 1 < period;
+        host.Controller.CommittedPeriod is not { } committed || committed + 2 < period;
 
     private bool Synchronous(TimeSpan periodStart) =>
         periodStart >= _simulator.Network.GlobalStabilizationTime
@@ -359,7 +360,7 @@ public sealed class ProactiveScenario
             strategy = new PassThroughStrategy();
         }
 
-        if (injection.Strategy == AdversaryStrategyKind.Crash)
+        if (injection.Strategy is AdversaryStrategyKind.Crash or AdversaryStrategyKind.CrashAfterDealing)
         {
             _simulator.ScheduleCrash(server, _simulator.Now);
             _simulator.ScheduleRestart(server, PeriodStart(period) + _options.PeriodLength - TimeSpan.FromSeconds(3));

@@ -1,4 +1,7 @@
 using Proactive.Crypto.Groups;
+using Proactive.Protocols.Machines;
+using Proactive.Protocols.Refresh;
+using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Network;
 using Proactive.Simulation.Scenarios;
 
@@ -34,6 +37,44 @@ public sealed class ProactiveScenarioTests
         network.AddPartition(Partition.Isolate(TimeSpan.FromSeconds(31), TimeSpan.FromSeconds(33), 5));
         var report = new ProactiveScenario(new ProactiveScenarioOptions { Periods = 4, Secrets = 4, Seed = seed, Network = network, CrashProbability = 1.0 }).Run();
         Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+    }
+
+    /// <summary>
+    /// A server down for the whole refresh of period 2 restarts with its period-1 shares; at period 3
+    /// it applies the missed refresh (certificate from a peer, retained dealings), then refreshes
+    /// period 3 with everyone: it is no longer stale and every invariant, (e) included, holds for it.
+    /// </summary>
+    [Theory]
+    [InlineData(21UL, 4, 2, 1, AdversaryStrategyKind.Crash)]
+    [InlineData(22UL, 5, 2, 1, AdversaryStrategyKind.Crash)]
+    [InlineData(23UL, 7, 4, 2, AdversaryStrategyKind.Crash)]
+    [InlineData(24UL, 4, 1, 1, AdversaryStrategyKind.CrashAfterDealing)]
+    [InlineData(25UL, 7, 4, 2, AdversaryStrategyKind.CrashAfterDealing)]
+    public void ServerDownForAWholeRefreshCatchesUpOnItAtTheNextPeriod(ulong seed, int nodes, int threshold, int faults, AdversaryStrategyKind crash)
+    {
+        const int down = 2;
+        var scenario = new ProactiveScenario(new ProactiveScenarioOptions
+        {
+            Nodes = nodes,
+            Threshold = threshold,
+            Faults = faults,
+            Periods = 4,
+            Secrets = 3,
+            Seed = seed,
+            Injections = [new Injection(2, down, crash)],
+        });
+        var report = scenario.Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        Assert.Equal(4, report.PeriodsCommitted);
+        var committed = scenario.Simulator.Server(down).Events.Where(e => e.Event is RefreshCompleted).Select(e => e.Instance.Period).ToList();
+        Assert.Equal([2UL, 3UL, 4UL], committed.Where(p => p >= 2));
+        Assert.DoesNotContain(scenario.AllAlerts(), a => a.Server == down && a.Alert.Type == AlertType.Unresponsive && a.Alert.Period == 2);
+        if (crash == AdversaryStrategyKind.CrashAfterDealing)
+        {
+            // Its own dealing was decided: only the sub-shares it persisted before sending could give it delta_2(2).
+            var qualified = scenario.Simulator.Server(1).Events.Select(e => e.Event).OfType<RefreshCompleted>().Single(c => c.Instance.Period == 2).QualifiedDealers;
+            Assert.Contains(down, qualified);
+        }
     }
 
     /// <summary>
