@@ -209,7 +209,7 @@ public sealed class ProactiveScenario
         ApplyInjections(period);
         if (_options.MobileAdversary)
         {
-            MoveMobileAdversary(period);
+            MoveMobileAdversary(period, recovering.Count);
         }
 
         var latestState = Honest().Select(h => h.Controller.PublicState).FirstOrDefault(s => s is not null);
@@ -319,10 +319,18 @@ public sealed class ProactiveScenario
         }
     }
 
-    private void MoveMobileAdversary(ulong period)
+    /// <summary>
+    /// Up to f Byzantine servers, but never so many that fewer than t+1 honest servers hold shares: a
+    /// server being recovered this period (its shares destroyed while it was Byzantine, or lost) holds
+    /// none until recovered, so it is faulty too for the rule t+1 &lt;= n - faulty (BRIEF section 1).
+    /// Beyond that bound neither recovery (it needs t+1 honest helpers) nor invariant (c) is possible
+    /// for any protocol; docs/PROTOCOLS.md "Controller and simulator".
+    /// </summary>
+    private void MoveMobileAdversary(ulong period, int recoveringCount)
     {
         var candidates = _parameters.Servers.Where(s => !_byzantine.ContainsKey(s) && _simulator.Server(s).IsUp).ToList();
-        var count = _adversaryChoices.Next(0, _parameters.Faults + 1) - _byzantine.Count;
+        var budget = Math.Min(_parameters.Faults, _parameters.ServerCount - _parameters.ReconstructionThreshold - recoveringCount);
+        var count = Math.Min(_adversaryChoices.Next(0, _parameters.Faults + 1), budget) - _byzantine.Count;
         for (var i = 0; i < count && candidates.Count > 0; i++)
         {
             var server = candidates[_adversaryChoices.Next(candidates.Count)];
