@@ -472,15 +472,16 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
         Verify(context, message.Sender, outbox);
     }
 
-    /// <summary>Recovering server: propose every helper whose blinding commitments passed their public checks here (at least t+1).</summary>
+    /// <summary>Recovering server: propose every helper whose blinding commitments passed their public checks here (a valid set has at least t+1).</summary>
     private void ProposeAsRecovering(Outbox outbox)
     {
         var good = Enumerable.Range(1, _n)
             .Where(h => h != _recovering && _helpers[h - 1] is { Commitments: not null, Rejected: false })
             .Select(h => KeyValuePair.Create(h, _helpers[h - 1].DealingHash!))
             .ToArray();
-        if (good.Length >= _t + 1 && !_proposed)
+        if (!_proposed)
         {
+            // Even with fewer than t+1 (nobody accepts that set): the proposal starts this server's agreement instance, so it votes.
             _proposed = true;
             outbox.Emit(new RecoveryHelperSetProposal(Instance, QualifiedSetCodec.Encode(_group, good)));
         }
@@ -515,7 +516,7 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
         }
     }
 
-    /// <summary>Blinding -> AwaitingDecision: propose every helper whose blinding verified here (at least t+1).</summary>
+    /// <summary>Blinding -> AwaitingDecision: propose every helper whose blinding verified here (a valid set has at least t+1).</summary>
     private void Propose(Outbox outbox)
     {
         Move(RecoveryStatus.AwaitingDecision);
@@ -523,8 +524,9 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
             .Where(h => h != _recovering && _helpers[h - 1].MyValues is not null)
             .Select(h => KeyValuePair.Create(h, _helpers[h - 1].DealingHash!))
             .ToArray();
-        if (good.Length >= _t + 1 && !_proposed)
+        if (!_proposed)
         {
+            // Even with fewer than t+1 (nobody accepts that set): the proposal starts this server's agreement instance, so it votes.
             _proposed = true;
             outbox.Emit(new RecoveryHelperSetProposal(Instance, QualifiedSetCodec.Encode(_group, good)));
         }

@@ -836,10 +836,11 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             .Select(i => KeyValuePair.Create(i, _dealers[i - 1].DealingHash!))
             .ToArray();
         Move(RefreshStatus.AwaitingDecision);
-        if (acceptable.Length >= _t + 1)
-        {
-            outbox.Emit(new RefreshQualifiedSetProposal(Instance, QualifiedSetCodec.Encode(_group, acceptable)));
-        }
+
+        // Proposed even with fewer than t+1 (no server accepts that set, this one included): the
+        // proposal starts this server's agreement instance, which it needs to vote (n - f votes decide)
+        // and to learn the decision, after which it catches up on the decided dealings.
+        outbox.Emit(new RefreshQualifiedSetProposal(Instance, QualifiedSetCodec.Encode(_group, acceptable)));
     }
 
     private static bool IsAcceptable(DealerView view) =>

@@ -209,7 +209,7 @@ public sealed class ProactiveScenario
         ApplyInjections(period);
         if (_options.MobileAdversary)
         {
-            MoveMobileAdversary(period, recovering.Count);
+            MoveMobileAdversary(period, _hosts.Values.Count(h => recovering.Contains(h.Server) || !h.Controller.HasShares));
         }
 
         var latestState = Honest().Select(h => h.Controller.PublicState).FirstOrDefault(s => s is not null);
@@ -263,8 +263,9 @@ public sealed class ProactiveScenario
         MaybeCrashAndRestart(period);
     }
 
+    /// <summary>Missed a refresh it cannot apply (two or more, or one it took part in and lost): see docs/PROTOCOLS.md, limitations.</summary>
     private static bool IsStale(ControllerHost host, ulong period) =>
-        host.Controller.CommittedPeriod is not { } committed || committed + 2 < period;
+        host.Controller.CommittedPeriod is not { } committed || (committed + 1 < period && host.Controller.MissedRefreshApplied != period - 1);
 
     private bool Synchronous(TimeSpan periodStart) =>
         periodStart >= _simulator.Network.GlobalStabilizationTime
@@ -322,14 +323,15 @@ public sealed class ProactiveScenario
     /// <summary>
     /// Up to f Byzantine servers, but never so many that fewer than t+1 honest servers hold shares: a
     /// server being recovered this period (its shares destroyed while it was Byzantine, or lost) holds
-    /// none until recovered, so it is faulty too for the rule t+1 &lt;= n - faulty (BRIEF section 1).
+    /// none until recovered, nor does a stale one (see <see cref="IsStale"/>), so it is faulty too for
+    /// the rule t+1 &lt;= n - faulty (BRIEF section 1).
     /// Beyond that bound neither recovery (it needs t+1 honest helpers) nor invariant (c) is possible
     /// for any protocol; docs/PROTOCOLS.md "Controller and simulator".
     /// </summary>
-    private void MoveMobileAdversary(ulong period, int recoveringCount)
+    private void MoveMobileAdversary(ulong period, int sharelessCount)
     {
         var candidates = _parameters.Servers.Where(s => !_byzantine.ContainsKey(s) && _simulator.Server(s).IsUp).ToList();
-        var budget = Math.Min(_parameters.Faults, _parameters.ServerCount - _parameters.ReconstructionThreshold - recoveringCount);
+        var budget = Math.Min(_parameters.Faults, _parameters.ServerCount - _parameters.ReconstructionThreshold - sharelessCount);
         var count = Math.Min(_adversaryChoices.Next(0, _parameters.Faults + 1), budget) - _byzantine.Count;
         for (var i = 0; i < count && candidates.Count > 0; i++)
         {

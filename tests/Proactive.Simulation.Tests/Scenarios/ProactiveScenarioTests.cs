@@ -112,6 +112,36 @@ public sealed class ProactiveScenarioTests
     [InlineData(1184UL)]
     public void RecoveryWithOneFaultyHelperSeedsKeepEveryInvariantForTwentyPeriods(ulong seed) => RunPropertySeed(seed);
 
+    /// <summary>
+    /// The issue's target parameters (n=7, t=4, f=2: n - f = t + 1 exactly), seeds that once failed:
+    /// a server with fewer than t+1 acceptable dealers did not propose, so it never started its
+    /// agreement instance, never voted and never learned the decision (49, 38); a stale server ran a
+    /// recovery that could not succeed and dealt too late to be judged (17, 39, 55); the adversary
+    /// made f servers Byzantine besides a shareless one (17, 55).
+    /// </summary>
+    [Theory]
+    [InlineData(17UL)]
+    [InlineData(38UL)]
+    [InlineData(39UL)]
+    [InlineData(49UL)]
+    [InlineData(55UL)]
+    public void TargetParametersSeedsKeepEveryInvariantForTwentyPeriods(ulong seed)
+    {
+        var report = new ProactiveScenario(new ProactiveScenarioOptions
+        {
+            Nodes = 7,
+            Threshold = 4,
+            Faults = 2,
+            Periods = PropertyPeriods,
+            Secrets = 2,
+            Seed = seed,
+            MobileAdversary = true,
+            Group = PrimeOrderGroup.Ristretto255,
+        }).Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        Assert.True(report.PeriodsCommitted == PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
+    }
+
     /// <summary>The CI property test: many seeds, many periods, mobile adversary, a fast group for all secrets.</summary>
     [Theory]
     [MemberData(nameof(PropertySeeds))]
