@@ -70,6 +70,7 @@ public sealed class ServerController : IDisposable
     private readonly Dictionary<ulong, PeriodKeys> _ownKeys = [];
     private readonly PeriodKeyDirectory _directory = new();
     private readonly HashSet<InstanceId> _pendingRecoveries = [];
+    private readonly Dictionary<ulong, byte[]> _restoredOwnSubShares = [];
     private readonly ClusterParameters _parameters;
     private readonly PrimeOrderGroup _group;
     private readonly NetworkId _network;
@@ -123,6 +124,18 @@ public sealed class ServerController : IDisposable
     /// <summary>Test and simulator hook: faulty refresh dealing behaviour of this server (never set in the node).</summary>
     internal Func<InstanceId, RefreshDealerFaults?>? RefreshFaults { get; set; }
 
+    /// <summary>The period of the last missed refresh this server started applying (<see cref="RefreshMachine.ForMissedRefresh"/>), if any.</summary>
+    public ulong? MissedRefreshApplied { get; private set; }
+
+    /// <summary>
+    /// At the start of <paramref name="period"/>: this server committed period - 2 and was not part of the
+    /// refresh of period - 1 (down for all of it: no machine of it here), so it can apply that refresh now.
+    /// A server that took part and ended it <see cref="RefreshSharesLost"/> cannot: it needs recovery.
+    /// </summary>
+    private bool CanApplyMissedRefresh(ulong period) =>
+        period >= 2 && CommittedPeriod is { } committed && committed + 2 == period
+        && !_machines.ContainsKey(new InstanceId(ProtocolKind.Refresh, period - 1, 0));
+
     /// <summary>The current share vector, for the simulator's adversary (which reads servers) and checks.</summary>
     internal ShareVector? CurrentShares => _shares;
 
@@ -159,6 +172,13 @@ public sealed class ServerController : IDisposable
         if (store.TryGetValue(SharesKey, out var shares) && ShareVector.TryDecode(shares, group, out var vector))
         {
             controller._shares = vector;
+        }
+
+        // What this server dealt itself in a refresh it may have crashed through (MissedRefresh).
+        if (controller.CommittedPeriod is { } last
+            && store.TryGetValue(RefreshMachine.OwnSubSharesPersistKeyOf(new InstanceId(ProtocolKind.Refresh, last + 1, 0)), out var own))
+        {
+            controller._restoredOwnSubShares[last + 1] = own.ToArray();
         }
 
         return controller;
@@ -243,7 +263,9 @@ public sealed class ServerController : IDisposable
     /// Checks what the driver read from disk under <see cref="SharesKey"/> against the recorded digest
     /// (BRIEF "Refresh at scale": at every period start the server recomputes it). A mismatch drops the
     /// shares and raises <see cref="AlertType.CorruptedShares"/>; the caller then lists this server as
-    /// recovering. Returns whether recovery is needed.
+    /// recovering. Returns whether recovery is needed. Shares one refresh old that this server missed
+    /// while down are kept (applied at <see cref="BeginPeriod"/>); staler ones are dropped without
+    /// recovery, which could only check them against an outdated digest.
     /// </summary>
     public bool CheckStoredShares(ProtocolContext context, ReadOnlySpan<byte> stored, ulong period, out ControllerStep step)
     {
@@ -255,6 +277,7 @@ public sealed class ServerController : IDisposable
         }
 
         string? problem = null;
+        var stale = CommittedPeriod is { } committed && committed + 1 < period && !CanApplyMissedRefresh(period);
         if (!ShareVector.TryDecode(stored, _group, out var fromDisk))
         {
             problem = "the stored share vector is missing or does not decode";
@@ -263,9 +286,11 @@ public sealed class ServerController : IDisposable
         {
             problem = "the stored share vector does not match its recorded digest";
         }
-        else if (CommittedPeriod is { } committed && committed + 1 < period)
+        else if (stale)
         {
-            problem = $"the stored shares are of period {committed}: a refresh was missed";
+            // One refresh missed while down is applied at BeginPeriod (ForMissedRefresh); more, or one this
+            // server took part in and lost, need a digest the network vouches for.
+            problem = $"the stored shares are of period {CommittedPeriod}: a refresh was missed";
         }
 
         if (problem is null)
@@ -281,6 +306,14 @@ public sealed class ServerController : IDisposable
         var instance = new InstanceId(ProtocolKind.ShareRecovery, period, (ulong)Self);
         var outbox = new Outbox();
         outbox.Emit(new Alert(AlertType.CorruptedShares, Self, period, instance, problem, []));
+        if (stale)
+        {
+            // Recovery checks against this server's recorded digest, which is older than the shares the
+            // network now holds: it cannot succeed, so do not run it (the server deals and votes, on time).
+            step.Add(instance, outbox);
+            return false;
+        }
+
         outbox.Emit(new RecoveryNeeded(period, problem));
         step.Add(instance, outbox);
         return true;
@@ -316,6 +349,20 @@ public sealed class ServerController : IDisposable
             return step;
         }
 
+        // Down for the whole refresh of period - 1 (shares of period - 2, disk intact): apply it first.
+        var catchingUp = false;
+        if (currentPublicState is null && _shares is not null && CanApplyMissedRefresh(period))
+        {
+            var missed = new InstanceId(ProtocolKind.Refresh, period - 1, 0);
+            _machines.Remove(missed, out var stale);
+            (stale as IDisposable)?.Dispose();
+            var late = RefreshMachine.ForMissedRefresh(missed, _parameters, Self, _publicState, _shares, _digest, _timeouts.Refresh, _restoredOwnSubShares.GetValueOrDefault(missed.Period));
+            _pendingRecoveries.Add(missed);
+            catchingUp = true;
+            MissedRefreshApplied = missed.Period;
+            StartMachine(context, late, step);
+        }
+
         foreach (var r in recovering.Where(r => r >= 1 && r <= _parameters.ServerCount).Distinct().Order())
         {
             var instance = new InstanceId(ProtocolKind.ShareRecovery, period, (ulong)r);
@@ -329,8 +376,9 @@ public sealed class ServerController : IDisposable
 
                 machine = new RecoveryMachine(instance, _parameters, Self, r, _publicState, null, _digest, _timeouts.Recovery);
             }
-            else if (_shares is not null)
+            else if (_shares is not null && !catchingUp)
             {
+                // (A server still catching up holds the shares of an older period: it cannot help.)
                 machine = new RecoveryMachine(instance, _parameters, Self, r, _publicState, _shares, null, _timeouts.Recovery);
             }
             else
@@ -507,7 +555,7 @@ public sealed class ServerController : IDisposable
             React(context, machine, emitted, step);
         }
 
-        if (machine is RecoveryMachine && machine.IsFinished)
+        if (machine.IsFinished && _pendingRecoveries.Contains(machine.Instance))
         {
             StartRefreshIfReady(context, step);
         }
@@ -619,7 +667,7 @@ public sealed class ServerController : IDisposable
         outbox.Persist(EraseKey(refresh.PublicStatePersistKey), []);
         outbox.Persist(EraseKey(refresh.DigestPersistKey), []);
         var senders = _senders.GetValueOrDefault(refresh.Instance) ?? [];
-        foreach (var silent in _parameters.Servers.Where(s => s != Self && !senders.Contains(s)))
+        foreach (var silent in _parameters.Servers.Where(s => s != Self && !senders.Contains(s) && !refresh.IsMissedRefresh))
         {
             outbox.Emit(new Alert(AlertType.Unresponsive, silent, refresh.Instance.Period, refresh.Instance, $"server {silent} sent nothing in {refresh.Instance}", []));
         }
@@ -635,6 +683,20 @@ public sealed class ServerController : IDisposable
         {
             earlier.EraseRetainedDealing();
         }
+
+        // So does it for the own sub-shares each refresh persisted (possibly before a crash: by key).
+        var eraseOwn = new Outbox();
+        for (var back = 1UL; back <= 2 && back < refresh.Instance.Period; back++)
+        {
+            var earlier = refresh.Instance.Period - back;
+            eraseOwn.Persist(EraseKey(RefreshMachine.OwnSubSharesPersistKeyOf(new InstanceId(ProtocolKind.Refresh, earlier, 0))), []);
+            if (_restoredOwnSubShares.Remove(earlier, out var restored))
+            {
+                Array.Clear(restored);
+            }
+        }
+
+        step.Add(refresh.Instance, eraseOwn);
     }
 
     private void OnShareRecovered(RecoveryMachine recovery, ControllerStep step)

@@ -68,6 +68,12 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
     /// <summary>Timer: the recovery gives up (recovering server) or stops waiting for decided blindings (helpers).</summary>
     public const int AnswerDeadlineTimer = 2;
 
+    /// <summary>
+    /// Timer, helpers: give up if no helper set was decided by BlindingWindow + AnswerWindow after Start
+    /// (the recovering server has given up by then), so a stalled recovery never blocks the refresh.
+    /// </summary>
+    public const int GiveUpTimer = 3;
+
     /// <summary>Most (t+1)-subsets of the answers the recovering server tries before waiting for more answers.</summary>
     public const int MaxCandidateSubsets = 256;
 
@@ -182,12 +188,16 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
             _answerWeight = _group.RandomNonzeroScalar(context.Random);
             Move(RecoveryStatus.Collecting);
             outbox.SetTimer(AnswerDeadlineTimer, context.Now + _timeouts.AnswerWindow);
+
+            // r votes on B too (with n - f votes needed, the helpers alone stall when one is faulty).
+            outbox.SetTimer(BlindingDeadlineTimer, context.Now + _timeouts.BlindingWindow);
             return;
         }
 
         DealBlinding(context, outbox);
         Move(RecoveryStatus.Blinding);
         outbox.SetTimer(BlindingDeadlineTimer, context.Now + _timeouts.BlindingWindow);
+        outbox.SetTimer(GiveUpTimer, context.Now + _timeouts.BlindingWindow + _timeouts.AnswerWindow);
     }
 
     /// <inheritdoc />
@@ -212,11 +222,9 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
             case (RecoveryWire.BlindingRound, RecoveryWire.BlindingSubSharesType, false):
                 OnBlindingSubShares(context, message, outbox);
                 break;
-            case (RecoveryWire.BlindingRound, RecoveryWire.BlindingCommitmentsType, false):
-                OnBlindingCommitments(context, message, outbox);
+            case (RecoveryWire.BlindingRound, RecoveryWire.BlindingCommitmentsType, _):
+                OnBlindingCommitments(context, message, outbox); // r checks the public part: it votes on B
                 break;
-            case (RecoveryWire.BlindingRound, RecoveryWire.BlindingCommitmentsType, true):
-                break; // broadcast to everyone; the recovering server has no use for it
             case (RecoveryWire.AnswerRound, RecoveryWire.BlindedSharesType, true):
                 OnAnswer(context, message, outbox);
                 break;
@@ -241,6 +249,13 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
             case BlindingDeadlineTimer when Status == RecoveryStatus.Blinding:
                 Propose(outbox);
                 break;
+            case BlindingDeadlineTimer when Status == RecoveryStatus.Collecting:
+                ProposeAsRecovering(outbox);
+                break;
+            case GiveUpTimer when Status is RecoveryStatus.Blinding or RecoveryStatus.AwaitingDecision:
+                Move(RecoveryStatus.Failed);
+                Wipe();
+                break;
             case AnswerDeadlineTimer when Status == RecoveryStatus.Collecting:
                 Move(RecoveryStatus.Failed);
                 Alert(outbox, AlertType.RecoveryFailed, 0, "no set of blinded shares matched the commitments and the recorded digest in time", ReadOnlyMemory<byte>.Empty);
@@ -257,17 +272,22 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
     /// <summary>
     /// Agreement's validity predicate for B: at least t+1 helpers (so at least one blinding the
     /// adversary never read, even if it reads r), none of them r, each with the blinding commitments
-    /// seen here and a verified blinding vector for this helper. Never throws.
+    /// seen here. A helper also needs a verified blinding vector from each (it must be able to
+    /// answer); the recovering server, which receives no blinding vectors, needs each one's public
+    /// commitments to have passed their checks here (degree t, vanishing at r), which is exactly
+    /// what its privacy and correctness rest on (docs/PROTOCOLS.md "Share recovery"). Never throws.
     /// </summary>
     public bool IsAcceptableHelperSet(byte[] encodedSet)
     {
         ArgumentNullException.ThrowIfNull(encodedSet);
-        if (IsRecovering || !QualifiedSetCodec.TryDecode(encodedSet, _group, _n, out var set) || set.Count < _t + 1 || set.ContainsKey(_recovering))
+        if (!QualifiedSetCodec.TryDecode(encodedSet, _group, _n, out var set) || set.Count < _t + 1 || set.ContainsKey(_recovering))
         {
             return false;
         }
 
-        return set.All(p => _helpers[p.Key - 1] is { MyValues: not null, DealingHash: { } hash } && CryptographicOperations.FixedTimeEquals(hash, p.Value));
+        return set.All(p => _helpers[p.Key - 1] is { Commitments: not null, Rejected: false, DealingHash: { } hash } view
+            && (IsRecovering || view.MyValues is not null)
+            && CryptographicOperations.FixedTimeEquals(hash, p.Value));
     }
 
     /// <summary>Agreement decided B: answer r now, or once the decided blindings arrive.</summary>
@@ -438,7 +458,33 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
         view.Commitments = commitments;
         view.DealingHash = RecoveryBlindingCommitments.DealingHash(Instance, message.Sender, message.Payload.Span);
         view.Challenge = RecoveryBlindingCommitments.Challenge(_group, Instance, message.Sender, message.Payload.Span[..commitments.BindingLength]);
+        if (IsRecovering)
+        {
+            var seen = Enumerable.Range(1, _n).Count(h => h != _recovering && _helpers[h - 1].Commitments is not null);
+            if (seen == _n - 1)
+            {
+                ProposeAsRecovering(outbox);
+            }
+
+            return;
+        }
+
         Verify(context, message.Sender, outbox);
+    }
+
+    /// <summary>Recovering server: propose every helper whose blinding commitments passed their public checks here (a valid set has at least t+1).</summary>
+    private void ProposeAsRecovering(Outbox outbox)
+    {
+        var good = Enumerable.Range(1, _n)
+            .Where(h => h != _recovering && _helpers[h - 1] is { Commitments: not null, Rejected: false })
+            .Select(h => KeyValuePair.Create(h, _helpers[h - 1].DealingHash!))
+            .ToArray();
+        if (!_proposed)
+        {
+            // Even with fewer than t+1 (nobody accepts that set): the proposal starts this server's agreement instance, so it votes.
+            _proposed = true;
+            outbox.Emit(new RecoveryHelperSetProposal(Instance, QualifiedSetCodec.Encode(_group, good)));
+        }
     }
 
     /// <summary>The blinding vector matches its hash and the combined check sum_k rho^k g_k(self) against the combined commitment.</summary>
@@ -470,7 +516,7 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
         }
     }
 
-    /// <summary>Blinding -> AwaitingDecision: propose every helper whose blinding verified here (at least t+1).</summary>
+    /// <summary>Blinding -> AwaitingDecision: propose every helper whose blinding verified here (a valid set has at least t+1).</summary>
     private void Propose(Outbox outbox)
     {
         Move(RecoveryStatus.AwaitingDecision);
@@ -478,8 +524,9 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
             .Where(h => h != _recovering && _helpers[h - 1].MyValues is not null)
             .Select(h => KeyValuePair.Create(h, _helpers[h - 1].DealingHash!))
             .ToArray();
-        if (good.Length >= _t + 1 && !_proposed)
+        if (!_proposed)
         {
+            // Even with fewer than t+1 (nobody accepts that set): the proposal starts this server's agreement instance, so it votes.
             _proposed = true;
             outbox.Emit(new RecoveryHelperSetProposal(Instance, QualifiedSetCodec.Encode(_group, good)));
         }

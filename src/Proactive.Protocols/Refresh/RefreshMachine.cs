@@ -79,7 +79,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     /// <summary>The transitions this machine makes; anything else is a bug.</summary>
     public static readonly IReadOnlyDictionary<RefreshStatus, RefreshStatus[]> ValidTransitions = new Dictionary<RefreshStatus, RefreshStatus[]>
     {
-        [RefreshStatus.Created] = [RefreshStatus.Dealing],
+        [RefreshStatus.Created] = [RefreshStatus.Dealing, RefreshStatus.AwaitingDecision],
         [RefreshStatus.Dealing] = [RefreshStatus.ResolvingComplaints, RefreshStatus.AwaitingDecidedDealings, RefreshStatus.Completed, RefreshStatus.SharesLost],
         [RefreshStatus.ResolvingComplaints] = [RefreshStatus.AwaitingDecision, RefreshStatus.AwaitingDecidedDealings, RefreshStatus.Completed, RefreshStatus.SharesLost],
         [RefreshStatus.AwaitingDecision] = [RefreshStatus.AwaitingDecidedDealings, RefreshStatus.Completed, RefreshStatus.SharesLost],
@@ -104,6 +104,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     private ShareVector? _newShares;
     private readonly HashSet<(int Requester, int Dealer)> _answered = [];
     private readonly HashSet<int> _requested = [];
+    private readonly bool _late;
 
     /// <summary>
     /// A refresh at server <paramref name="self"/> of the secrets in <paramref name="publicState"/>,
@@ -120,7 +121,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
 
     internal RefreshMachine(
         InstanceId instance, ClusterParameters parameters, int self, RefreshPublicState publicState, ShareVector oldShares,
-        ShareVectorDigest? recordedDigest, RefreshTimeouts? timeouts, RefreshDealerFaults? faults)
+        ShareVectorDigest? recordedDigest, RefreshTimeouts? timeouts, RefreshDealerFaults? faults, bool late = false)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(publicState);
@@ -148,6 +149,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         _recordedDigest = recordedDigest;
         _timeouts = timeouts ?? RefreshTimeouts.Default;
         _faults = faults;
+        _late = late;
         _group = publicState.Group;
         _self = self;
         _n = parameters.ServerCount;
@@ -192,7 +194,36 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         return shares;
     }
 
-    /// <summary>Created -> Dealing: check the old shares, deal, broadcast the commitments, set the dealing deadline.</summary>
+    /// <summary>
+    /// A server that was down for the whole refresh <paramref name="instance"/> (it holds the shares of
+    /// the period before, disk intact) applies it afterwards: it does not deal or judge; it joins the
+    /// refresh's agreement only to obtain its certificate (a peer that decided answers any vote with
+    /// it), then catches up on every decided dealing exactly as a server that missed one does
+    /// (relayed commitments checked against the decided hash, the dealer's re-sent sub-shares checked
+    /// against them) and commits. Dealers retain their dealings until the next refresh commits, so
+    /// this works while the network is in the following period, before its refresh commits.
+    /// Transitions: Created -> AwaitingDecision -> AwaitingDecidedDealings -> Completed | SharesLost
+    /// (no certificate or dealing within <see cref="RefreshTimeouts.DecidedDealingWindow"/> each).
+    /// docs/PROTOCOLS.md "Refresh", "Catching up a missed refresh".
+    /// </summary>
+    /// <remarks><paramref name="ownSubShares"/>: what this server persisted under <see cref="OwnSubSharesPersistKeyOf"/>
+    /// if it dealt before it went down (needed when its own dealing was decided); checked like any dealing.</remarks>
+    public static RefreshMachine ForMissedRefresh(
+        InstanceId instance, ClusterParameters parameters, int self, RefreshPublicState publicState, ShareVector oldShares,
+        ShareVectorDigest? recordedDigest = null, RefreshTimeouts? timeouts = null, byte[]? ownSubShares = null)
+    {
+        var machine = new RefreshMachine(instance, parameters, self, publicState, oldShares, recordedDigest, timeouts, faults: null, late: true);
+        machine._dealers[self - 1].SubSharesMessage = ownSubShares?.ToArray();
+        return machine;
+    }
+
+    /// <summary>The durable key of this server's sub-share message to itself in <paramref name="instance"/> (SECRET).</summary>
+    public static string OwnSubSharesPersistKeyOf(InstanceId instance) => $"refresh/{instance.Period}/{instance.Sequence}/own-sub-shares";
+
+    /// <summary>True for a machine built by <see cref="ForMissedRefresh"/>.</summary>
+    public bool IsMissedRefresh => _late;
+
+    /// <summary>Created -> Dealing: check the old shares, deal, broadcast the commitments, set the dealing deadline (missed refresh: Created -> AwaitingDecision).</summary>
     public void Start(ProtocolContext context, Outbox outbox)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -203,6 +234,16 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         }
 
         CheckOwnShares(outbox);
+        if (_late)
+        {
+            // No dealing, no judging: an empty proposal starts this server's agreement instance, whose
+            // votes draw the decided certificate from the peers; it accepts no value itself.
+            Move(RefreshStatus.AwaitingDecision);
+            outbox.SetTimer(DecidedDealingDeadlineTimer, context.Now + _timeouts.DecidedDealingWindow);
+            outbox.Emit(new RefreshQualifiedSetProposal(Instance, QualifiedSetCodec.Encode(_group, [])));
+            return;
+        }
+
         Deal(context, outbox);
         Move(RefreshStatus.Dealing);
         outbox.SetTimer(DealingDeadlineTimer, context.Now + _timeouts.DealingWindow);
@@ -272,6 +313,9 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             case RevealDeadlineTimer when Status == RefreshStatus.ResolvingComplaints:
                 OnRevealDeadline(outbox);
                 break;
+            case DecidedDealingDeadlineTimer when Status == RefreshStatus.AwaitingDecision && _late:
+                LoseShares(outbox, null, "no certificate of the missed refresh's qualified set arrived in time");
+                break;
             case DecidedDealingDeadlineTimer when Status == RefreshStatus.AwaitingDecidedDealings:
                 var missing = _decided!.Keys.Where(i => _dealers[i - 1].MyValues is null).ToArray();
                 LoseShares(outbox, ComputeNewStateIfPossible(), $"decided dealings never verified here, from dealers {string.Join(", ", missing)}");
@@ -290,7 +334,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     public bool IsAcceptableQualifiedSet(byte[] encodedSet)
     {
         ArgumentNullException.ThrowIfNull(encodedSet);
-        if (!QualifiedSetCodec.TryDecode(encodedSet, _group, _n, out var set) || set.Count < _t + 1)
+        if (_late || !QualifiedSetCodec.TryDecode(encodedSet, _group, _n, out var set) || set.Count < _t + 1)
         {
             return false;
         }
@@ -424,6 +468,10 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
                 combined = CombinedCommitment(coefficients, a, m, width, rho, context);
             }
 
+            // Its own sub-shares, durable before anything leaves: after a crash through this refresh
+            // the server can still apply it (ForMissedRefresh) if its dealing was decided. SECRET; the
+            // controller erases it when the next refresh commits, like the retained dealing.
+            outbox.Persist(OwnSubSharesPersistKeyOf(Instance), _sentSubShares[_self - 1]);
             for (var j = 1; j <= _n; j++)
             {
                 outbox.Send(j, 0, RefreshWire.DealingRound, RefreshWire.SubSharesType, sentMessages[j - 1], confidential: true);
@@ -788,10 +836,11 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             .Select(i => KeyValuePair.Create(i, _dealers[i - 1].DealingHash!))
             .ToArray();
         Move(RefreshStatus.AwaitingDecision);
-        if (acceptable.Length >= _t + 1)
-        {
-            outbox.Emit(new RefreshQualifiedSetProposal(Instance, QualifiedSetCodec.Encode(_group, acceptable)));
-        }
+
+        // Proposed even with fewer than t+1 (no server accepts that set, this one included): the
+        // proposal starts this server's agreement instance, which it needs to vote (n - f votes decide)
+        // and to learn the decision, after which it catches up on the decided dealings.
+        outbox.Emit(new RefreshQualifiedSetProposal(Instance, QualifiedSetCodec.Encode(_group, acceptable)));
     }
 
     private static bool IsAcceptable(DealerView view) =>

@@ -45,6 +45,13 @@ public enum AdversaryStrategyKind : byte
 
     /// <summary>Overwrites its own stored shares (detected by the server itself at the next period start: CorruptedShares).</summary>
     CorruptOwnShares = 10,
+
+    /// <summary>
+    /// Deals in the refresh, then is down for the rest of it and restarted after it (a crash, not a
+    /// fault: nothing to detect, its dealing was sent). Exercises applying a missed refresh whose
+    /// qualified set holds the server's own dealing (its own sub-shares were persisted before sending).
+    /// </summary>
+    CrashAfterDealing = 11,
 }
 
 /// <summary>One misbehaviour to inject: server <see cref="Server"/> in period <see cref="Period"/>; <see cref="Target"/> is the victim where one is needed.</summary>

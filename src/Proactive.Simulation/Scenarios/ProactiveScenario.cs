@@ -209,11 +209,12 @@ public sealed class ProactiveScenario
         ApplyInjections(period);
         if (_options.MobileAdversary)
         {
-            MoveMobileAdversary(period);
+            MoveMobileAdversary(period, _hosts.Values.Count(h => recovering.Contains(h.Server) || !h.Controller.HasShares));
         }
 
         var latestState = Honest().Select(h => h.Controller.PublicState).FirstOrDefault(s => s is not null);
-        var participants = _hosts.Values.Where(h => _simulator.Server(h.Server).IsUp).ToList();
+        // A Crash injection's server is down for the whole refresh: its crash is scheduled for now, so it must not start the period.
+        var participants = _hosts.Values.Where(h => _simulator.Server(h.Server).IsUp && _byzantine.GetValueOrDefault(h.Server) != AdversaryStrategyKind.Crash).ToList();
         foreach (var host in participants)
         {
             var state = recovering.Contains(host.Server) ? latestState : null;
@@ -262,8 +263,9 @@ public sealed class ProactiveScenario
         MaybeCrashAndRestart(period);
     }
 
+    /// <summary>Missed a refresh it cannot apply (two or more, or one it took part in and lost): see docs/PROTOCOLS.md, limitations.</summary>
     private static bool IsStale(ControllerHost host, ulong period) =>
-        host.Controller.CommittedPeriod is not { } committed || committed + 1 < period;
+        host.Controller.CommittedPeriod is not { } committed || (committed + 1 < period && host.Controller.MissedRefreshApplied != period - 1);
 
     private bool Synchronous(TimeSpan periodStart) =>
         periodStart >= _simulator.Network.GlobalStabilizationTime
@@ -318,10 +320,19 @@ public sealed class ProactiveScenario
         }
     }
 
-    private void MoveMobileAdversary(ulong period)
+    /// <summary>
+    /// Up to f Byzantine servers, but never so many that fewer than t+1 honest servers hold shares: a
+    /// server being recovered this period (its shares destroyed while it was Byzantine, or lost) holds
+    /// none until recovered, nor does a stale one (see <see cref="IsStale"/>), so it is faulty too for
+    /// the rule t+1 &lt;= n - faulty (BRIEF section 1).
+    /// Beyond that bound neither recovery (it needs t+1 honest helpers) nor invariant (c) is possible
+    /// for any protocol; docs/PROTOCOLS.md "Controller and simulator".
+    /// </summary>
+    private void MoveMobileAdversary(ulong period, int sharelessCount)
     {
         var candidates = _parameters.Servers.Where(s => !_byzantine.ContainsKey(s) && _simulator.Server(s).IsUp).ToList();
-        var count = _adversaryChoices.Next(0, _parameters.Faults + 1) - _byzantine.Count;
+        var budget = Math.Min(_parameters.Faults, _parameters.ServerCount - _parameters.ReconstructionThreshold - sharelessCount);
+        var count = Math.Min(_adversaryChoices.Next(0, _parameters.Faults + 1), budget) - _byzantine.Count;
         for (var i = 0; i < count && candidates.Count > 0; i++)
         {
             var server = candidates[_adversaryChoices.Next(candidates.Count)];
@@ -359,7 +370,7 @@ public sealed class ProactiveScenario
             strategy = new PassThroughStrategy();
         }
 
-        if (injection.Strategy == AdversaryStrategyKind.Crash)
+        if (injection.Strategy is AdversaryStrategyKind.Crash or AdversaryStrategyKind.CrashAfterDealing)
         {
             _simulator.ScheduleCrash(server, _simulator.Now);
             _simulator.ScheduleRestart(server, PeriodStart(period) + _options.PeriodLength - TimeSpan.FromSeconds(3));

@@ -151,6 +151,47 @@ public sealed class RecoveryMachineTests
     }
 
     [Fact]
+    public void Recovering_server_proposes_every_helper_whose_public_commitments_it_checked()
+    {
+        using var fixture = new RefreshFixture(PrimeOrderGroup.Ristretto255, FiveServers, 3, 1, seed: 251);
+        var (machines, bus) = Build(fixture, seed: 252);
+        try
+        {
+            bus.StartAll();
+            bus.AdvanceTo(TimeSpan.FromSeconds(5));
+            var proposal = bus.EventsOf<RecoveryHelperSetProposal>(Wiped).Single();
+            Assert.True(QualifiedSetCodec.TryDecode(proposal.EncodedSet, fixture.Group, FiveServers.ServerCount, out var set));
+            Assert.Equal(FiveServers.Servers.Where(h => h != Wiped), set.Keys);
+            foreach (var j in FiveServers.Servers)
+            {
+                Assert.True(machines[j].IsAcceptableHelperSet(proposal.EncodedSet));
+            }
+        }
+        finally
+        {
+            Dispose(machines);
+        }
+    }
+
+    [Fact]
+    public void Helpers_give_up_when_no_helper_set_is_decided_so_the_refresh_is_not_blocked()
+    {
+        using var fixture = new RefreshFixture(PrimeOrderGroup.Ristretto255, FiveServers, 3, 1, seed: 261);
+        var (machines, bus) = Build(fixture, seed: 262);
+        try
+        {
+            bus.StartAll();
+            bus.AdvanceTo(RecoveryTimeouts.Default.BlindingWindow + RecoveryTimeouts.Default.AnswerWindow + TimeSpan.FromSeconds(1));
+            Assert.All(FiveServers.Servers, j => Assert.Equal(RecoveryStatus.Failed, machines[j].Status));
+            Assert.Contains(bus.EventsOf<Alert>(Wiped), a => a.Type == AlertType.RecoveryFailed);
+        }
+        finally
+        {
+            Dispose(machines);
+        }
+    }
+
+    [Fact]
     public void Transition_table_covers_every_state()
     {
         var reachable = RecoveryMachine.ValidTransitions.Values.SelectMany(v => v).Append(RecoveryStatus.Created).ToHashSet();
@@ -181,7 +222,7 @@ public sealed class RecoveryMachineTests
             Assert.True(machines[h].IsAcceptableHelperSet(proposal.EncodedSet));
         }
 
-        Assert.False(machines[Wiped].IsAcceptableHelperSet(proposal.EncodedSet));
+        Assert.True(machines[Wiped].IsAcceptableHelperSet(proposal.EncodedSet)); // r votes on B too
         foreach (var h in FiveServers.Servers)
         {
             bus.Step(h, (context, outbox) => machines[h].OnHelperSetDecided(context, proposal.EncodedSet, outbox));

@@ -86,6 +86,8 @@ public sealed class RefreshMachineTests
         foreach (var j in FiveServers.Servers)
         {
             var persisted = run.Bus.Persisted[j];
+            Assert.Equal(RefreshMachine.OwnSubSharesPersistKeyOf(run.Machines[j].Instance), persisted[0].Key); // at dealing
+            persisted = persisted.Skip(1).ToList();
             Assert.Equal(run.Machines[j].SharesPersistKey, persisted[0].Key);
             Assert.True(ShareVector.TryDecode(persisted[0].Value, fixture.Group, out var stored));
             using (stored)
