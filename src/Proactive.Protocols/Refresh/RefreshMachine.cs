@@ -1,6 +1,7 @@
 // References: Herzberg, Jarecki, Krawczyk, Yung, "Proactive Secret Sharing Or: How to Cope With
 // Perpetual Leakage", CRYPTO 1995, section 3.2 (share renewal: zero-constant dealings, Feldman
-// verification, accusations answered in the clear); seed 002 (Numao, IBM RT0280) section 2
+// verification, accusations answered in the clear - here only accusations of an INVALID dealing; a
+// missing one is answered by a confidential re-send, as in the DKG's fix); seed 002 (Numao, IBM RT0280) section 2
 // "Share Update" and section 4.4; docs/BRIEF.md section 3 "Refresh", "Refresh at scale: design notes"
 // and "Broadcast and agreement"; docs/PROTOCOLS.md "Refresh" (the soundness argument of the batched check).
 using System.Runtime.InteropServices;
@@ -21,13 +22,13 @@ public enum RefreshStatus
     /// <summary>Dealt; collecting the other dealers' sub-shares and commitments until the dealing deadline.</summary>
     Dealing,
 
-    /// <summary>Complaints sent for missing or bad dealings; waiting for the accused dealers' reveals.</summary>
+    /// <summary>Complaints sent for missing or bad dealings; waiting for confidential re-sends (Missing) and public reveals (Invalid).</summary>
     ResolvingComplaints,
 
     /// <summary>Proposed a qualified set; waiting for agreement to decide one.</summary>
     AwaitingDecision,
 
-    /// <summary>A set was decided but a dealing (or a reveal) it needs has not arrived here yet.</summary>
+    /// <summary>A set was decided but a dealing (or a re-send or reveal) it needs has not arrived here yet.</summary>
     AwaitingDecidedDealings,
 
     /// <summary>Final: new shares persisted, <see cref="RefreshCompleted"/> emitted.</summary>
@@ -54,8 +55,15 @@ public sealed record RefreshTimeouts(TimeSpan DealingWindow, TimeSpan ComplaintW
 /// confidential message; it broadcasts Feldman commitments for the signing-key dealings, a hash of
 /// each confidential message, and the commitment to the combined data-key polynomial
 /// sum_k rho^k delta_k with rho derived from those hashes. Each server checks every dealer with one
-/// batched Feldman check (signing keys) and one combined check (all data keys), complains about bad
-/// or missing dealings, the accused dealer reveals the complainer's message in the clear, and the
+/// batched Feldman check (signing keys) and one combined check (all data keys), and complains about
+/// bad or missing dealings with a reason (<see cref="RefreshComplaintReason"/>): for Invalid the
+/// accused dealer reveals the complainer's message in the clear (HJKY95; the dealer is faulty, so
+/// nothing new leaks), for Missing it re-sends the same committed message CONFIDENTIALLY to the
+/// complainer, who checks it like the original (a bad one becomes an Invalid complaint). A missing
+/// message is a timing event: revealing it would give the adversary delta_i(j) of honest dealers and,
+/// with j's share of the period before, j's new share; timing must never matter for safety. A dealer
+/// whose message is missing here is not qualified in this server's view until it arrives, never
+/// disqualified for cause. The
 /// qualified set is decided by agreement (driven outside: <see cref="RefreshQualifiedSetProposal"/>,
 /// <see cref="IsAcceptableQualifiedSet"/>, <see cref="OnQualifiedSetDecided"/>). Then
 /// s'_k = s_k + sum_{i in QUAL} delta_ik(j), the signing-key commitments become old + sum of the
@@ -328,7 +336,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     /// <summary>
     /// Agreement's validity predicate: true when this server would commit with <paramref name="encodedSet"/>:
     /// at least t+1 dealers (so at least one whose polynomials the adversary never read), each with the
-    /// same dealing commitments as seen here, not disqualified here, every complaint against it answered
+    /// same dealing commitments as seen here, not disqualified here, every Invalid complaint against it answered
     /// with a good reveal, and a verified sub-share vector for this server. Never throws.
     /// </summary>
     public bool IsAcceptableQualifiedSet(byte[] encodedSet)
@@ -601,6 +609,11 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         view.DealingHash = RefreshTranscript.DealingHash(Instance, dealer, message.Payload.Span);
         view.Challenge = RefreshTranscript.Challenge(_group, Instance, dealer, message.Payload.Span[..commitments.BindingLength]);
         VerifyOwnDealing(context, dealer, outbox);
+        if (Status is RefreshStatus.ResolvingComplaints or RefreshStatus.AwaitingDecision)
+        {
+            ComplainIfMissing(dealer, outbox); // a dealing broadcast seen after the dealing deadline
+        }
+
         foreach (var (complainer, reveal) in view.PendingReveals.ToArray())
         {
             view.PendingReveals.Remove(complainer);
@@ -651,7 +664,8 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     private void VerifyOwnDealing(ProtocolContext context, int dealer, Outbox outbox)
     {
         var view = _dealers[dealer - 1];
-        if (view.Commitments is null || view.SubSharesMessage is null || view.MyValues is not null || view.Complained || view.Disqualified)
+        if (view.Commitments is null || view.SubSharesMessage is null || view.MyValues is not null
+            || view.ComplainedFor.Contains(RefreshComplaintReason.Invalid) || view.Disqualified)
         {
             return;
         }
@@ -662,8 +676,9 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             return;
         }
 
+        // The envelope authenticated this message as the dealer's (original or re-send): evidence.
         Alert(outbox, failure.Type, dealer, failure.Detail, view.SubSharesEnvelope);
-        Complain(dealer, outbox);
+        Complain(dealer, RefreshComplaintReason.Invalid, outbox);
     }
 
     /// <summary>
@@ -716,39 +731,69 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         return true;
     }
 
-    private void Complain(int dealer, Outbox outbox)
+    /// <summary>At most one complaint per reason per dealer: Missing (answered confidentially) and Invalid (answered in public).</summary>
+    private void Complain(int dealer, RefreshComplaintReason reason, Outbox outbox)
     {
-        var view = _dealers[dealer - 1];
-        if (view.Complained)
+        if (!_dealers[dealer - 1].ComplainedFor.Add(reason))
         {
             return;
         }
 
-        view.Complained = true;
-        outbox.Broadcast(0, RefreshWire.ComplaintRound, RefreshWire.ComplaintType, RefreshComplaint.Encode(_group, dealer));
+        outbox.Broadcast(0, RefreshWire.ComplaintRound, RefreshWire.ComplaintType, RefreshComplaint.Encode(_group, dealer, reason));
+    }
+
+    /// <summary>A Missing complaint about a committed dealing whose sub-shares have not reached this server (once per dealer).</summary>
+    private void ComplainIfMissing(int dealer, Outbox outbox)
+    {
+        var view = _dealers[dealer - 1];
+        if (!_late && view.Commitments is not null && !view.Disqualified && view.MyValues is null && view.ComplainedFor.Count == 0)
+        {
+            Complain(dealer, RefreshComplaintReason.Missing, outbox);
+        }
     }
 
     private void OnComplaint(InboundMessage message, Outbox outbox)
     {
-        if (!RefreshComplaint.TryDecode(message.Payload.Span, _group, out var dealer) || dealer < 1 || dealer > _n)
+        if (!RefreshComplaint.TryDecode(message.Payload.Span, _group, out var dealer, out var reason) || dealer < 1 || dealer > _n)
         {
-            Alert(outbox, AlertType.MalformedMessage, message.Sender, "complaint does not decode", message.Signed);
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, "complaint does not decode (or has an unknown reason)", message.Signed);
             return;
         }
 
         var view = _dealers[dealer - 1];
-        if (!view.Complainers.Add(message.Sender))
+        var answer = dealer == _self && _sentSubShares is not null && _faults?.IgnoreComplaints != true;
+        if (reason == RefreshComplaintReason.Missing)
         {
+            // A timing event, not evidence: only the complainer's view waits for the answer (nobody
+            // else can see a confidential re-send). The answer is the exact committed message, again
+            // confidential to the complainer - never in the clear, whoever complains: a false Missing
+            // complaint only gets the Byzantine complainer its own sub-shares.
+            if (view.MissingComplainers.Add(message.Sender) && answer)
+            {
+                ResendSubShares(message.Sender, outbox);
+            }
+
             return;
         }
 
-        // HJKY95: the accused dealer answers by revealing the accuser's sub-shares in the clear.
-        if (dealer == _self && _sentSubShares is not null && _faults?.IgnoreComplaints != true)
+        // HJKY95, for an Invalid complaint only: the accused dealer answers by revealing the accuser's
+        // sub-shares in the clear. An honest server says Invalid only about a message the envelope
+        // authenticated as the dealer's that fails the checks, i.e. never about an honest dealer; a
+        // Byzantine complainer learns only its own sub-shares.
+        if (view.Complainers.Add(message.Sender) && answer)
         {
             outbox.Broadcast(0, RefreshWire.RevealRound, RefreshWire.RevealType,
-                RefreshReveal.Encode(_group, message.Sender, _sentSubShares[message.Sender - 1]));
+                RefreshReveal.Encode(_group, message.Sender, _sentSubShares![message.Sender - 1]));
         }
     }
+
+    /// <summary>
+    /// The dealer's confidential re-send of the exact sub-share message it committed to for
+    /// <paramref name="recipient"/> (byte-identical, so a late original is a duplicate, not
+    /// equivocation). Answers Missing complaints and dealing requests alike.
+    /// </summary>
+    private void ResendSubShares(int recipient, Outbox outbox) =>
+        outbox.Send(recipient, 0, RefreshWire.DealingRound, RefreshWire.SubSharesType, _sentSubShares![recipient - 1], confidential: true);
 
     private void OnReveal(ProtocolContext context, InboundMessage message, Outbox outbox)
     {
@@ -802,24 +847,20 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
 
     // ---- Timers ------------------------------------------------------------------------------
 
-    /// <summary>Dealing -> ResolvingComplaints: complain about every committed dealing that did not reach us.</summary>
+    /// <summary>Dealing -> ResolvingComplaints: a Missing complaint about every committed dealing whose sub-shares did not reach us.</summary>
     private void OnDealingDeadline(ProtocolContext context, Outbox outbox)
     {
         for (var i = 1; i <= _n; i++)
         {
             var view = _dealers[i - 1];
-            if (view.Commitments is not null && !view.Disqualified && view.MyValues is null && !view.Complained)
-            {
-                Alert(outbox, AlertType.InvalidShare, i, "committed sub-shares never arrived", view.CommitmentsEnvelope);
-                Complain(i, outbox);
-            }
+            ComplainIfMissing(i, outbox);
         }
 
         Move(RefreshStatus.ResolvingComplaints);
         outbox.SetTimer(RevealDeadlineTimer, context.Now + _timeouts.ComplaintWindow);
     }
 
-    /// <summary>ResolvingComplaints -> AwaitingDecision: unanswered complaints disqualify; propose the acceptable dealers.</summary>
+    /// <summary>ResolvingComplaints -> AwaitingDecision: unanswered Invalid complaints disqualify; propose the acceptable dealers.</summary>
     private void OnRevealDeadline(Outbox outbox)
     {
         for (var i = 1; i <= _n; i++)
@@ -827,7 +868,12 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             var view = _dealers[i - 1];
             if (!view.Disqualified && view.Complainers.Any(c => !view.RevealVerdicts.ContainsKey(c)))
             {
-                Disqualify(view, outbox, AlertType.Unresponsive, i, "did not answer a complaint with a reveal", view.CommitmentsEnvelope);
+                Disqualify(view, outbox, AlertType.Unresponsive, i, "did not answer an Invalid complaint with a reveal", view.CommitmentsEnvelope);
+            }
+            else if (!view.Disqualified && view.MyValues is null && view.ComplainedFor.Contains(RefreshComplaintReason.Missing))
+            {
+                // Not disqualified: only this server's view misses it (the message may still be late).
+                Alert(outbox, AlertType.Unresponsive, i, "no sub-shares (nor a re-send) by the reveal deadline; not qualified here", view.CommitmentsEnvelope);
             }
         }
 
@@ -1040,7 +1086,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
 
         if (dealer == _self && _sentSubShares is not null && _faults?.IgnoreComplaints != true)
         {
-            outbox.Send(message.Sender, 0, RefreshWire.DealingRound, RefreshWire.SubSharesType, _sentSubShares[message.Sender - 1], confidential: true);
+            ResendSubShares(message.Sender, outbox);
         }
     }
 
@@ -1107,7 +1153,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         view.Commitments = null;
         view.DealingHash = null;
         view.CommitmentsMessage = null;
-        view.Complained = false;
+        view.ComplainedFor.Clear();
         view.Disqualified = false;
     }
 
@@ -1139,11 +1185,16 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         /// <summary>This server's verified sub-shares delta_ik(self) for every k (secret).</summary>
         public Scalar[]? MyValues { get; set; }
 
-        public bool Complained { get; set; }
+        /// <summary>The reasons this server has complained about this dealer for.</summary>
+        public HashSet<RefreshComplaintReason> ComplainedFor { get; } = [];
 
         public bool Disqualified { get; set; }
 
+        /// <summary>Servers with an Invalid complaint: each needs a valid public reveal before anyone qualifies the dealer.</summary>
         public HashSet<int> Complainers { get; } = [];
+
+        /// <summary>Servers with a Missing complaint: answered confidentially; they block nobody's view but their own.</summary>
+        public HashSet<int> MissingComplainers { get; } = [];
 
         public Dictionary<int, bool> RevealVerdicts { get; } = [];
 

@@ -21,10 +21,13 @@ public static class RefreshWire
     /// <summary>Round 2: complaints against dealers.</summary>
     public const byte ComplaintRound = 2;
 
-    /// <summary>Round 3: dealers answer complaints by revealing the accused sub-share vector.</summary>
+    /// <summary>Round 3: dealers answer Invalid complaints by revealing the accused sub-share vector (Missing ones: a confidential re-send in round 1).</summary>
     public const byte RevealRound = 3;
 
-    /// <summary>Confidential, dealer to one server: delta_ik(j) for every secret k (<see cref="SubShareVectorCodec"/>).</summary>
+    /// <summary>
+    /// Confidential, dealer to one server: delta_ik(j) for every secret k (<see cref="SubShareVectorCodec"/>).
+    /// Also the dealer's answer to a Missing complaint or a dealing request: the same committed message again.
+    /// </summary>
     public const byte SubSharesType = 1;
 
     /// <summary>Broadcast by each dealer: <see cref="RefreshDealingCommitments"/>.</summary>
@@ -33,7 +36,7 @@ public static class RefreshWire
     /// <summary>Broadcast: <see cref="RefreshComplaint"/>.</summary>
     public const byte ComplaintType = 3;
 
-    /// <summary>Broadcast by an accused dealer: <see cref="RefreshReveal"/>.</summary>
+    /// <summary>Broadcast by an accused dealer, for an Invalid complaint only: <see cref="RefreshReveal"/>.</summary>
     public const byte RevealType = 4;
 
     /// <summary>Round 4, catch-up: a server that lacks a decided dealing asks for it (docs/PROTOCOLS.md "Catching up").</summary>
@@ -336,30 +339,64 @@ public sealed class RefreshDealingCommitments
     }
 }
 
-/// <summary>A complaint against a dealer. Format, version 1: u8 version, u8 suite, u16 dealer.</summary>
+/// <summary>Why a server complains about a dealer; the values are on the wire and never change.</summary>
+public enum RefreshComplaintReason : byte
+{
+    /// <summary>
+    /// The dealer's sub-share message did not arrive by the dealing deadline. A timing event, not
+    /// evidence: the dealer re-sends the committed message CONFIDENTIALLY to the complainer, never in
+    /// the clear (a public reveal would hand the adversary delta_i(j) of an honest dealer, and with j's
+    /// share of the period before, j's new share).
+    /// </summary>
+    Missing = 1,
+
+    /// <summary>
+    /// A sub-share message authenticated as the dealer's fails the hash, Feldman or combined check: the
+    /// dealer is faulty, so HJKY95's public reveal exposes nothing the adversary does not already know.
+    /// </summary>
+    Invalid = 2,
+}
+
+/// <summary>
+/// A complaint against a dealer, with its reason (<see cref="RefreshComplaintReason"/>).
+/// Format, version 2: u8 version, u8 suite, u16 dealer, u8 reason (1 Missing, 2 Invalid).
+/// Version 1 (no reason) is refused; any other reason byte does not decode.
+/// </summary>
 public static class RefreshComplaint
 {
     /// <summary>The format version.</summary>
-    public const byte FormatVersion = 1;
+    public const byte FormatVersion = 2;
 
-    /// <summary>Encodes a complaint against <paramref name="dealer"/>.</summary>
-    public static byte[] Encode(PrimeOrderGroup group, int dealer)
+    /// <summary>Encodes a complaint against <paramref name="dealer"/> for <paramref name="reason"/>.</summary>
+    public static byte[] Encode(PrimeOrderGroup group, int dealer, RefreshComplaintReason reason)
     {
-        var bytes = new byte[CanonicalWriter.HeaderSize + 2];
+        if (!Enum.IsDefined(reason))
+        {
+            throw new ArgumentOutOfRangeException(nameof(reason), $"Complaint reason {(byte)reason} is not defined.");
+        }
+
+        var bytes = new byte[CanonicalWriter.HeaderSize + 3];
         var writer = new CanonicalWriter(bytes);
         writer.WriteHeader(FormatVersion, group);
         writer.WriteU16((ushort)dealer);
+        writer.WriteU8((byte)reason);
         return bytes;
     }
 
-    /// <summary>Decodes; never throws.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, out int dealer)
+    /// <summary>Decodes; never throws. An unknown reason byte does not decode.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, out int dealer, out RefreshComplaintReason reason)
     {
         dealer = 0;
+        reason = default;
         var reader = new CanonicalReader(encoding);
-        if (reader.TryReadHeader(FormatVersion, group, out _) && reader.TryReadU16(out var d, "dealer") && reader.TryReadEnd())
+        if (reader.TryReadHeader(FormatVersion, group, out _)
+            && reader.TryReadU16(out var d, "dealer")
+            && reader.TryReadU8(out var r, "reason")
+            && Enum.IsDefined((RefreshComplaintReason)r)
+            && reader.TryReadEnd())
         {
             dealer = d;
+            reason = (RefreshComplaintReason)r;
             return true;
         }
 
@@ -368,9 +405,10 @@ public static class RefreshComplaint
 }
 
 /// <summary>
-/// A dealer's answer to a complaint: the exact sub-share message it sent the complainer, now in the
-/// clear, so everyone can check it against the hash in the dealer's commitments and against the
-/// commitments themselves (HJKY95: accusations are resolved publicly).
+/// A dealer's answer to an <see cref="RefreshComplaintReason.Invalid"/> complaint: the exact sub-share
+/// message it sent the complainer, now in the clear, so everyone can check it against the hash in the
+/// dealer's commitments and against the commitments themselves (HJKY95: accusations are resolved
+/// publicly). Never the answer to a Missing complaint (that one is a confidential re-send).
 /// Format, version 1: u8 version, u8 suite, u16 complainer, bytes (u32 length) sub-share message.
 /// </summary>
 public static class RefreshReveal
