@@ -393,7 +393,15 @@ public sealed class TendermintAgreement : IProtocolMachine
             return;
         }
 
-        if (_excluded.Contains(message.Sender))
+        // A proven equivocator no longer leads (its proposals are ignored), but its votes still count,
+        // one per (round, step), the first one received: honest servers learn of an equivocation at
+        // different times (the second version may reach only some of them), and dropping the
+        // culprit's later votes at some honest servers but not at others splits their views of a
+        // polka: at n = 3f + 1 servers locked on a value with the culprit's prevote in it could then
+        // never gather n - f matching votes again at the servers that dropped it (n=7, t=4, f=2, seed
+        // 29). Counting a Byzantine server's votes is what Tendermint assumes anyway (safety holds with
+        // f arbitrary voters).
+        if (_excluded.Contains(message.Sender) && (AgreementMessageType)message.Type == AgreementMessageType.Proposal)
         {
             return;
         }
@@ -719,7 +727,7 @@ public sealed class TendermintAgreement : IProtocolMachine
         foreach (var (r, proposal) in _proposals)
         {
             var id = proposal.Header.ValueIdOrNull!;
-            if (CountVotes(r, VoteStep.Precommit, id) >= quorum && IsValid(proposal.ValueArray, id))
+            if (CountVotes(r, VoteStep.Precommit, id) >= quorum)
             {
                 Decide(outbox, new Certificate(r, id, proposal.Value, VotesFor(r, VoteStep.Precommit, id).Select(v => new PrecommitSignature(v.Signer, v.Signature.ToArray()))));
                 return false;
@@ -751,8 +759,8 @@ public sealed class TendermintAgreement : IProtocolMachine
 
             if (vr < _round && CountVotes(vr, VoteStep.Prevote, currentId!) >= quorum)
             {
-                // Lines 28-33.
-                var accept = IsValid(current.ValueArray, currentId!) && (_lockedRound <= vr || LockedOn(currentId!));
+                // Lines 28-33. The polka in vr stands for valid(v): see PolkaImpliesValidity.
+                var accept = _lockedRound <= vr || LockedOn(currentId!);
                 CastVote(context, outbox, VoteStep.Prevote, accept ? currentId : null);
                 MoveTo(AgreementStep.Prevote);
                 return true;
@@ -769,10 +777,9 @@ public sealed class TendermintAgreement : IProtocolMachine
         if (_step is AgreementStep.Prevote or AgreementStep.Precommit
             && current is not null
             && !_polkaHandled.Contains(_round)
-            && CountVotes(_round, VoteStep.Prevote, currentId!) >= quorum
-            && IsValid(current.ValueArray, currentId!))
+            && CountVotes(_round, VoteStep.Prevote, currentId!) >= quorum)
         {
-            // Lines 36-43.
+            // Lines 36-43, without valid(v): see PolkaImpliesValidity.
             _polkaHandled.Add(_round);
             if (_step == AgreementStep.Prevote)
             {
@@ -808,6 +815,14 @@ public sealed class TendermintAgreement : IProtocolMachine
         return false;
     }
 
+    // PolkaImpliesValidity - why lines 28-33, 36-43 and 49 do not re-check valid(v) here: the embedders' predicates are
+    // subjective (a refresh dealer that equivocated is disqualified only where the proof arrived), so
+    // honest servers can disagree on v, and a server that rejects a value others locked on would
+    // otherwise never let them decide (at n = t + f + 1 every honest vote is needed: n=7, t=4, f=2,
+    // seed 32). Nothing is lost: an honest server prevotes only a value valid to it (lines 22-27) or
+    // one with an earlier polka (lines 28-33), so the earliest polka for v holds n - 2f >= f + 1
+    // honest prevotes that each checked valid(v), which is exactly what a decision guaranteed before
+    // (n - f PRECOMMITs, n - 2f of them honest), and what an adopted certificate already guarantees.
     private bool LockedOn(byte[] id) => _lockedValue is not null && AgreementDomain.ValueId(_lockedValue).AsSpan().SequenceEqual(id);
 
     private bool IsValid(byte[] value, byte[] id)
@@ -924,7 +939,7 @@ public sealed class TendermintAgreement : IProtocolMachine
 
         foreach (var vote in proposal.Justification)
         {
-            if (!_excluded.Contains(vote.Signer) && !VerifyRelayed(vote))
+            if (!VerifyRelayed(vote))
             {
                 Blame(outbox, AlertType.InvalidSignature, message.Sender, $"proposal for round {header.Round} is justified by a prevote of server {vote.Signer} that does not verify", message.Signed);
                 return;
@@ -985,11 +1000,6 @@ public sealed class TendermintAgreement : IProtocolMachine
 
                 AcceptProposalHeader(header, outbox);
             }
-        }
-
-        if (_excluded.Contains(message.Sender))
-        {
-            return;
         }
 
         var existing = StoredVote(vote);
@@ -1058,7 +1068,7 @@ public sealed class TendermintAgreement : IProtocolMachine
     /// <summary>Logs a vote whose signature was checked; a conflicting stored vote makes it equivocation.</summary>
     private void LogChecked(SignedVote vote, Outbox outbox)
     {
-        if (_excluded.Contains(vote.Signer) || TooFarAhead(vote.Round))
+        if (TooFarAhead(vote.Round))
         {
             return;
         }
@@ -1068,7 +1078,7 @@ public sealed class TendermintAgreement : IProtocolMachine
         {
             Log(vote);
         }
-        else if (!existing.SameStatement(vote))
+        else if (!existing.SameStatement(vote) && !_excluded.Contains(vote.Signer))
         {
             ReportEquivocation(outbox, existing, vote);
         }

@@ -207,6 +207,71 @@ public class AgreementTests
         }
     }
 
+    /// <summary>
+    /// Honest servers learn of an equivocation at different times (the second version may reach only
+    /// some of them): dropping the culprit's later votes at some honest servers only splits their
+    /// views of a polka and can stall agreement at n = 3f + 1 (n=7, t=4, f=2, seed 29). The culprit is
+    /// reported and no longer leads, but its first vote per (round, step) still counts.
+    /// </summary>
+    [Fact]
+    public void A_proven_double_voter_is_reported_but_its_later_votes_still_count()
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(4, 1, 1), instanceSeed: 0);
+        const int proposer = 1, receiver = 2, honestVoter = 3, culprit = 4;
+        Assert.Equal(proposer, bus.Proposer(0));
+        bus.MakeByzantine(culprit, new DoubleVoter());
+        bus.Start();
+        var value = bus.Values(proposer);
+
+        bus.DeliverNow(culprit, receiver, AgreementMessageType.Prevote, 0, bus.VotePayload(culprit, VoteStep.Prevote, 0, value));
+        bus.DeliverNow(culprit, receiver, AgreementMessageType.Prevote, 0, bus.VotePayload(culprit, VoteStep.Prevote, 0, null));
+        Assert.Contains(culprit, bus.Machines[receiver].Excluded);
+        Assert.Contains(bus.Alerts, a => a.Server == receiver && a.Alert.Type == AlertType.Equivocation && a.Alert.Culprit == culprit);
+
+        bus.DeliverNow(proposer, receiver, AgreementMessageType.Proposal, 0, bus.ProposalPayload(proposer, 0, value));
+        bus.DeliverNow(proposer, receiver, AgreementMessageType.Precommit, 0, bus.VotePayload(proposer, VoteStep.Precommit, 0, value));
+        bus.DeliverNow(honestVoter, receiver, AgreementMessageType.Precommit, 0, bus.VotePayload(honestVoter, VoteStep.Precommit, 0, value));
+        Assert.False(bus.Machines[receiver].IsFinished);
+        bus.DeliverNow(culprit, receiver, AgreementMessageType.Precommit, 0, bus.VotePayload(culprit, VoteStep.Precommit, 0, value));
+
+        Assert.True(bus.Machines[receiver].IsFinished);
+        Assert.Equal(value, bus.Decisions.Single(d => d.Server == receiver).Decision.Value);
+        Assert.Single(bus.Alerts, a => a.Server == receiver && a.Alert.Type == AlertType.Equivocation);
+    }
+
+    /// <summary>
+    /// Validity is subjective (a refresh dealer's equivocation disqualifies it only where the proof
+    /// arrived): a server that rejects v but sees n - f PREVOTEs for it (at least n - 2f honest servers
+    /// checked v) locks and precommits like the paper's line 36, so servers locked on v can still
+    /// decide when every honest vote is needed (n=7, t=4, f=2, seed 32).
+    /// </summary>
+    [Fact]
+    public void A_server_that_rejects_a_value_follows_a_polka_for_it()
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(4, 1, 1), instanceSeed: 0, isValid: _ => false);
+        const int proposer = 1, receiver = 2;
+        bus.Start();
+        var value = "ok:a value only the others accept"u8.ToArray();
+
+        bus.DeliverNow(proposer, receiver, AgreementMessageType.Proposal, 0, bus.ProposalPayload(proposer, 0, value));
+        Assert.Equal(AgreementStep.Prevote, bus.Machines[receiver].Step);
+        Assert.Equal(-1, bus.Machines[receiver].LockedRound);
+        foreach (var voter in new[] { 1, 3, 4 })
+        {
+            bus.DeliverNow(voter, receiver, AgreementMessageType.Prevote, 0, bus.VotePayload(voter, VoteStep.Prevote, 0, value));
+        }
+
+        Assert.Equal(0, bus.Machines[receiver].LockedRound);
+        Assert.Equal(AgreementStep.Precommit, bus.Machines[receiver].Step);
+        foreach (var voter in new[] { 1, 3 })
+        {
+            bus.DeliverNow(voter, receiver, AgreementMessageType.Precommit, 0, bus.VotePayload(voter, VoteStep.Precommit, 0, value));
+        }
+
+        Assert.True(bus.Machines[receiver].IsFinished);
+        Assert.Equal(value, bus.Decisions.Single(d => d.Server == receiver).Decision.Value);
+    }
+
     [Fact]
     public void Equivocation_proofs_of_one_statement_twice_or_of_two_signers_do_not_verify()
     {
