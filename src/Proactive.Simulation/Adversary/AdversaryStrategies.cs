@@ -185,22 +185,44 @@ public sealed class ReplayStrategy(IReadOnlyList<OutgoingMessage> oldMessages) :
 /// (<c>CheckLateVote</c>), so the pair is caught even when the receiver decided on the others' votes.
 /// The second version is not sent to every server: honest servers exclude a proven equivocator, and
 /// share recovery's agreement runs without the recovering server's vote (docs/PROTOCOLS.md, limitations).
+/// A server whose agreement instance starts late can decide on the others' buffered votes (or on a
+/// laggard's certificate) without ever casting a PREVOTE of its own: then there is nothing to
+/// conflict with, and an expected Equivocation alert would not be a valid expectation. So the first
+/// agreement message of the period's instance that is not a PREVOTE (a PRECOMMIT, a certificate)
+/// makes the strategy sign a conflicting pair for round 0 itself: nil to everyone, a random value to
+/// the odd-numbered servers (found at n=7, t=4, f=2, seed 4, period 28).
 /// </remarks>
 public sealed class ConflictingVotesStrategy(ulong period, Ed25519PrivateKey key, NetworkId network) : ByzantineStrategy
 {
+    private readonly HashSet<InstanceId> _equivocated = [];
+
     public override void OnSend(ByzantineContext context, OutgoingMessage message)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(message);
         context.Send(message);
         if (message.Instance.Protocol != ProtocolKind.Agreement || message.Instance.Period != period
-            || message.Message.Type != (byte)AgreementMessageType.Prevote
-            || !AgreementWiring.TryParentOf(message.Instance, out var parent)
-            || !VoteMessage.TryDecode(message.Message.Payload, out var vote, out _))
+            || !AgreementWiring.TryParentOf(message.Instance, out var parent))
         {
             return;
         }
 
+        if (message.Message.Type != (byte)AgreementMessageType.Prevote)
+        {
+            if (message.Message.Type != (byte)AgreementMessageType.Proposal && _equivocated.Add(message.Instance))
+            {
+                SendConflictingPair(context, message, parent);
+            }
+
+            return;
+        }
+
+        if (!VoteMessage.TryDecode(message.Message.Payload, out var vote, out _))
+        {
+            return;
+        }
+
+        _equivocated.Add(message.Instance);
         var valueId = new byte[AgreementDomain.ValueIdLength];
         var isNil = vote.Vote.HasValue;
         if (!isNil)
@@ -213,6 +235,23 @@ public sealed class ConflictingVotesStrategy(ulong period, Ed25519PrivateKey key
         foreach (var recipient in context.Parameters.Servers.Where(s => s != context.Server && s % 2 == 1))
         {
             context.Send(message.To(recipient, payload));
+        }
+    }
+
+    /// <summary>A nil PREVOTE for round 0 to everyone, then a PREVOTE for a random value to the odd-numbered servers.</summary>
+    private void SendConflictingPair(ByzantineContext context, OutgoingMessage message, InstanceId parent)
+    {
+        var instanceContext = AgreementWiring.InstanceContext(parent, network);
+        var prevote = message with { Message = message.Message with { Recipient = null, Attempt = 0, Round = 0, Type = (byte)AgreementMessageType.Prevote, Confidential = false } };
+        var nil = SignedVote.Create(key, context.Server, instanceContext, VoteStep.Prevote, 0, [], true);
+        context.Send(prevote with { Message = prevote.Message with { Payload = new VoteMessage(nil, null).Encode() } });
+        var valueId = new byte[AgreementDomain.ValueIdLength];
+        context.Random.Fill(valueId);
+        var value = SignedVote.Create(key, context.Server, instanceContext, VoteStep.Prevote, 0, valueId, false);
+        var payload = new VoteMessage(value, null).Encode();
+        foreach (var recipient in context.Parameters.Servers.Where(s => s != context.Server && s % 2 == 1))
+        {
+            context.Send(prevote.To(recipient, payload));
         }
     }
 }
