@@ -2,12 +2,15 @@
 // section 1 ("At the start of every period every server runs recover then refresh") and section 3
 // ("Refresh for period p": commit atomically, new shares durable first, then old ones erased);
 // toolkit (seed 001) Tables 1-2; docs/PROTOCOLS.md "Controller and simulator".
+using Proactive.Crypto.Dprf;
 using Proactive.Crypto.Groups;
+using Proactive.Crypto.Sharing;
 using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Dkg;
 using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.Machines;
+using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Recovery;
 using Proactive.Protocols.Refresh;
 
@@ -63,6 +66,19 @@ public sealed class ServerController : IDisposable
     /// <summary>The tombstone prefix: persisting <c>erase:K</c> asks the driver to delete K.</summary>
     public const string ErasePrefix = "erase:";
 
+    /// <summary>The period-0 DKG of the network key (the Schnorr/FROST signing key, signing-key index 0).</summary>
+    public static readonly InstanceId NetworkKeyDkg = new(ProtocolKind.Dkg, 0, 0);
+
+    /// <summary>
+    /// The period-0 DKG of the DPRF key (joint randomness, docs/PROTOCOLS.md "Joint randomness"): a key of
+    /// its own, never used to sign, carried as signing-key index <see cref="DprfKeyIndex"/> of the vector
+    /// (full Feldman commitments, so every server's public share X_i exists for the DLEQ checks).
+    /// </summary>
+    public static readonly InstanceId DprfKeyDkg = new(ProtocolKind.Dkg, 0, 1);
+
+    /// <summary>Where the DPRF key sits in the share vector and the public state's signing keys, when present.</summary>
+    public const int DprfKeyIndex = 1;
+
     private readonly Dictionary<InstanceId, IProtocolMachine> _machines = [];
     private readonly Dictionary<InstanceId, byte[]> _latestProposal = [];
     private readonly Dictionary<InstanceId, List<InboundMessage>> _buffered = [];
@@ -81,6 +97,9 @@ public sealed class ServerController : IDisposable
     private DkgCompleted? _networkKey;
     private Scalar _networkKeyShare;
     private bool _hasNetworkKeyShare;
+    private DkgCompleted? _dprfKey;
+    private Scalar _dprfKeyShare;
+    private bool _hasDprfKeyShare;
     private bool _refreshStarted;
     private bool _disposed;
 
@@ -117,6 +136,12 @@ public sealed class ServerController : IDisposable
 
     /// <summary>The DKG result (network key), once completed here.</summary>
     public DkgCompleted? NetworkKey => _networkKey;
+
+    /// <summary>The DPRF key's DKG result, once completed here (null if the network has no DPRF key).</summary>
+    public DkgCompleted? DprfKey => _dprfKey;
+
+    /// <summary>True when the share vector carries the DPRF key (signing-key index <see cref="DprfKeyIndex"/>).</summary>
+    public bool HasDprfKey => _publicState is { SigningKeyCount: > DprfKeyIndex };
 
     /// <summary>The running instances (current and previous period), for status pages and tests.</summary>
     public IReadOnlyCollection<InstanceId> Instances => _machines.Keys;
@@ -229,8 +254,9 @@ public sealed class ServerController : IDisposable
 
     /// <summary>
     /// The client dealt the data secrets (BRIEF section 5): this server's vector becomes
-    /// [network-key share, data-key shares...], the public state lists the network key's commitment as
-    /// the one signing key, and a fresh digest is recorded. Needs the completed DKG.
+    /// [network-key share, DPRF-key share (if its DKG ran), data-key shares...], the public state lists
+    /// the network key's (and the DPRF key's) commitment as signing keys, and a fresh digest is
+    /// recorded. Needs the completed DKG.
     /// </summary>
     public ControllerStep ImportDataShares(ProtocolContext context, IReadOnlyList<Scalar> dataShares)
     {
@@ -241,16 +267,23 @@ public sealed class ServerController : IDisposable
             throw new InvalidOperationException("The network key's DKG has not completed here.");
         }
 
-        var values = new Scalar[1 + dataShares.Count];
+        var withDprf = _dprfKey is not null && _hasDprfKeyShare;
+        var signing = withDprf ? 2 : 1;
+        var values = new Scalar[signing + dataShares.Count];
         values[0] = _networkKeyShare;
+        if (withDprf)
+        {
+            values[DprfKeyIndex] = _dprfKeyShare;
+        }
+
         for (var k = 0; k < dataShares.Count; k++)
         {
-            values[k + 1] = dataShares[k];
+            values[k + signing] = dataShares[k];
         }
 
         var vector = new ShareVector(_group, Self, values);
         Array.Clear(values);
-        var state = new RefreshPublicState(_group, vector.Count, [_networkKey.Combined]);
+        var state = new RefreshPublicState(_group, vector.Count, withDprf ? [_networkKey.Combined, _dprfKey!.Combined] : [_networkKey.Combined]);
         var digest = ShareVectorDigest.Compute(vector, context.Random);
         var step = new ControllerStep();
         var outbox = new Outbox();
@@ -500,6 +533,7 @@ public sealed class ServerController : IDisposable
             ProtocolKind.Agreement => AgreementWiring.TryParentOf(instance, out var parent) && (_machines.ContainsKey(parent) || IsExpected(parent)),
             ProtocolKind.Refresh => instance.Period == CurrentPeriod && instance.Sequence == 0 && !_refreshStarted,
             ProtocolKind.ShareRecovery => false,
+            ProtocolKind.Randomness => instance.Period == CurrentPeriod && instance.Sequence == 0,
             _ => false,
         };
     }
@@ -577,13 +611,18 @@ public sealed class ServerController : IDisposable
             case AgreementDecided decided when AgreementWiring.TryParentOf(decided.Instance, out var parent) && _machines.TryGetValue(parent, out var target):
                 Decide(context, target, decided.Value, step);
                 break;
+            case DkgCompleted completed when machine is DkgMachine dkg && dkg.Share is { } dprfShare && completed.Instance == DprfKeyDkg:
+                _dprfKey = completed;
+                _dprfKeyShare = dprfShare.Value;
+                _hasDprfKeyShare = true;
+                break;
             case DkgCompleted completed when machine is DkgMachine dkg && dkg.Share is { } share:
                 _networkKey = completed;
                 _networkKeyShare = share.Value;
                 _hasNetworkKeyShare = true;
                 break;
             case RefreshCompleted completed when machine is RefreshMachine refresh:
-                OnRefreshCompleted(refresh, completed, step);
+                OnRefreshCompleted(context, refresh, completed, step);
                 break;
             case RefreshSharesLost lost:
                 if (lost.NewState is not null)
@@ -652,7 +691,7 @@ public sealed class ServerController : IDisposable
         }
     }
 
-    private void OnRefreshCompleted(RefreshMachine refresh, RefreshCompleted completed, ControllerStep step)
+    private void OnRefreshCompleted(ProtocolContext context, RefreshMachine refresh, RefreshCompleted completed, ControllerStep step)
     {
         var fresh = refresh.TakeNewShares();
         if (fresh is null)
@@ -697,6 +736,29 @@ public sealed class ServerController : IDisposable
         }
 
         step.Add(refresh.Instance, eraseOwn);
+        StartRandomness(context, refresh.Instance.Period, fresh, completed.NewState, step);
+    }
+
+    /// <summary>The randomness instance of <paramref name="period"/> (one per period, after its refresh commits).</summary>
+    public static InstanceId RandomnessOf(ulong period) => new(ProtocolKind.Randomness, period, 0);
+
+    /// <summary>
+    /// Joint randomness of the period (docs/PROTOCOLS.md "Joint randomness"): once the refresh of
+    /// <paramref name="period"/> committed here, evaluate the DPRF on
+    /// <see cref="RandomnessMachine.PeriodMessage"/> with this server's fresh share of the DPRF key and
+    /// the public shares of the new public state. Partials that arrived earlier were buffered.
+    /// </summary>
+    private void StartRandomness(ProtocolContext context, ulong period, ShareVector shares, RefreshPublicState state, ControllerStep step)
+    {
+        if (period != CurrentPeriod || state.SigningKeyCount <= DprfKeyIndex || _machines.ContainsKey(RandomnessOf(period)))
+        {
+            return;
+        }
+
+        var publicShares = DprfPublicShares.FromFeldmanCommitments(state.SigningKeyCommitments[DprfKeyIndex]);
+        using var share = new SecretShare(_group, Self, shares[DprfKeyIndex]);
+        var machine = new RandomnessMachine(RandomnessOf(period), _parameters, Self, new DistributedPrf(_group), RandomnessMachine.PeriodMessage(period), share, publicShares);
+        StartMachine(context, machine, step);
     }
 
     private void OnShareRecovered(RecoveryMachine recovery, ControllerStep step)

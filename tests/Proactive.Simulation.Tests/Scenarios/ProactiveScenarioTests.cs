@@ -1,5 +1,6 @@
 using Proactive.Crypto.Groups;
 using Proactive.Protocols.Machines;
+using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Refresh;
 using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Network;
@@ -17,6 +18,26 @@ public sealed class ProactiveScenarioTests
         Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
         Assert.True(report.PeriodsCommitted == 5, $"seed {seed}: {report.PeriodsCommitted} periods committed");
         Assert.True(report.Traffic.Count == 6, $"seed {seed}: traffic for {report.Traffic.Count} periods");
+    }
+
+    [Fact]
+    public void EveryPeriodProducesOneFreshJointRandomValueAtEveryHonestServer()
+    {
+        const ulong seed = 14;
+        var scenario = new ProactiveScenario(new ProactiveScenarioOptions { Nodes = 4, Threshold = 1, Faults = 1, Periods = 3, Secrets = 2, Seed = seed });
+        var report = scenario.Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        var produced = scenario.Simulator.Servers
+            .SelectMany(s => s.Events.Select(e => e.Event).OfType<RandomnessProduced>().Select(r => (Server: s.Id, r.Instance.Period, Value: Convert.ToHexString(r.Value))))
+            .ToList();
+        for (var period = 1UL; period <= 3; period++)
+        {
+            var values = produced.Where(p => p.Period == period).ToList();
+            Assert.Equal(4, values.Select(v => v.Server).Distinct().Count());
+            Assert.Single(values.Select(v => v.Value).Distinct());
+        }
+
+        Assert.Equal(3, produced.Select(p => p.Value).Distinct().Count());
     }
 
     [Fact]
