@@ -9,6 +9,7 @@ using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Dkg;
 using Proactive.Protocols.Envelopes;
+using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Machines;
 using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Recovery;
@@ -75,6 +76,12 @@ public sealed class ServerController : IDisposable
     /// (full Feldman commitments, so every server's public share X_i exists for the DLEQ checks).
     /// </summary>
     public static readonly InstanceId DprfKeyDkg = new(ProtocolKind.Dkg, 0, 1);
+
+    /// <summary>
+    /// The TLS certificate fingerprint this controller puts in its KeyTable entry: the node has no TLS
+    /// layer yet (the simulator none at all), so 32 zero bytes until it does.
+    /// </summary>
+    public static ReadOnlySpan<byte> NoTlsFingerprint => new byte[KeyTableEntry.FingerprintLength];
 
     /// <summary>Where the DPRF key sits in the share vector and the public state's signing keys, when present.</summary>
     public const int DprfKeyIndex = 1;
@@ -423,8 +430,34 @@ public sealed class ServerController : IDisposable
             StartMachine(context, machine, step);
         }
 
+        StartKeyTable(context, period, recovering, step);
         StartRefreshIfReady(context, step);
         return step;
+    }
+
+    /// <summary>The KeyTable instance of <paramref name="period"/>.</summary>
+    public static InstanceId KeyTableOf(ulong period) => new(ProtocolKind.KeyTable, period, 0);
+
+    /// <summary>
+    /// Toolkit Table 1: this server announces its period keys K_i (signed with S_i(p) and, when held,
+    /// S_i(p-1)) through a <see cref="KeyTableMachine"/>; its proposal goes to agreement like any other,
+    /// and the decision is emitted as <see cref="KeyTableDecided"/>. It runs next to recovery and the
+    /// refresh (neither waits for it; see docs/PROTOCOLS.md "Controller and simulator").
+    /// </summary>
+    private void StartKeyTable(ProtocolContext context, ulong period, IReadOnlyCollection<int> recovering, ControllerStep step)
+    {
+        var instance = KeyTableOf(period);
+        if (period == 0 || _machines.ContainsKey(instance) || !_ownKeys.TryGetValue(period, out var keys))
+        {
+            return;
+        }
+
+        var previous = _ownKeys.GetValueOrDefault(period - 1)?.Signing;
+        var machine = new KeyTableMachine(
+            instance, _parameters, Self, _network, keys, previous, NoTlsFingerprint,
+            server => _directory.TryGet(server, period - 1, out var k) ? k.Signing : null,
+            recovering, _timeouts.KeyTable);
+        StartMachine(context, machine, step);
     }
 
     /// <summary>Routes an authenticated message for <paramref name="instance"/> (see the remarks for buffering and drops).</summary>
@@ -534,6 +567,7 @@ public sealed class ServerController : IDisposable
             ProtocolKind.Refresh => instance.Period == CurrentPeriod && instance.Sequence == 0 && !_refreshStarted,
             ProtocolKind.ShareRecovery => false,
             ProtocolKind.Randomness => instance.Period == CurrentPeriod && instance.Sequence == 0,
+            ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence == 0,
             _ => false,
         };
     }
@@ -608,6 +642,9 @@ public sealed class ServerController : IDisposable
             case RecoveryHelperSetProposal p:
                 Propose(context, machine.Instance, p.EncodedSet, step);
                 break;
+            case KeyTableProposal p:
+                Propose(context, machine.Instance, p.EncodedTable, step);
+                break;
             case AgreementDecided decided when AgreementWiring.TryParentOf(decided.Instance, out var parent) && _machines.TryGetValue(parent, out var target):
                 Decide(context, target, decided.Value, step);
                 break;
@@ -658,8 +695,12 @@ public sealed class ServerController : IDisposable
             DkgMachine d => d.IsAcceptableQualifiedSet,
             RefreshMachine r => r.IsAcceptableQualifiedSet,
             RecoveryMachine r => r.IsAcceptableHelperSet,
+            KeyTableMachine k => k.IsAcceptableKeyTable,
             _ => _ => false,
         };
+
+        // A KeyTable proposal keeps improving after it is made (a late authenticated entry replaces one in the clear).
+        Func<byte[]> getValue = parentMachine is KeyTableMachine table ? table.CurrentTable : () => _latestProposal[parent];
         var period = parent.Period;
         var agreement = new TendermintAgreement(
             agreementId,
@@ -668,7 +709,7 @@ public sealed class ServerController : IDisposable
             keys.Signing,
             server => _directory.TryGet(server, period, out var k) ? k.Signing : null,
             AgreementWiring.InstanceContext(parent, _network),
-            () => _latestProposal[parent],
+            getValue,
             isValid,
             AgreementWiring.InstanceSeed(parent),
             _timeouts.Agreement);
@@ -687,6 +728,9 @@ public sealed class ServerController : IDisposable
                 break;
             case RecoveryMachine recovery:
                 Run(context, recovery, step, (c, o) => recovery.OnHelperSetDecided(c, value, o));
+                break;
+            case KeyTableMachine table:
+                Run(context, table, step, (c, o) => table.OnKeyTableDecided(c, value, o));
                 break;
         }
     }

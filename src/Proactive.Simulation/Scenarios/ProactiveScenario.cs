@@ -9,6 +9,7 @@ using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Controller;
 using Proactive.Protocols.Envelopes;
+using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Machines;
 using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Refresh;
@@ -264,6 +265,7 @@ public sealed class ProactiveScenario
         CheckAgreementAndRefreshConsistency(period);
         CheckReconstruction(period);
         CheckRandomness(period);
+        CheckKeyTable(period);
         if (_options.MobileAdversary)
         {
             ReadServers(period);
@@ -559,6 +561,48 @@ public sealed class ProactiveScenario
         foreach (var host in committed.Where(h => !produced.Contains(h.Server)))
         {
             _violations.Add($"(g) period {period}: honest server {host.Server} committed the refresh but produced no joint random value (seed {_options.Seed})");
+        }
+    }
+
+    /// <summary>
+    /// KeyTable (toolkit Table 1): the honest servers that decided the KeyTable of <paramref name="period"/>
+    /// decided the same table, every honest server that committed the period decided it, and every
+    /// entry in it is exactly the period keys the harness installed for that server (the harness stands
+    /// in for the key directory; the decided table is the authority it must match).
+    /// </summary>
+    private void CheckKeyTable(ulong period)
+    {
+        var instance = ServerController.KeyTableOf(period);
+        string? first = null;
+        var decided = new HashSet<int>();
+        foreach (var host in Honest())
+        {
+            foreach (var table in _simulator.Server(host.Server).Events.Select(e => e.Event).OfType<KeyTableDecided>().Where(d => d.Instance == instance))
+            {
+                decided.Add(host.Server);
+                var encoded = Convert.ToHexString(table.EncodedTable);
+                first ??= encoded;
+                if (encoded != first)
+                {
+                    _violations.Add($"(h) period {period}: server {host.Server} decided a different KeyTable (seed {_options.Seed})");
+                }
+
+                if (!KeyTableDocument.TryDecode(table.EncodedTable, _parameters.ServerCount, out var document) || document.Period != period)
+                {
+                    _violations.Add($"(h) period {period}: server {host.Server}'s decided KeyTable does not decode (seed {_options.Seed})");
+                    continue;
+                }
+
+                foreach (var entry in document.Entries.Where(e => !_keyring.TryGetValue((period, e.ServerId), out var installed) || !installed.PublicKeys.Equals(e.Entry.Keys)))
+                {
+                    _violations.Add($"(h) period {period}: the decided KeyTable lists keys for server {entry.ServerId} that are not the ones it uses (seed {_options.Seed})");
+                }
+            }
+        }
+
+        foreach (var host in Honest().Where(h => h.Controller.CommittedPeriod == period && !decided.Contains(h.Server)))
+        {
+            _violations.Add($"(h) period {period}: honest server {host.Server} committed the refresh but decided no KeyTable (seed {_options.Seed})");
         }
     }
 
