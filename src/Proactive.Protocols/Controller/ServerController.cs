@@ -2,12 +2,16 @@
 // section 1 ("At the start of every period every server runs recover then refresh") and section 3
 // ("Refresh for period p": commit atomically, new shares durable first, then old ones erased);
 // toolkit (seed 001) Tables 1-2; docs/PROTOCOLS.md "Controller and simulator".
+using Proactive.Crypto.Dprf;
 using Proactive.Crypto.Groups;
+using Proactive.Crypto.Sharing;
 using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Dkg;
 using Proactive.Protocols.Envelopes;
+using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Machines;
+using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Recovery;
 using Proactive.Protocols.Refresh;
 
@@ -63,6 +67,25 @@ public sealed class ServerController : IDisposable
     /// <summary>The tombstone prefix: persisting <c>erase:K</c> asks the driver to delete K.</summary>
     public const string ErasePrefix = "erase:";
 
+    /// <summary>The period-0 DKG of the network key (the Schnorr/FROST signing key, signing-key index 0).</summary>
+    public static readonly InstanceId NetworkKeyDkg = new(ProtocolKind.Dkg, 0, 0);
+
+    /// <summary>
+    /// The period-0 DKG of the DPRF key (joint randomness, docs/PROTOCOLS.md "Joint randomness"): a key of
+    /// its own, never used to sign, carried as signing-key index <see cref="DprfKeyIndex"/> of the vector
+    /// (full Feldman commitments, so every server's public share X_i exists for the DLEQ checks).
+    /// </summary>
+    public static readonly InstanceId DprfKeyDkg = new(ProtocolKind.Dkg, 0, 1);
+
+    /// <summary>
+    /// The TLS certificate fingerprint this controller puts in its KeyTable entry: the node has no TLS
+    /// layer yet (the simulator none at all), so 32 zero bytes until it does.
+    /// </summary>
+    public static ReadOnlySpan<byte> NoTlsFingerprint => new byte[KeyTableEntry.FingerprintLength];
+
+    /// <summary>Where the DPRF key sits in the share vector and the public state's signing keys, when present.</summary>
+    public const int DprfKeyIndex = 1;
+
     private readonly Dictionary<InstanceId, IProtocolMachine> _machines = [];
     private readonly Dictionary<InstanceId, byte[]> _latestProposal = [];
     private readonly Dictionary<InstanceId, List<InboundMessage>> _buffered = [];
@@ -81,6 +104,9 @@ public sealed class ServerController : IDisposable
     private DkgCompleted? _networkKey;
     private Scalar _networkKeyShare;
     private bool _hasNetworkKeyShare;
+    private DkgCompleted? _dprfKey;
+    private Scalar _dprfKeyShare;
+    private bool _hasDprfKeyShare;
     private bool _refreshStarted;
     private bool _disposed;
 
@@ -117,6 +143,12 @@ public sealed class ServerController : IDisposable
 
     /// <summary>The DKG result (network key), once completed here.</summary>
     public DkgCompleted? NetworkKey => _networkKey;
+
+    /// <summary>The DPRF key's DKG result, once completed here (null if the network has no DPRF key).</summary>
+    public DkgCompleted? DprfKey => _dprfKey;
+
+    /// <summary>True when the share vector carries the DPRF key (signing-key index <see cref="DprfKeyIndex"/>).</summary>
+    public bool HasDprfKey => _publicState is { SigningKeyCount: > DprfKeyIndex };
 
     /// <summary>The running instances (current and previous period), for status pages and tests.</summary>
     public IReadOnlyCollection<InstanceId> Instances => _machines.Keys;
@@ -229,8 +261,9 @@ public sealed class ServerController : IDisposable
 
     /// <summary>
     /// The client dealt the data secrets (BRIEF section 5): this server's vector becomes
-    /// [network-key share, data-key shares...], the public state lists the network key's commitment as
-    /// the one signing key, and a fresh digest is recorded. Needs the completed DKG.
+    /// [network-key share, DPRF-key share (if its DKG ran), data-key shares...], the public state lists
+    /// the network key's (and the DPRF key's) commitment as signing keys, and a fresh digest is
+    /// recorded. Needs the completed DKG.
     /// </summary>
     public ControllerStep ImportDataShares(ProtocolContext context, IReadOnlyList<Scalar> dataShares)
     {
@@ -241,16 +274,23 @@ public sealed class ServerController : IDisposable
             throw new InvalidOperationException("The network key's DKG has not completed here.");
         }
 
-        var values = new Scalar[1 + dataShares.Count];
+        var withDprf = _dprfKey is not null && _hasDprfKeyShare;
+        var signing = withDprf ? 2 : 1;
+        var values = new Scalar[signing + dataShares.Count];
         values[0] = _networkKeyShare;
+        if (withDprf)
+        {
+            values[DprfKeyIndex] = _dprfKeyShare;
+        }
+
         for (var k = 0; k < dataShares.Count; k++)
         {
-            values[k + 1] = dataShares[k];
+            values[k + signing] = dataShares[k];
         }
 
         var vector = new ShareVector(_group, Self, values);
         Array.Clear(values);
-        var state = new RefreshPublicState(_group, vector.Count, [_networkKey.Combined]);
+        var state = new RefreshPublicState(_group, vector.Count, withDprf ? [_networkKey.Combined, _dprfKey!.Combined] : [_networkKey.Combined]);
         var digest = ShareVectorDigest.Compute(vector, context.Random);
         var step = new ControllerStep();
         var outbox = new Outbox();
@@ -390,8 +430,34 @@ public sealed class ServerController : IDisposable
             StartMachine(context, machine, step);
         }
 
+        StartKeyTable(context, period, recovering, step);
         StartRefreshIfReady(context, step);
         return step;
+    }
+
+    /// <summary>The KeyTable instance of <paramref name="period"/>.</summary>
+    public static InstanceId KeyTableOf(ulong period) => new(ProtocolKind.KeyTable, period, 0);
+
+    /// <summary>
+    /// Toolkit Table 1: this server announces its period keys K_i (signed with S_i(p) and, when held,
+    /// S_i(p-1)) through a <see cref="KeyTableMachine"/>; its proposal goes to agreement like any other,
+    /// and the decision is emitted as <see cref="KeyTableDecided"/>. It runs next to recovery and the
+    /// refresh (neither waits for it; see docs/PROTOCOLS.md "Controller and simulator").
+    /// </summary>
+    private void StartKeyTable(ProtocolContext context, ulong period, IReadOnlyCollection<int> recovering, ControllerStep step)
+    {
+        var instance = KeyTableOf(period);
+        if (period == 0 || _machines.ContainsKey(instance) || !_ownKeys.TryGetValue(period, out var keys))
+        {
+            return;
+        }
+
+        var previous = _ownKeys.GetValueOrDefault(period - 1)?.Signing;
+        var machine = new KeyTableMachine(
+            instance, _parameters, Self, _network, keys, previous, NoTlsFingerprint,
+            server => _directory.TryGet(server, period - 1, out var k) ? k.Signing : null,
+            recovering, _timeouts.KeyTable);
+        StartMachine(context, machine, step);
     }
 
     /// <summary>Routes an authenticated message for <paramref name="instance"/> (see the remarks for buffering and drops).</summary>
@@ -500,6 +566,8 @@ public sealed class ServerController : IDisposable
             ProtocolKind.Agreement => AgreementWiring.TryParentOf(instance, out var parent) && (_machines.ContainsKey(parent) || IsExpected(parent)),
             ProtocolKind.Refresh => instance.Period == CurrentPeriod && instance.Sequence == 0 && !_refreshStarted,
             ProtocolKind.ShareRecovery => false,
+            ProtocolKind.Randomness => instance.Period == CurrentPeriod && instance.Sequence == 0,
+            ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence == 0,
             _ => false,
         };
     }
@@ -574,8 +642,16 @@ public sealed class ServerController : IDisposable
             case RecoveryHelperSetProposal p:
                 Propose(context, machine.Instance, p.EncodedSet, step);
                 break;
+            case KeyTableProposal p:
+                Propose(context, machine.Instance, p.EncodedTable, step);
+                break;
             case AgreementDecided decided when AgreementWiring.TryParentOf(decided.Instance, out var parent) && _machines.TryGetValue(parent, out var target):
                 Decide(context, target, decided.Value, step);
+                break;
+            case DkgCompleted completed when machine is DkgMachine dkg && dkg.Share is { } dprfShare && completed.Instance == DprfKeyDkg:
+                _dprfKey = completed;
+                _dprfKeyShare = dprfShare.Value;
+                _hasDprfKeyShare = true;
                 break;
             case DkgCompleted completed when machine is DkgMachine dkg && dkg.Share is { } share:
                 _networkKey = completed;
@@ -583,7 +659,7 @@ public sealed class ServerController : IDisposable
                 _hasNetworkKeyShare = true;
                 break;
             case RefreshCompleted completed when machine is RefreshMachine refresh:
-                OnRefreshCompleted(refresh, completed, step);
+                OnRefreshCompleted(context, refresh, completed, step);
                 break;
             case RefreshSharesLost lost:
                 if (lost.NewState is not null)
@@ -619,8 +695,12 @@ public sealed class ServerController : IDisposable
             DkgMachine d => d.IsAcceptableQualifiedSet,
             RefreshMachine r => r.IsAcceptableQualifiedSet,
             RecoveryMachine r => r.IsAcceptableHelperSet,
+            KeyTableMachine k => k.IsAcceptableKeyTable,
             _ => _ => false,
         };
+
+        // A KeyTable proposal keeps improving after it is made (a late authenticated entry replaces one in the clear).
+        Func<byte[]> getValue = parentMachine is KeyTableMachine table ? table.CurrentTable : () => _latestProposal[parent];
         var period = parent.Period;
         var agreement = new TendermintAgreement(
             agreementId,
@@ -629,7 +709,7 @@ public sealed class ServerController : IDisposable
             keys.Signing,
             server => _directory.TryGet(server, period, out var k) ? k.Signing : null,
             AgreementWiring.InstanceContext(parent, _network),
-            () => _latestProposal[parent],
+            getValue,
             isValid,
             AgreementWiring.InstanceSeed(parent),
             _timeouts.Agreement);
@@ -649,10 +729,13 @@ public sealed class ServerController : IDisposable
             case RecoveryMachine recovery:
                 Run(context, recovery, step, (c, o) => recovery.OnHelperSetDecided(c, value, o));
                 break;
+            case KeyTableMachine table:
+                Run(context, table, step, (c, o) => table.OnKeyTableDecided(c, value, o));
+                break;
         }
     }
 
-    private void OnRefreshCompleted(RefreshMachine refresh, RefreshCompleted completed, ControllerStep step)
+    private void OnRefreshCompleted(ProtocolContext context, RefreshMachine refresh, RefreshCompleted completed, ControllerStep step)
     {
         var fresh = refresh.TakeNewShares();
         if (fresh is null)
@@ -697,6 +780,29 @@ public sealed class ServerController : IDisposable
         }
 
         step.Add(refresh.Instance, eraseOwn);
+        StartRandomness(context, refresh.Instance.Period, fresh, completed.NewState, step);
+    }
+
+    /// <summary>The randomness instance of <paramref name="period"/> (one per period, after its refresh commits).</summary>
+    public static InstanceId RandomnessOf(ulong period) => new(ProtocolKind.Randomness, period, 0);
+
+    /// <summary>
+    /// Joint randomness of the period (docs/PROTOCOLS.md "Joint randomness"): once the refresh of
+    /// <paramref name="period"/> committed here, evaluate the DPRF on
+    /// <see cref="RandomnessMachine.PeriodMessage"/> with this server's fresh share of the DPRF key and
+    /// the public shares of the new public state. Partials that arrived earlier were buffered.
+    /// </summary>
+    private void StartRandomness(ProtocolContext context, ulong period, ShareVector shares, RefreshPublicState state, ControllerStep step)
+    {
+        if (period != CurrentPeriod || state.SigningKeyCount <= DprfKeyIndex || _machines.ContainsKey(RandomnessOf(period)))
+        {
+            return;
+        }
+
+        var publicShares = DprfPublicShares.FromFeldmanCommitments(state.SigningKeyCommitments[DprfKeyIndex]);
+        using var share = new SecretShare(_group, Self, shares[DprfKeyIndex]);
+        var machine = new RandomnessMachine(RandomnessOf(period), _parameters, Self, new DistributedPrf(_group), RandomnessMachine.PeriodMessage(period), share, publicShares);
+        StartMachine(context, machine, step);
     }
 
     private void OnShareRecovered(RecoveryMachine recovery, ControllerStep step)

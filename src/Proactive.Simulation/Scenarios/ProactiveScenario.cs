@@ -1,6 +1,7 @@
 // References: issue 3 items 10-12 and Tests; docs/BRIEF.md section 1 ("What must always hold"),
 // section 3 ("Initialization", "Refresh for period p"), section 5 (secrets dealt by the client);
 // docs/PROTOCOLS.md "Controller and simulator".
+using Proactive.Crypto.Dprf;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Sharing;
@@ -8,7 +9,9 @@ using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Controller;
 using Proactive.Protocols.Envelopes;
+using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Machines;
+using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Refresh;
 using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Byzantine;
@@ -41,6 +44,7 @@ public sealed class ProactiveScenario
     private readonly Random _crashChoices;
     private Scalar[] _dataSecrets = [];
     private Element _networkKey;
+    private Element _dprfKey;
     private int _committed;
     private bool _dkgDone;
 
@@ -125,28 +129,33 @@ public sealed class ProactiveScenario
     {
         InstallKeys(0);
         ApplyInjections(0);
-        var dkg = new InstanceId(ProtocolKind.Dkg, 0, 0);
+        // Two DKGs: the network key and the DPRF key of the joint randomness (a separate key, never used to sign).
         foreach (var host in _hosts.Values)
         {
-            host.Run(context => host.Controller.StartDkg(context, dkg));
+            host.Run(context => host.Controller.StartDkg(context, ServerController.NetworkKeyDkg));
+            host.Run(context => host.Controller.StartDkg(context, ServerController.DprfKeyDkg));
         }
 
-        _simulator.RunUntil(_ => Honest().All(h => h.Controller.NetworkKey is not null), PeriodStart(1) - TimeSpan.FromSeconds(1));
-        var completed = Honest().Select(h => h.Controller.NetworkKey).ToList();
-        if (completed.Any(c => c is null))
+        _simulator.RunUntil(_ => Honest().All(h => h.Controller.NetworkKey is not null && h.Controller.DprfKey is not null), PeriodStart(1) - TimeSpan.FromSeconds(1));
+        foreach (var (name, key) in new (string, Func<ServerController, Proactive.Protocols.Dkg.DkgCompleted?>)[] { ("network", c => c.NetworkKey), ("DPRF", c => c.DprfKey) })
         {
-            _violations.Add($"period 0: the DKG did not complete at every honest server (seed {_options.Seed})");
-            return;
+            var completed = Honest().Select(h => key(h.Controller)).ToList();
+            if (completed.Any(c => c is null))
+            {
+                _violations.Add($"period 0: the DKG of the {name} key did not complete at every honest server (seed {_options.Seed})");
+                return;
+            }
+
+            var keys = completed.Select(c => Convert.ToHexString(_group.EncodeElement(c!.GroupPublicKey))).Distinct().ToList();
+            if (keys.Count != 1)
+            {
+                _violations.Add($"(b) period 0: honest servers computed {keys.Count} different {name} keys (seed {_options.Seed})");
+                return;
+            }
         }
 
-        var keys = completed.Select(c => Convert.ToHexString(_group.EncodeElement(c!.GroupPublicKey))).Distinct().ToList();
-        if (keys.Count != 1)
-        {
-            _violations.Add($"(b) period 0: honest servers computed {keys.Count} different network keys (seed {_options.Seed})");
-            return;
-        }
-
-        _networkKey = completed[0]!.GroupPublicKey;
+        _networkKey = Honest().First().Controller.NetworkKey!.GroupPublicKey;
+        _dprfKey = Honest().First().Controller.DprfKey!.GroupPublicKey;
         _dkgDone = true;
 
         // The client deals the data secrets with Shamir (BRIEF section 5).
@@ -164,7 +173,7 @@ public sealed class ProactiveScenario
             }
         }
 
-        foreach (var host in _hosts.Values.Where(h => h.Controller.NetworkKey is not null))
+        foreach (var host in _hosts.Values.Where(h => h.Controller.NetworkKey is not null && h.Controller.DprfKey is not null))
         {
             host.Run(context => host.Controller.ImportDataShares(context, perServer[host.Server]));
         }
@@ -255,6 +264,8 @@ public sealed class ProactiveScenario
         CheckGroupKeys(period);
         CheckAgreementAndRefreshConsistency(period);
         CheckReconstruction(period);
+        CheckRandomness(period);
+        CheckKeyTable(period);
         if (_options.MobileAdversary)
         {
             ReadServers(period);
@@ -426,6 +437,11 @@ public sealed class ProactiveScenario
             {
                 _violations.Add($"(a) period {period}: server {host.Server}'s network key C_0 changed (seed {_options.Seed})");
             }
+
+            if (host.Controller.PublicState is { } withDprf && (withDprf.SigningKeyCount <= ServerController.DprfKeyIndex || !withDprf.SigningKeyCommitments[ServerController.DprfKeyIndex].ConstantTerm.Equals(_dprfKey)))
+            {
+                _violations.Add($"(a) period {period}: server {host.Server}'s DPRF key C_0 changed (seed {_options.Seed})");
+            }
         }
     }
 
@@ -477,16 +493,116 @@ public sealed class ProactiveScenario
             var xs = subset.Select(h => _group.FromUInt64((ulong)h.Server)).ToArray();
             var lambdas = Lagrange.Coefficients(_group, xs, _group.Zero);
             var values = subset.Select(h => h.Controller.CurrentShares!.Values.ToArray()).ToList();
-            for (var k = 0; k < 1 + _dataSecrets.Length; k++)
+            for (var k = 0; k < SigningKeys + _dataSecrets.Length; k++)
             {
                 var secret = Interpolate(lambdas, values, k);
-                var ok = k == 0 ? _group.MultiplyBase(secret).Equals(_networkKey) : secret.Equals(_dataSecrets[k - 1]);
+                var ok = IsSecret(k, secret);
                 if (!ok)
                 {
                     _violations.Add($"(c) period {period}: servers {string.Join(",", subset.Select(h => h.Server))} do not reconstruct secret {k} (seed {_options.Seed})");
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>The vector's signing-type keys: the network key, then the DPRF key (<see cref="ServerController.DprfKeyIndex"/>).</summary>
+    private const int SigningKeys = 2;
+
+    /// <summary>Whether <paramref name="secret"/> is secret k of the vector (signing keys by their public key).</summary>
+    private bool IsSecret(int k, Scalar secret) => k switch
+    {
+        0 => _group.MultiplyBase(secret).Equals(_networkKey),
+        ServerController.DprfKeyIndex => _group.MultiplyBase(secret).Equals(_dprfKey),
+        _ => secret.Equals(_dataSecrets[k - SigningKeys]),
+    };
+
+    /// <summary>
+    /// Joint randomness: every honest server that produced the randomness of <paramref name="period"/>
+    /// got the same value, each output verifies publicly (<see cref="DistributedPrf.VerifyOutput"/>)
+    /// against the period's public shares of the DPRF key, and every honest server that committed the
+    /// period produced it.
+    /// </summary>
+    private void CheckRandomness(ulong period)
+    {
+        var instance = ServerController.RandomnessOf(period);
+        var committed = Honest().Where(h => h.Controller.CommittedPeriod == period && h.Controller.PublicState is not null).ToList();
+        if (committed.Count == 0)
+        {
+            return;
+        }
+
+        var state = committed[0].Controller.PublicState!;
+        var publicShares = DprfPublicShares.FromFeldmanCommitments(state.SigningKeyCommitments[ServerController.DprfKeyIndex]);
+        var prf = new DistributedPrf(_group);
+        var message = RandomnessMachine.PeriodMessage(period);
+        string? first = null;
+        var produced = new HashSet<int>();
+        foreach (var host in Honest())
+        {
+            foreach (var output in _simulator.Server(host.Server).Events.Select(e => e.Event).OfType<RandomnessProduced>().Where(r => r.Instance == instance))
+            {
+                produced.Add(host.Server);
+                var value = Convert.ToHexString(output.Value);
+                first ??= value;
+                if (value != first)
+                {
+                    _violations.Add($"(g) period {period}: server {host.Server} produced a different joint random value (seed {_options.Seed})");
+                }
+
+                if (!output.Message.AsSpan().SequenceEqual(message) || !DprfOutput.TryDecode(_group, output.EncodedOutput, out var decoded)
+                    || !prf.VerifyOutput(publicShares, message, decoded) || !decoded.Value.SequenceEqual(output.Value.AsSpan()))
+                {
+                    _violations.Add($"(g) period {period}: server {host.Server}'s joint random value does not verify publicly (seed {_options.Seed})");
+                }
+            }
+        }
+
+        foreach (var host in committed.Where(h => !produced.Contains(h.Server)))
+        {
+            _violations.Add($"(g) period {period}: honest server {host.Server} committed the refresh but produced no joint random value (seed {_options.Seed})");
+        }
+    }
+
+    /// <summary>
+    /// KeyTable (toolkit Table 1): the honest servers that decided the KeyTable of <paramref name="period"/>
+    /// decided the same table, every honest server that committed the period decided it, and every
+    /// entry in it is exactly the period keys the harness installed for that server (the harness stands
+    /// in for the key directory; the decided table is the authority it must match).
+    /// </summary>
+    private void CheckKeyTable(ulong period)
+    {
+        var instance = ServerController.KeyTableOf(period);
+        string? first = null;
+        var decided = new HashSet<int>();
+        foreach (var host in Honest())
+        {
+            foreach (var table in _simulator.Server(host.Server).Events.Select(e => e.Event).OfType<KeyTableDecided>().Where(d => d.Instance == instance))
+            {
+                decided.Add(host.Server);
+                var encoded = Convert.ToHexString(table.EncodedTable);
+                first ??= encoded;
+                if (encoded != first)
+                {
+                    _violations.Add($"(h) period {period}: server {host.Server} decided a different KeyTable (seed {_options.Seed})");
+                }
+
+                if (!KeyTableDocument.TryDecode(table.EncodedTable, _parameters.ServerCount, out var document) || document.Period != period)
+                {
+                    _violations.Add($"(h) period {period}: server {host.Server}'s decided KeyTable does not decode (seed {_options.Seed})");
+                    continue;
+                }
+
+                foreach (var entry in document.Entries.Where(e => !_keyring.TryGetValue((period, e.ServerId), out var installed) || !installed.PublicKeys.Equals(e.Entry.Keys)))
+                {
+                    _violations.Add($"(h) period {period}: the decided KeyTable lists keys for server {entry.ServerId} that are not the ones it uses (seed {_options.Seed})");
+                }
+            }
+        }
+
+        foreach (var host in Honest().Where(h => h.Controller.CommittedPeriod == period && !decided.Contains(h.Server)))
+        {
+            _violations.Add($"(h) period {period}: honest server {host.Server} committed the refresh but decided no KeyTable (seed {_options.Seed})");
         }
     }
 
@@ -553,10 +669,10 @@ public sealed class ProactiveScenario
             var xs = pick.Select(p => _group.FromUInt64((ulong)p.Server)).ToArray();
             var lambdas = Lagrange.Coefficients(_group, xs, _group.Zero);
             var values = pick.Select(p => _stolen[p]).ToList();
-            for (var k = 0; k < 1 + _dataSecrets.Length; k++)
+            for (var k = 0; k < SigningKeys + _dataSecrets.Length; k++)
             {
                 var secret = Interpolate(lambdas, values, k);
-                if (k == 0 ? _group.MultiplyBase(secret).Equals(_networkKey) : secret.Equals(_dataSecrets[k - 1]))
+                if (IsSecret(k, secret))
                 {
                     _violations.Add($"(d) shares stolen in periods {string.Join(",", pick.Select(p => $"{p.Server}@p{p.Period}"))} reconstruct secret {k} (seed {_options.Seed})");
                 }

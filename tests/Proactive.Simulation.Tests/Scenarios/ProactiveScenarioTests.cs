@@ -1,5 +1,7 @@
 using Proactive.Crypto.Groups;
+using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Machines;
+using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Refresh;
 using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Network;
@@ -17,6 +19,47 @@ public sealed class ProactiveScenarioTests
         Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
         Assert.True(report.PeriodsCommitted == 5, $"seed {seed}: {report.PeriodsCommitted} periods committed");
         Assert.True(report.Traffic.Count == 6, $"seed {seed}: traffic for {report.Traffic.Count} periods");
+    }
+
+    [Fact]
+    public void EveryPeriodProducesOneFreshJointRandomValueAtEveryHonestServer()
+    {
+        const ulong seed = 14;
+        var scenario = new ProactiveScenario(new ProactiveScenarioOptions { Nodes = 4, Threshold = 1, Faults = 1, Periods = 3, Secrets = 2, Seed = seed });
+        var report = scenario.Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        var produced = scenario.Simulator.Servers
+            .SelectMany(s => s.Events.Select(e => e.Event).OfType<RandomnessProduced>().Select(r => (Server: s.Id, r.Instance.Period, Value: Convert.ToHexString(r.Value))))
+            .ToList();
+        for (var period = 1UL; period <= 3; period++)
+        {
+            var values = produced.Where(p => p.Period == period).ToList();
+            Assert.Equal(4, values.Select(v => v.Server).Distinct().Count());
+            Assert.Single(values.Select(v => v.Value).Distinct());
+        }
+
+        Assert.Equal(3, produced.Select(p => p.Value).Distinct().Count());
+    }
+
+    [Fact]
+    public void EveryPeriodDecidesOneKeyTableListingEveryServersInstalledKeys()
+    {
+        const ulong seed = 15;
+        var scenario = new ProactiveScenario(new ProactiveScenarioOptions { Nodes = 4, Threshold = 1, Faults = 1, Periods = 3, Secrets = 1, Seed = seed });
+        var report = scenario.Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        var decided = scenario.Simulator.Servers
+            .SelectMany(s => s.Events.Select(e => e.Event).OfType<KeyTableDecided>().Select(d => (Server: s.Id, d.Instance.Period, Table: Convert.ToHexString(d.EncodedTable))))
+            .ToList();
+        for (var period = 1UL; period <= 3; period++)
+        {
+            var tables = decided.Where(d => d.Period == period).ToList();
+            Assert.Equal(4, tables.Select(t => t.Server).Distinct().Count());
+            Assert.Single(tables.Select(t => t.Table).Distinct());
+            Assert.True(KeyTableDocument.TryDecode(Convert.FromHexString(tables[0].Table), 4, out var table));
+            Assert.Equal(period, table.Period);
+            Assert.True(table.Entries.Count >= 3);
+        }
     }
 
     [Fact]
