@@ -54,6 +54,12 @@ public ref struct CanonicalReader
     /// <summary>The first failure, or a value with <see cref="CodecError.None"/>.</summary>
     public readonly CodecFailure Failure => _failure;
 
+    /// <summary>
+    /// The recorded failure, or an <see cref="CodecError.InvalidValue"/> at the current offset when a
+    /// decoder returned false without recording one: a failed decode always has a reason to report.
+    /// </summary>
+    public readonly CodecFailure FailureOrInvalidValue => Failed ? _failure : new CodecFailure(CodecError.InvalidValue, _offset, null);
+
     /// <summary>The kind of the first failure, or <see cref="CodecError.None"/>.</summary>
     public readonly CodecError Error => _failure.Error;
 

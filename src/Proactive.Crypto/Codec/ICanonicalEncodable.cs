@@ -35,9 +35,31 @@ public interface ICanonicalDecodable<TSelf>
     static abstract bool TryRead(ref CanonicalReader reader, PrimeOrderGroup? expectedSuite, [MaybeNullWhen(false)] out TSelf value);
 }
 
+/// <summary>Reads one value of a type whose encoding names no suite, leaving the reader after it.</summary>
+public delegate bool ReadValue<T>(ref CanonicalReader reader, [MaybeNullWhen(false)] out T value);
+
 /// <summary>Whole-buffer encode and decode for the types that follow the codec convention.</summary>
 public static class CanonicalEncoding
 {
+    /// <summary>
+    /// Decodes a whole buffer with <paramref name="read"/>: the value must fill it exactly. For types
+    /// whose encoding names no suite (keys, envelopes, tables); never throws on bad data.
+    /// </summary>
+    public static bool TryDecodeWith<T>(ReadOnlySpan<byte> encoding, ReadValue<T> read, [MaybeNullWhen(false)] out T value, out CodecFailure failure)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var reader = new CanonicalReader(encoding);
+        if (!read(ref reader, out value) || !reader.TryReadEnd())
+        {
+            failure = reader.FailureOrInvalidValue;
+            value = default;
+            return false;
+        }
+
+        failure = default;
+        return true;
+    }
+
     /// <summary>The encoding of <paramref name="value"/> in a new array of exactly the right length.</summary>
     public static byte[] Encode<T>(T value)
         where T : ICanonicalEncodable
@@ -66,7 +88,7 @@ public static class CanonicalEncoding
         if (!T.TryRead(ref reader, expectedSuite, out value) || !reader.TryReadEnd())
         {
             // A decoder that returns false without recording a reason still must not pass.
-            failure = reader.Failed ? reader.Failure : new CodecFailure(CodecError.InvalidValue, reader.Offset, null);
+            failure = reader.FailureOrInvalidValue;
             value = default;
             return false;
         }

@@ -98,18 +98,7 @@ public sealed class HpkeSealedMessage : ICanonicalEncodable
 
     /// <summary>As the other overload, but the failure says what went wrong, at which offset and in which field.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out HpkeSealedMessage? message, out CodecFailure failure)
-    {
-        var reader = new CanonicalReader(encoding);
-        if (!TryRead(ref reader, out message) || !reader.TryReadEnd())
-        {
-            failure = reader.Failed ? reader.Failure : new CodecFailure(CodecError.InvalidValue, reader.Offset, null);
-            message = null;
-            return false;
-        }
-
-        failure = default;
-        return true;
-    }
+        => CanonicalEncoding.TryDecodeWith(encoding, TryRead, out message, out failure);
 
     /// <summary>
     /// Reads one message and leaves the reader after it, so a message can sit inside a larger

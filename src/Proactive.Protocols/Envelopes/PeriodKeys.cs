@@ -155,18 +155,7 @@ public sealed class PeriodPublicKeys : IEquatable<PeriodPublicKeys>
 
     /// <summary>Decodes untrusted bytes; never throws. The failure says what, where, and in which field.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out PeriodPublicKeys? keys, out CodecFailure failure)
-    {
-        var reader = new CanonicalReader(encoding);
-        if (!TryRead(ref reader, out keys) || !reader.TryReadEnd())
-        {
-            failure = reader.Failed ? reader.Failure : new CodecFailure(CodecError.InvalidValue, reader.Offset, null);
-            keys = null;
-            return false;
-        }
-
-        failure = default;
-        return true;
-    }
+        => CanonicalEncoding.TryDecodeWith(encoding, TryRead, out keys, out failure);
 
     /// <summary>Decodes untrusted bytes; never throws.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out PeriodPublicKeys? keys) =>

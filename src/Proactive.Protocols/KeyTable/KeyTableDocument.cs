@@ -87,7 +87,7 @@ public sealed class KeyTableDocument
         var reader = new CanonicalReader(encoding);
         if (!TryRead(ref reader, maxServerId, out var period, out var entries) || !reader.TryReadEnd())
         {
-            failure = reader.Failed ? reader.Failure : new CodecFailure(CodecError.InvalidValue, reader.Offset, null);
+            failure = reader.FailureOrInvalidValue;
             return false;
         }
 

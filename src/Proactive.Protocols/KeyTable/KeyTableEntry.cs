@@ -263,18 +263,7 @@ public sealed class SignedKeyTableEntry
 
     /// <summary>Decodes untrusted bytes (structure only, signatures unchecked); never throws.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out SignedKeyTableEntry? entry, out CodecFailure failure)
-    {
-        var reader = new CanonicalReader(encoding);
-        if (!TryRead(ref reader, out entry) || !reader.TryReadEnd())
-        {
-            failure = reader.Failed ? reader.Failure : new CodecFailure(CodecError.InvalidValue, reader.Offset, null);
-            entry = null;
-            return false;
-        }
-
-        failure = default;
-        return true;
-    }
+        => CanonicalEncoding.TryDecodeWith(encoding, TryRead, out entry, out failure);
 
     /// <summary>Decodes untrusted bytes; never throws.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoding, [NotNullWhen(true)] out SignedKeyTableEntry? entry) =>

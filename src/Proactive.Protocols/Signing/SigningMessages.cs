@@ -186,7 +186,7 @@ public sealed record NonceCommitmentBatch(uint Generation, bool Restarted, IRead
             return true;
         }
 
-        failure = reader.Failed ? reader.Failure : new CodecFailure(CodecError.InvalidValue, reader.Offset, null);
+        failure = reader.FailureOrInvalidValue;
         return false;
     }
 }
@@ -354,7 +354,7 @@ public sealed record SigningResponse(byte[] PackageDigest, SignatureShare Share,
             return true;
         }
 
-        failure = reader.Failed ? reader.Failure : new CodecFailure(CodecError.InvalidValue, reader.Offset, null);
+        failure = reader.FailureOrInvalidValue;
         return false;
     }
 }
