@@ -75,7 +75,7 @@ internal sealed class KeyTableFixture : IDisposable
         return SignedKeyTableEntry.Create(new KeyTableEntry(keys.PublicKeys, Fingerprint(server)), Network, keys.Signing, Previous[server].Signing);
     }
 
-    public static KeyTableTestBus Bus(ClusterParameters parameters, Dictionary<int, KeyTableMachine> machines, ulong seed) =>
+    public static FifoTestBus Bus(ClusterParameters parameters, Dictionary<int, KeyTableMachine> machines, ulong seed) =>
         new(parameters, machines.ToDictionary(kv => kv.Key, kv => (IProtocolMachine)kv.Value), seed);
 
     public void Dispose()

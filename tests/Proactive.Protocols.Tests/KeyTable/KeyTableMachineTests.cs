@@ -11,14 +11,14 @@ public sealed class KeyTableMachineTests
 {
     private static readonly ClusterParameters FourServers = ClusterParameters.Create(4, 1, 1);
 
-    private static KeyTableDocument Proposal(KeyTableTestBus bus, int server)
+    private static KeyTableDocument Proposal(FifoTestBus bus, int server)
     {
         var proposal = Assert.Single(bus.EventsOf<KeyTableProposal>(server));
         Assert.True(KeyTableDocument.TryDecode(proposal.EncodedTable, 4, out var table));
         return table;
     }
 
-    private static void DecideEverywhere(KeyTableTestBus bus, Dictionary<int, KeyTableMachine> machines, byte[] table)
+    private static void DecideEverywhere(FifoTestBus bus, Dictionary<int, KeyTableMachine> machines, byte[] table)
     {
         foreach (var (j, machine) in machines)
         {
@@ -72,7 +72,7 @@ public sealed class KeyTableMachineTests
         var impostor = fixture.Impostor(victim);
 
         // The adversary gets its K_2 everywhere first, as if server 2 had sent it.
-        bus.Inject(victim, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, impostor.Encode());
+        bus.Enqueue(victim, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, impostor.Encode());
         bus.Run();
         bus.Start();
 
@@ -168,7 +168,7 @@ public sealed class KeyTableMachineTests
         var machines = fixture.Machines(servers: [1, 2, 3], timeouts: timeouts);
         var bus = KeyTableFixture.Bus(FourServers, machines, seed: 12);
         var clear = fixture.Impostor(silent);
-        bus.Inject(silent, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, clear.Encode());
+        bus.Enqueue(silent, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, clear.Encode());
         bus.Start();
 
         var withClear = new KeyTableDocument(KeyTableFixture.Period, [machines[1].OwnEntry, machines[2].OwnEntry, machines[3].OwnEntry, clear]).Encode();
@@ -188,7 +188,7 @@ public sealed class KeyTableMachineTests
         // Rule [ii]: an authenticated entry arriving late still wins in the table this server would propose.
         var real = SignedKeyTableEntry.Create(new KeyTableEntry(fixture.New[silent].PublicKeys, KeyTableFixture.Fingerprint(silent)),
             KeyTableFixture.Network, fixture.New[silent].Signing, fixture.Previous[silent].Signing);
-        bus.Inject(silent, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, real.Encode());
+        bus.Enqueue(silent, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, real.Encode());
         bus.Run();
         Assert.True(KeyTableDocument.TryDecode(machines[1].CurrentTable(), 4, out var current));
         Assert.True(current.TryGet(silent, out var now));
@@ -206,8 +206,8 @@ public sealed class KeyTableMachineTests
         var honestLooking = SignedKeyTableEntry.Create(new KeyTableEntry(fixture.New[liar].PublicKeys, KeyTableFixture.Fingerprint(liar)),
             KeyTableFixture.Network, fixture.New[liar].Signing, fixture.Previous[liar].Signing);
         var second = fixture.SecondAuthenticatedEntry(liar);
-        bus.Inject(liar, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, honestLooking.Encode());
-        bus.Inject(liar, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, second.Encode());
+        bus.Enqueue(liar, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, honestLooking.Encode());
+        bus.Enqueue(liar, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, second.Encode());
         bus.Start();
         bus.AdvanceTo(TimeSpan.FromSeconds(10));
 
@@ -234,8 +234,8 @@ public sealed class KeyTableMachineTests
         const int recovering = 4;
         var machines = fixture.Machines(servers: [1, 2, 3], believedRecovering: [recovering]);
         var bus = KeyTableFixture.Bus(FourServers, machines, seed: 16);
-        bus.Inject(recovering, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, fixture.Impostor(recovering).Encode());
-        bus.Inject(recovering, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, fixture.Impostor(recovering).Encode());
+        bus.Enqueue(recovering, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, fixture.Impostor(recovering).Encode());
+        bus.Enqueue(recovering, null, KeyTableWire.EntryRound, KeyTableWire.EntryType, fixture.Impostor(recovering).Encode());
         bus.Start();
 
         foreach (var j in new[] { 1, 2, 3 })
@@ -284,7 +284,7 @@ public sealed class KeyTableMachineTests
         var machines = fixture.Machines(servers: [1]);
         var bus = KeyTableFixture.Bus(FourServers, machines, seed: 18);
         bus.Start();
-        bus.Inject(sender, 1, KeyTableWire.EntryRound, KeyTableWire.EntryType, payload);
+        bus.Enqueue(sender, 1, KeyTableWire.EntryRound, KeyTableWire.EntryType, payload);
         bus.Run();
 
         var alert = Assert.Single(bus.EventsOf<Alert>(1));
@@ -300,7 +300,7 @@ public sealed class KeyTableMachineTests
         using var fixture = new KeyTableFixture(FourServers, seed: 19);
         var machines = fixture.Machines(servers: [1]);
         var bus = KeyTableFixture.Bus(FourServers, machines, seed: 20);
-        bus.Inject(2, 1, 3, 9, Honest(fixture, 2).Encode());
+        bus.Enqueue(2, 1, 3, 9, Honest(fixture, 2).Encode());
         bus.Run();
         Assert.Equal(AlertType.MalformedMessage, Assert.Single(bus.EventsOf<Alert>(1)).Type);
     }

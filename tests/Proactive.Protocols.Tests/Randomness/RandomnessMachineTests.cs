@@ -46,7 +46,7 @@ public sealed class RandomnessMachineTests
                 Machines[j] = new RandomnessMachine(Instance, FiveServers, j, Prf, Message, share, PublicShares);
             }
 
-            Bus = new KeyTableTestBus(FiveServers, Machines.ToDictionary(kv => kv.Key, kv => (IProtocolMachine)kv.Value), seed + 1);
+            Bus = new FifoTestBus(FiveServers, Machines.ToDictionary(kv => kv.Key, kv => (IProtocolMachine)kv.Value), seed + 1);
         }
 
         public DistributedPrf Prf { get; }
@@ -57,7 +57,7 @@ public sealed class RandomnessMachineTests
 
         public Dictionary<int, RandomnessMachine> Machines { get; } = [];
 
-        public KeyTableTestBus Bus { get; }
+        public FifoTestBus Bus { get; }
 
         public SecretShare ShareOf(int server) => _shares[server - 1];
 
@@ -197,7 +197,7 @@ public sealed class RandomnessMachineTests
             _ => ((byte)9, other),
         };
         session.Bus.Start();
-        session.Bus.Inject(4, 1, round, RandomnessWire.PartialType, payload);
+        session.Bus.Enqueue(4, 1, round, RandomnessWire.PartialType, payload);
         session.Bus.Run();
 
         var alert = Assert.Single(session.Bus.EventsOf<Alert>(1));

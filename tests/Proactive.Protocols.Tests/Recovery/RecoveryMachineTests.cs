@@ -198,7 +198,7 @@ public sealed class RecoveryMachineTests
         Assert.Equal(Enum.GetValues<RecoveryStatus>().ToHashSet(), reachable);
     }
 
-    private static (Dictionary<int, RecoveryMachine> Machines, RefreshTestBus Bus) Build(RefreshFixture fixture, ulong seed)
+    private static (Dictionary<int, RecoveryMachine> Machines, FifoTestBus Bus) Build(RefreshFixture fixture, ulong seed)
     {
         var instance = new InstanceId(ProtocolKind.ShareRecovery, 7, 1);
         var machines = FiveServers.Servers.ToDictionary(
@@ -207,12 +207,12 @@ public sealed class RecoveryMachineTests
                 instance, FiveServers, j, Wiped, fixture.State,
                 j == Wiped ? null : fixture.Shares[j],
                 j == Wiped ? fixture.Digests[Wiped] : null));
-        var bus = new RefreshTestBus(FiveServers, machines.ToDictionary(p => p.Key, p => (IProtocolMachine)p.Value), seed);
+        var bus = new FifoTestBus(FiveServers, machines.ToDictionary(p => p.Key, p => (IProtocolMachine)p.Value), seed);
         return (machines, bus);
     }
 
     /// <summary>Start everyone, decide helper 1's proposal (every helper accepts it), deliver the answers.</summary>
-    private static void PlayAgreement(Dictionary<int, RecoveryMachine> machines, RefreshTestBus bus)
+    private static void PlayAgreement(Dictionary<int, RecoveryMachine> machines, FifoTestBus bus)
     {
         bus.StartAll();
         bus.AdvanceTo(TimeSpan.FromSeconds(5));

@@ -20,14 +20,14 @@ internal sealed class RefreshRun : IDisposable
                 fixture.Digests[j], timeouts: null, faults: Faulty.GetValueOrDefault(j));
         }
 
-        Bus = new RefreshTestBus(fixture.Parameters, Machines.ToDictionary(p => p.Key, p => (IProtocolMachine)p.Value), seed);
+        Bus = new FifoTestBus(fixture.Parameters, Machines.ToDictionary(p => p.Key, p => (IProtocolMachine)p.Value), seed);
     }
 
     public Dictionary<int, RefreshMachine> Machines { get; } = [];
 
     public Dictionary<int, RefreshDealerFaults> Faulty { get; }
 
-    public RefreshTestBus Bus { get; }
+    public FifoTestBus Bus { get; }
 
     /// <summary>Start, let both deadlines pass, decide the first honest proposal (checked acceptable by every server), deliver.</summary>
     public void Execute()

@@ -2,14 +2,14 @@ using Proactive.Crypto.Random;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Machines;
 
-namespace Proactive.Protocols.Tests.Refresh;
+namespace Proactive.Protocols.Tests;
 
 /// <summary>
-/// An in-memory network for refresh and share-recovery machines: delivers every outbox message in
-/// FIFO order, keeps a virtual clock and the timers, records events and persisted state per server.
-/// The test plays the envelope layer (Signed = sender id and payload) and agreement.
+/// An in-memory network for the refresh, recovery, KeyTable and randomness machines: delivers every
+/// outbox message in FIFO order, keeps a virtual clock and the timers, records events and persisted
+/// state per server. The test plays the envelope layer (Signed = sender id and payload) and agreement.
 /// </summary>
-internal sealed class RefreshTestBus
+internal sealed class FifoTestBus
 {
     private readonly ClusterParameters _parameters;
     private readonly Dictionary<int, IProtocolMachine> _machines;
@@ -17,11 +17,11 @@ internal sealed class RefreshTestBus
     private readonly Queue<(int From, int To, OutboundMessage Message)> _queue = new();
     private readonly List<(int Server, TimerRequest Timer)> _timers = [];
 
-    public RefreshTestBus(ClusterParameters parameters, IReadOnlyDictionary<int, IProtocolMachine> machines, ulong seed)
+    public FifoTestBus(ClusterParameters parameters, IReadOnlyDictionary<int, IProtocolMachine> machines, ulong seed)
     {
         _parameters = parameters;
         _machines = machines.ToDictionary();
-        foreach (var server in _machines.Keys)
+        foreach (var server in parameters.Servers)
         {
             _random[server] = new DeterministicRandomSource((seed * 1000) + (ulong)server);
             Events[server] = [];
@@ -35,6 +35,9 @@ internal sealed class RefreshTestBus
 
     public Dictionary<int, List<PersistRequest>> Persisted { get; } = [];
 
+    /// <summary>Every message delivered to a simulated server, in delivery order.</summary>
+    public List<(int From, int To, OutboundMessage Message)> Delivered { get; } = [];
+
     /// <summary>Steps whose outbox persisted something and also sent messages (atomic-commit violations).</summary>
     public int StepsSendingWithPersist { get; private set; }
 
@@ -43,15 +46,19 @@ internal sealed class RefreshTestBus
 
     public ProtocolContext Context(int server) => new(server, _parameters, Now, _random[server]);
 
-    public void StartAll()
+    /// <summary>Starts <paramref name="servers"/> (all simulated ones when null) in id order, then delivers.</summary>
+    public void Start(params int[] servers)
     {
-        foreach (var server in _machines.Keys.Order())
+        foreach (var server in servers.Length == 0 ? _machines.Keys.Order().ToArray() : servers)
         {
             Step(server, (context, outbox) => _machines[server].Start(context, outbox));
         }
 
         Run();
     }
+
+    /// <summary>Starts every simulated server in id order, then delivers.</summary>
+    public void StartAll() => Start();
 
     /// <summary>Runs one step at <paramref name="server"/> and queues what it produced.</summary>
     public void Step(int server, Action<ProtocolContext, Outbox> action)
@@ -60,7 +67,8 @@ internal sealed class RefreshTestBus
         action(Context(server), outbox);
         Events[server].AddRange(outbox.Events);
         Persisted[server].AddRange(outbox.Persisted);
-        // (The dealing step persists the dealer's own sub-shares before its messages leave, by design.)
+
+        // (The refresh dealing step persists the dealer's own sub-shares before its messages leave, by design.)
         if (outbox.Persisted.Any(p => !p.Key.EndsWith("/own-sub-shares", StringComparison.Ordinal)) && outbox.Messages.Count > 0)
         {
             StepsSendingWithPersist++;
@@ -81,7 +89,16 @@ internal sealed class RefreshTestBus
         }
     }
 
-    /// <summary>Delivers a raw message to <paramref name="to"/> as if <paramref name="from"/> had sent it.</summary>
+    /// <summary>Queues a raw message to <paramref name="to"/> (every server when null) as if <paramref name="from"/> had sent it.</summary>
+    public void Enqueue(int from, int? to, byte round, byte type, byte[] payload)
+    {
+        foreach (var recipient in to is { } r ? [r] : _parameters.Servers.ToArray())
+        {
+            _queue.Enqueue((from, recipient, new OutboundMessage(recipient, 0, round, type, payload, Confidential: false)));
+        }
+    }
+
+    /// <summary>Delivers a raw message to <paramref name="to"/> at once, as if <paramref name="from"/> had sent it.</summary>
     public void Inject(int from, int to, byte round, byte type, byte[] payload, bool confidential) =>
         Deliver(from, to, new OutboundMessage(to, 0, round, type, payload, confidential));
 
@@ -124,9 +141,10 @@ internal sealed class RefreshTestBus
     {
         if (!_machines.TryGetValue(to, out var machine))
         {
-            return; // a server not simulated (crashed, or the recovering server in some tests)
+            return; // a server not simulated (the adversary's, a crashed one, or a recovering one in some tests)
         }
 
+        Delivered.Add((from, to, message));
         var signed = new byte[1 + message.Payload.Length];
         signed[0] = (byte)from;
         message.Payload.CopyTo(signed, 1);
