@@ -104,7 +104,7 @@ public sealed class NodeStore : IDisposable
     public static NodeStore Open(ServerDirectory directory, StoreOpenMode mode = StoreOpenMode.OpenExisting, KeySpacePolicy? policy = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        var rom = ReadRom(directory.RomPath);
+        var rom = RomRecord.Read(directory.RomPath);
         var protection = RomProtectionProbe.Probe(directory.RomPath);
         var path = directory.StorePath;
         var create = !File.Exists(path);
@@ -390,34 +390,6 @@ public sealed class NodeStore : IDisposable
             _disposed = true;
             _connection.Dispose();
         }
-    }
-
-    internal static RomRecord ReadRom(string path)
-    {
-        byte[] bytes;
-        try
-        {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-            if (file.Length > RomRecord.MaxFileLength)
-            {
-                throw new NodeStoreException(StoreError.RomInvalid, path, $"The ROM {path} is {file.Length} bytes; a ROM record is at most {RomRecord.MaxFileLength}.");
-            }
-
-            bytes = new byte[file.Length];
-            file.ReadExactly(bytes);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new NodeStoreException(StoreError.RomMissing, path, $"There is no ROM at {path}: this server was not provisioned (run 'proactive provision').", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new NodeStoreException(StoreError.Io, path, $"The ROM {path} cannot be read: {e.Message}", e);
-        }
-
-        return RomRecord.TryParse(bytes, out var rom, out var error)
-            ? rom
-            : throw new NodeStoreException(StoreError.RomInvalid, path, $"The ROM {path} is not valid: {error}");
     }
 
     private static void CreateEmptyFile(string path)

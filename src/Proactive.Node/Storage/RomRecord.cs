@@ -153,5 +153,35 @@ public sealed class RomRecord
         }
     }
 
+    /// <summary>Reads the ROM file at <paramref name="path"/> through a read-only handle.</summary>
+    /// <exception cref="NodeStoreException">The file is missing (<see cref="StoreError.RomMissing"/>), unreadable or invalid (<see cref="StoreError.RomInvalid"/>).</exception>
+    public static RomRecord Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+            if (file.Length > MaxFileLength)
+            {
+                throw new NodeStoreException(StoreError.RomInvalid, path, $"The ROM {path} is {file.Length} bytes; a ROM record is at most {MaxFileLength}.");
+            }
+
+            bytes = new byte[file.Length];
+            file.ReadExactly(bytes);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new NodeStoreException(StoreError.RomMissing, path, $"There is no ROM at {path}: this server was not provisioned (run 'proactive provision').", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeStoreException(StoreError.Io, path, $"The ROM {path} cannot be read: {e.Message}", e);
+        }
+
+        return TryParse(bytes, out var rom, out var error)
+            ? rom
+            : throw new NodeStoreException(StoreError.RomInvalid, path, $"The ROM {path} is not valid: {error}");
+    }
+
     public override string ToString() => $"server {ServerId}, V_start {StartKeyText.Format(StartPublicKey)}";
 }

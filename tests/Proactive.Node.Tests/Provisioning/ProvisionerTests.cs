@@ -65,7 +65,7 @@ public sealed class ProvisionerTests : IDisposable
         Assert.Throws<ProvisioningException>(() => Provisioner.Provision(directory, 2, new SeededRandom(3)));
         Assert.False(File.Exists(directory.StartKeyPath));
         Assert.Equal(rom, File.ReadAllBytes(directory.RomPath));
-        Assert.Equal(first.StartPublicKey, NodeStore.ReadRom(directory.RomPath).StartPublicKey);
+        Assert.Equal(first.StartPublicKey, RomRecord.Read(directory.RomPath).StartPublicKey);
     }
 
     [Fact]
