@@ -317,8 +317,10 @@ public sealed class NodeStore : IDisposable
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    // A put removes the key from the other space, so both spaces never hold one key.
-                    entries.Add(reader.GetString(0), ReadValue(reader, 1));
+                    // A put removes the key from the other space, so one key is never in both; if a
+                    // damaged file has it twice anyway, the private copy (read last) wins: it is this
+                    // server's own, where the public copy is what peers can restore.
+                    entries[reader.GetString(0)] = ReadValue(reader, 1);
                 }
             }
 

@@ -350,4 +350,36 @@ public sealed class NodeStoreTests : IDisposable
         Assert.Equal(ownerOnly, File.GetUnixFileMode(directory.StoreWalPath));
         Assert.Equal(ownerOnly | UnixFileMode.UserExecute, File.GetUnixFileMode(directory.Root));
     }
+
+    [Fact]
+    public void Commits_and_reads_from_several_threads_are_serialized()
+    {
+        var directory = _temp.Provision();
+        using var store = NodeStore.Open(directory);
+        Parallel.For(0, 8, worker =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                using var batch = new StoreBatch();
+                store.Commit(batch.Put(DataSpace.Public, $"w{worker}/{i}", [(byte)worker, (byte)i]));
+                Assert.True(store.TryGet(DataSpace.Public, $"w{worker}/{i}", out var value));
+                Assert.Equal([(byte)worker, (byte)i], value);
+                Assert.Equal(i + 1, store.ReadPrefix(DataSpace.Public, $"w{worker}/").Count);
+            }
+        });
+
+        Assert.Equal(80, store.Usage().PublicEntries);
+    }
+
+    [Fact]
+    public void A_disposed_store_refuses_further_use()
+    {
+        var directory = _temp.Provision();
+        var store = NodeStore.Open(directory);
+        store.Dispose();
+        store.Dispose();
+        using var batch = new StoreBatch();
+        Assert.Throws<ObjectDisposedException>(() => store.Commit(batch.Put(DataSpace.Public, "k", [1])));
+        Assert.Throws<ObjectDisposedException>(() => store.TryGet(DataSpace.Public, "k", out _));
+    }
 }
