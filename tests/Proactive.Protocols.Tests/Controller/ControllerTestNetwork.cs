@@ -1,5 +1,6 @@
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
+using Proactive.Crypto.Sharing;
 using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Controller;
@@ -76,8 +77,8 @@ internal sealed class ControllerTestNetwork : IDisposable
 
     public IEnumerable<T> EventsOf<T>(int server) => Events[server].Select(e => e.Event).OfType<T>();
 
-    /// <summary>Period 0: the DKG of the network key through the controllers and agreement, then an import with no data secrets.</summary>
-    public void RunNetworkKeyDkg()
+    /// <summary>Period 0: the DKG of the network key through the controllers and agreement, then the import of <paramref name="secrets"/> data secrets a client dealt with Shamir.</summary>
+    public void RunNetworkKeyDkg(int secrets = 0)
     {
         InstallKeys(0, _parameters.Servers);
         foreach (var server in _parameters.Servers)
@@ -86,9 +87,22 @@ internal sealed class ControllerTestNetwork : IDisposable
         }
 
         RunUntil(() => _parameters.Servers.All(s => Controllers[s].NetworkKey is not null), TimeSpan.FromSeconds(30));
+        var dealt = _parameters.Servers.ToDictionary(s => s, _ => new Scalar[secrets]);
+        var client = new DeterministicRandomSource(_seed + 424242);
+        for (var k = 0; k < secrets; k++)
+        {
+            var (shares, polynomial) = Shamir.Split(PrimeOrderGroup.Ed25519, PrimeOrderGroup.Ed25519.RandomScalar(client), _parameters.Threshold, _parameters.ServerCount, client);
+            polynomial.Dispose();
+            foreach (var share in shares)
+            {
+                dealt[share.Index][k] = share.Value;
+                share.Dispose();
+            }
+        }
+
         foreach (var server in _parameters.Servers)
         {
-            Run(server, c => Controllers[server].ImportDataShares(c, []));
+            Run(server, c => Controllers[server].ImportDataShares(c, dealt[server]));
         }
     }
 
