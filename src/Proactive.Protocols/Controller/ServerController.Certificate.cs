@@ -145,26 +145,26 @@ public sealed partial class ServerController
         Run(context, machine, step, (c, o) => machine.OnCommitted(c, PeriodCertificate.HashPublicState(state), o));
     }
 
-    /// <summary>Certificate events (from the KeyTable, the certificate instance and the signing sessions); false when <paramref name="emitted"/> is none of them.</summary>
-    private bool ReactToCertificateEvent(ProtocolContext context, IProtocolMachine machine, ProtocolEvent emitted, ControllerStep step)
+    /// <summary>Certificate events (from the KeyTable, the certificate instance and the signing sessions); anything else is ignored.</summary>
+    private void ReactToCertificateEvent(ProtocolContext context, IProtocolMachine machine, ProtocolEvent emitted, ControllerStep step)
     {
         switch (emitted)
         {
             case KeyTableDecided decided when decided.Instance.Sequence == 0 && NetworkGroupKey is not null && decided.Instance.Period + 1 >= CurrentPeriod:
                 var certifier = EnsureCertificateMachine(context, decided.Instance.Period, catchingUp: false, step);
                 Run(context, certifier, step, (c, o) => certifier.OnTableDecided(c, decided.EncodedTable, o));
-                return true;
+                break;
             case PeriodRootReady ready:
                 StartSigning(context, ready.Instance.Period, step);
-                return true;
+                break;
             case PeriodCertificateCoordinationDue due:
                 _pendingCoordination[due.Instance.Period] = due.Session;
                 StartCoordinatorIfReady(context, due.Instance.Period, step);
-                return true;
+                break;
             case SignatureProduced produced when machine is SigningSessionMachine
                 && _machines.GetValueOrDefault(PeriodCertificateMachine.InstanceOf(produced.Instance.Period)) is PeriodCertificateMachine target:
                 Run(context, target, step, (c, o) => target.OnSignatureProduced(c, produced, o));
-                return true;
+                break;
             case PeriodCertified certified when machine is PeriodCertificateMachine { Certificate: { } certificate }:
                 _certificates[certified.Period] = certificate;
                 var outbox = new Outbox();
@@ -175,9 +175,7 @@ public sealed partial class ServerController
                 }
 
                 step.Add(certified.Instance, outbox);
-                return true;
-            default:
-                return false;
+                break;
         }
     }
 
