@@ -14,6 +14,7 @@ using Proactive.Protocols.Machines;
 using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Recovery;
 using Proactive.Protocols.Refresh;
+using Proactive.Protocols.Signing;
 
 namespace Proactive.Protocols.Controller;
 
@@ -47,7 +48,7 @@ namespace Proactive.Protocols.Controller;
 /// Refreshing --RefreshCompleted-----------------&gt; Committed (shares swapped) | SharesLost
 /// </code></para>
 /// </remarks>
-public sealed class ServerController : IDisposable
+public sealed partial class ServerController : IDisposable
 {
     /// <summary>Messages buffered per instance that is expected but not started.</summary>
     public const int MaxBufferedPerInstance = 4096;
@@ -213,6 +214,7 @@ public sealed class ServerController : IDisposable
             controller._restoredOwnSubShares[last + 1] = own.ToArray();
         }
 
+        RestoreCertificates(controller, store);
         return controller;
     }
 
@@ -431,6 +433,7 @@ public sealed class ServerController : IDisposable
         }
 
         StartKeyTable(context, period, recovering, step);
+        StartPeriodCertificate(context, period, recovering, step);
         StartRefreshIfReady(context, step);
         return step;
     }
@@ -466,6 +469,7 @@ public sealed class ServerController : IDisposable
         CheckContext(context);
         ArgumentNullException.ThrowIfNull(message);
         var step = new ControllerStep();
+        StartSignerOnFirstPackage(context, instance, step);
         if (_machines.TryGetValue(instance, out var machine))
         {
             if (machine.IsFinished && machine is not TendermintAgreement && !IsCatchUpRequest(machine, message))
@@ -543,6 +547,7 @@ public sealed class ServerController : IDisposable
         _ownKeys.Clear();
         _shares?.Dispose();
         _shares = null;
+        DisposeSigning();
     }
 
     /// <summary>A finished refresh still answers dealing requests (catch-up, docs/PROTOCOLS.md) while it retains its dealing.</summary>
@@ -567,7 +572,8 @@ public sealed class ServerController : IDisposable
             ProtocolKind.Refresh => instance.Period == CurrentPeriod && instance.Sequence == 0 && !_refreshStarted,
             ProtocolKind.ShareRecovery => false,
             ProtocolKind.Randomness => instance.Period == CurrentPeriod && instance.Sequence == 0,
-            ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence == 0,
+            ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence is 0 or PeriodCertificateMachine.CertificateSequence,
+            ProtocolKind.Signing => IsExpectedSigning(instance),
             _ => false,
         };
     }
@@ -623,6 +629,11 @@ public sealed class ServerController : IDisposable
             React(context, machine, emitted, step);
         }
 
+        if (machine is NonceChannelMachine)
+        {
+            StartCoordinatorIfReady(context, machine.Instance.Period, step);
+        }
+
         if (machine.IsFinished && _pendingRecoveries.Contains(machine.Instance))
         {
             StartRefreshIfReady(context, step);
@@ -672,6 +683,9 @@ public sealed class ServerController : IDisposable
                 break;
             case ShareRecovered when machine is RecoveryMachine recovery:
                 OnShareRecovered(recovery, step);
+                break;
+            default:
+                ReactToCertificateEvent(context, machine, emitted, step);
                 break;
         }
     }
@@ -781,6 +795,7 @@ public sealed class ServerController : IDisposable
 
         step.Add(refresh.Instance, eraseOwn);
         StartRandomness(context, refresh.Instance.Period, fresh, completed.NewState, step);
+        OnPeriodCommittedForCertificate(context, refresh.Instance.Period, completed.NewState, step);
     }
 
     /// <summary>The randomness instance of <paramref name="period"/> (one per period, after its refresh commits).</summary>
@@ -863,6 +878,8 @@ public sealed class ServerController : IDisposable
         {
             _buffered.Remove(instance);
         }
+
+        RetireCertificates(period);
     }
 
     private void CheckContext(ProtocolContext context)

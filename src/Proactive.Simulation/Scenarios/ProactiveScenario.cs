@@ -2,6 +2,7 @@
 // section 3 ("Initialization", "Refresh for period p"), section 5 (secrets dealt by the client);
 // docs/PROTOCOLS.md "Controller and simulator".
 using Proactive.Crypto.Dprf;
+using Proactive.Crypto.Frost;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Sharing;
@@ -266,6 +267,7 @@ public sealed class ProactiveScenario
         CheckReconstruction(period);
         CheckRandomness(period);
         CheckKeyTable(period);
+        CheckPeriodCertificate(period);
         if (_options.MobileAdversary)
         {
             ReadServers(period);
@@ -603,6 +605,42 @@ public sealed class ProactiveScenario
         foreach (var host in Honest().Where(h => h.Controller.CommittedPeriod == period && !decided.Contains(h.Server)))
         {
             _violations.Add($"(h) period {period}: honest server {host.Server} committed the refresh but decided no KeyTable (seed {_options.Seed})");
+        }
+    }
+
+    /// <summary>
+    /// Period certificate (toolkit Table 1 steps 4-5): every honest server that committed
+    /// <paramref name="period"/> holds a certificate of it that verifies with the network key, all of
+    /// them the same bytes, certifying the decided KeyTable and the hash of the server's committed public
+    /// state (invariant (b) makes that state the same everywhere).
+    /// </summary>
+    private void CheckPeriodCertificate(ulong period)
+    {
+        var decided = Honest()
+            .SelectMany(h => _simulator.Server(h.Server).Events.Select(e => e.Event).OfType<KeyTableDecided>())
+            .FirstOrDefault(d => d.Instance == ServerController.KeyTableOf(period));
+        var networkKey = new GroupPublicKey(Ciphersuite.FromGroupId(_group.Id), _networkKey);
+        string? first = null;
+        foreach (var host in Honest().Where(h => h.Controller.CommittedPeriod == period && h.Controller.PublicState is not null))
+        {
+            if (host.Controller.CertificateOf(period) is not { } certificate)
+            {
+                _violations.Add($"(i) period {period}: honest server {host.Server} committed the period but holds no period certificate (seed {_options.Seed})");
+                continue;
+            }
+
+            var encoded = Convert.ToHexString(certificate.Encode());
+            first ??= encoded;
+            if (encoded != first)
+            {
+                _violations.Add($"(i) period {period}: server {host.Server} holds a different period certificate (seed {_options.Seed})");
+            }
+
+            if (!certificate.Verify(networkKey) || decided is null
+                || !certificate.Certifies(period, decided.EncodedTable, PeriodCertificate.HashPublicState(host.Controller.PublicState!)))
+            {
+                _violations.Add($"(i) period {period}: server {host.Server}'s period certificate does not verify with the network key or certifies another table or public state (seed {_options.Seed})");
+            }
         }
     }
 

@@ -4,8 +4,10 @@ using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Controller;
 using Proactive.Protocols.Dkg;
+using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Recovery;
 using Proactive.Protocols.Refresh;
+using Proactive.Protocols.Signing;
 using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Network;
 using Proactive.Simulation.Wire;
@@ -64,7 +66,8 @@ public sealed record ProactiveScenarioOptions
         new AgreementTimeouts(TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(200)),
         new DkgOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)),
         new RefreshTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)),
-        new RecoveryTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6)));
+        new RecoveryTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6)),
+        Certificate: new PeriodCertificateTimeouts(TimeSpan.FromSeconds(4), TimeSpan.FromMilliseconds(500), new SigningTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20))));
 
     public long MaxEvents { get; init; } = 50_000_000;
 }

@@ -3,6 +3,7 @@ using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Machines;
 using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Refresh;
+using Proactive.Protocols.Signing;
 using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Network;
 using Proactive.Simulation.Scenarios;
@@ -59,6 +60,25 @@ public sealed class ProactiveScenarioTests
             Assert.True(KeyTableDocument.TryDecode(Convert.FromHexString(tables[0].Table), 4, out var table));
             Assert.Equal(period, table.Period);
             Assert.True(table.Entries.Count >= 3);
+        }
+    }
+
+    [Fact]
+    public void EveryPeriodIsCertifiedByOneSignatureWithTheNetworkKeyAtEveryHonestServer()
+    {
+        const ulong seed = 16;
+        var scenario = new ProactiveScenario(new ProactiveScenarioOptions { Nodes = 4, Threshold = 1, Faults = 1, Periods = 3, Secrets = 1, Seed = seed });
+        var report = scenario.Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        var events = scenario.Simulator.Servers.SelectMany(s => s.Events.Select(e => (Server: s.Id, e.Event))).ToList();
+        for (var period = 1UL; period <= 3; period++)
+        {
+            var certified = events.Where(e => e.Event is PeriodCertified c && c.Period == period).Select(e => (e.Server, Bytes: Convert.ToHexString(((PeriodCertified)e.Event).EncodedCertificate))).ToList();
+            Assert.Equal(4, certified.Select(c => c.Server).Distinct().Count());
+            Assert.Single(certified.Select(c => c.Bytes).Distinct());
+            Assert.True(PeriodCertificate.TryDecode(Convert.FromHexString(certified[0].Bytes), null, out var certificate));
+            Assert.Equal(period, certificate.Period);
+            Assert.Single(events, e => e.Event is SignatureProduced p && p.Instance.Period == period);
         }
     }
 
