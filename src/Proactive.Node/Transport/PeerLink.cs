@@ -38,6 +38,8 @@ internal sealed partial class PeerLink : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private long _queuedBytes;
+    private int _inFlightFrames;
+    private long _inFlightBytes;
     private DateTimeOffset? _lastSuccess;
     private DateTimeOffset? _lastFailure;
     private string? _lastError;
@@ -106,8 +108,8 @@ internal sealed partial class PeerLink : IAsyncDisposable
                 _lastFailure,
                 _lastError,
                 _consecutiveFailures,
-                _queue.Count,
-                _queuedBytes,
+                _queue.Count + _inFlightFrames,
+                _queuedBytes + _inFlightBytes,
                 _framesSent,
                 _batchesSent,
                 _framesDropped,
@@ -143,9 +145,11 @@ internal sealed partial class PeerLink : IAsyncDisposable
 
         lock (_gate)
         {
-            _framesDropped += _queue.Count;
+            _framesDropped += _queue.Count + _inFlightFrames;
             _queue.Clear();
             _queuedBytes = 0;
+            _inFlightFrames = 0;
+            _inFlightBytes = 0;
         }
 
         _client.Dispose();
@@ -254,6 +258,9 @@ internal sealed partial class PeerLink : IAsyncDisposable
                 _queuedBytes -= first.Value.Length;
                 _queue.RemoveFirst();
             }
+
+            _inFlightFrames = batch.Count;
+            _inFlightBytes = size - PeerBatch.HeaderLength - (PeerBatch.FramePrefixLength * batch.Count);
         }
 
         return batch;
@@ -333,6 +340,8 @@ internal sealed partial class PeerLink : IAsyncDisposable
         lock (_gate)
         {
             // Back at the head, in order; if the queue grew meanwhile, these are the oldest and go first.
+            _inFlightFrames = 0;
+            _inFlightBytes = 0;
             for (var i = batch.Count - 1; i >= 0; i--)
             {
                 _queue.AddFirst(batch[i]);
@@ -364,6 +373,8 @@ internal sealed partial class PeerLink : IAsyncDisposable
         {
             previousFailures = _consecutiveFailures;
             _consecutiveFailures = 0;
+            _inFlightFrames = 0;
+            _inFlightBytes = 0;
             _lastSuccess = _timeProvider.GetUtcNow();
             if (outcome.Kind == OutcomeKind.Delivered)
             {

@@ -8,7 +8,7 @@ namespace Proactive.Node.Transport;
 /// <param name="LastFailure">When a request last failed (connect, TLS, timeout, 403 or 5xx).</param>
 /// <param name="LastError">Why the last failure happened (one line, no secrets).</param>
 /// <param name="ConsecutiveFailures">Failures since the last success; drives the backoff.</param>
-/// <param name="QueuedFrames">Frames waiting to be sent.</param>
+/// <param name="QueuedFrames">Frames not yet accepted by the peer: waiting, or in the request in flight.</param>
 /// <param name="QueuedBytes">Their size.</param>
 /// <param name="FramesSent">Frames the peer accepted (204).</param>
 /// <param name="BatchesSent">Requests the peer accepted.</param>
