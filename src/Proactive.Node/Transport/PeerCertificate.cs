@@ -229,8 +229,8 @@ public sealed class PeerCertificate : IDisposable
     private static X500DistinguishedName SubjectFor(int serverId, ulong period)
     {
         var builder = new X500DistinguishedNameBuilder();
-        builder.AddOrganizationalUnitName(string.Create(CultureInfo.InvariantCulture, $"period-{period}"));
         builder.AddCommonName(string.Create(CultureInfo.InvariantCulture, $"{CommonNamePrefix}{serverId}"));
+        builder.AddOrganizationalUnitName(string.Create(CultureInfo.InvariantCulture, $"period-{period}"));
         return builder.Build();
     }
 
