@@ -41,6 +41,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
     private int _inFlightFrames;
     private long _inFlightBytes;
     private DateTimeOffset? _lastSuccess;
+    private DateTimeOffset? _lastReceived;
     private DateTimeOffset? _lastFailure;
     private string? _lastError;
     private int _consecutiveFailures;
@@ -93,8 +94,16 @@ internal sealed partial class PeerLink : IAsyncDisposable
         return true;
     }
 
-    /// <summary>A sign the peer is up (it just sent us a batch): a link waiting out a backoff retries now.</summary>
-    public void Nudge() => _nudge.Writer.TryWrite(true);
+    /// <summary>The peer just delivered a batch to our listener: it is up, so a link waiting out a backoff retries now.</summary>
+    public void PeerHeard()
+    {
+        lock (_gate)
+        {
+            _lastReceived = _timeProvider.GetUtcNow();
+        }
+
+        _nudge.Writer.TryWrite(true);
+    }
 
     public PeerReachability Snapshot()
     {
@@ -105,6 +114,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
                 Endpoint,
                 _lastSuccess is not null && _consecutiveFailures == 0,
                 _lastSuccess,
+                _lastReceived,
                 _lastFailure,
                 _lastError,
                 _consecutiveFailures,
@@ -400,7 +410,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
 
     /// <summary>
     /// Waits InitialBackoff * 2^(failures-1), capped at MaxBackoff, with equal jitter (half fixed, half
-    /// random). After the first InitialBackoff, a <see cref="Nudge"/> ends the wait early.
+    /// random). After the first InitialBackoff, <see cref="PeerHeard"/> ends the wait early.
     /// </summary>
     private async Task BackoffAsync(int failures, CancellationToken cancellationToken)
     {

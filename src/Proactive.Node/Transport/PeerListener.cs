@@ -154,7 +154,17 @@ public sealed partial class PeerListener : IAsyncDisposable
 
         var app = builder.Build();
         app.Run(HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Binding failed (port in use, address not local): release what the host built.
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         _app = app;
         _boundEndpoint = ReadBoundEndpoint(app);
         LogListening(_logger, _boundEndpoint);

@@ -5,6 +5,7 @@ namespace Proactive.Node.Transport;
 /// <param name="Endpoint">Where its listener is.</param>
 /// <param name="Reachable">The last request reached it (answered by its transport) and none failed since; false before any contact.</param>
 /// <param name="LastSuccess">When a request last reached it.</param>
+/// <param name="LastReceived">When the peer last delivered a batch to this server's listener.</param>
 /// <param name="LastFailure">When a request last failed (connect, TLS, timeout, 403 or 5xx).</param>
 /// <param name="LastError">Why the last failure happened (one line, no secrets).</param>
 /// <param name="ConsecutiveFailures">Failures since the last success; drives the backoff.</param>
@@ -19,6 +20,7 @@ public sealed record PeerReachability(
     Uri Endpoint,
     bool Reachable,
     DateTimeOffset? LastSuccess,
+    DateTimeOffset? LastReceived,
     DateTimeOffset? LastFailure,
     string? LastError,
     int ConsecutiveFailures,

@@ -228,6 +228,6 @@ public sealed class PeerTransport : IAsyncDisposable
             _links.TryGetValue(senderId, out link);
         }
 
-        link?.Nudge();
+        link?.PeerHeard();
     }
 }

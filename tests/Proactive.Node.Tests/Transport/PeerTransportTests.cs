@@ -34,11 +34,12 @@ public sealed class PeerTransportTests
                 server.Received.Select(r => (r.Sender, Encoding.UTF8.GetString(r.Frame))).Order());
         }
 
-        await TransportTestServer.EventuallyAsync(() => a.Transport.Reachability().All(r => r.Reachable), "server 1 to see its peers reachable");
+        await TransportTestServer.EventuallyAsync(() => a.Transport.Reachability().All(r => r.Reachable && r.LastReceived is not null), "server 1 to see its peers reachable and heard from");
         var toB = a.ReachabilityOf(2);
         Assert.Equal(1, toB.FramesSent);
         Assert.Equal(0, toB.ConsecutiveFailures);
         Assert.NotNull(toB.LastSuccess);
+        Assert.NotNull(toB.LastReceived);
     }
 
     [Fact]
@@ -200,5 +201,6 @@ public sealed class PeerTransportTests
 
         await Assert.ThrowsAsync<HttpRequestException>(() => b.PostRawAsync(http11, PeerBatch.Encode([new byte[] { 1 }])));
         Assert.Empty(b.Received);
+        Assert.Equal(0, b.Transport.ListenerStatistics.HandshakesRefused);
     }
 }
