@@ -1,5 +1,5 @@
 // References: docs/BRIEF.md section 4 ("Peer transport": certificates pinned by fingerprint through
-// the KeyTable, through C during initialization); docs/NODE-TRANSPORT.md "Pinning".
+// the KeyTable, through C during initialization); docs/NODE.md "Peer transport", "Pinning".
 namespace Proactive.Node.Transport;
 
 /// <summary>

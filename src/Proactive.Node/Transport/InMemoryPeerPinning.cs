@@ -1,5 +1,5 @@
 // References: docs/BRIEF.md section 3 ("Refresh for period p": the KeyTable lists each K_i with its TLS
-// fingerprint) and section 4 ("Peer transport"); docs/NODE-TRANSPORT.md "Pinning".
+// fingerprint) and section 4 ("Peer transport"); docs/NODE.md "Peer transport", "Pinning".
 using System.Buffers.Binary;
 using Proactive.Protocols.KeyTable;
 

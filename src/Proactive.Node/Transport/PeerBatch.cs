@@ -1,4 +1,4 @@
-// References: docs/NODE-TRANSPORT.md "Wire format"; docs/STYLE.md rule 7 (version first, bounded
+// References: docs/NODE.md "Peer transport", "Wire format"; docs/STYLE.md rule 7 (version first, bounded
 // lengths, one encoding); CanonicalWriter (big-endian u32 prefixes, as everywhere in the project).
 using System.Buffers;
 using System.Buffers.Binary;

@@ -1,5 +1,5 @@
 // References: RFC 6066 section 3 (server_name), RFC 2606 section 2 (the reserved ".invalid" TLD);
-// docs/NODE-TRANSPORT.md "Certificates and periods".
+// docs/NODE.md "Peer transport", "Certificates and periods".
 using System.Globalization;
 
 namespace Proactive.Node.Transport;

@@ -1,6 +1,6 @@
 // References: docs/BRIEF.md section 4 ("Peer transport": HttpClient on the other side, batching and
 // retries with backoff); RFC 9113 (HTTP/2); AWS Architecture Blog "Exponential Backoff And Jitter"
-// (2015, the "equal jitter" variant); docs/NODE-TRANSPORT.md "Sending".
+// (2015, the "equal jitter" variant); docs/NODE.md "Peer transport", "Sending".
 using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;

@@ -1,6 +1,6 @@
 // References: docs/BRIEF.md section 4 ("Peer transport": HTTP/2 over TLS on Kestrel, certificates
 // pinned by fingerprint); RFC 9113 (HTTP/2), RFC 8446 section 4.3.2 (client certificate request),
-// RFC 7301 (ALPN "h2"); docs/NODE-TRANSPORT.md.
+// RFC 7301 (ALPN "h2"); docs/NODE.md "Peer transport".
 using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;

@@ -1,4 +1,4 @@
-// References: docs/BRIEF.md section 4 ("Peer transport") and issue 4 item 2; docs/NODE-TRANSPORT.md.
+// References: docs/BRIEF.md section 4 ("Peer transport") and issue 4 item 2; docs/NODE.md "Peer transport".
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,7 +14,7 @@ namespace Proactive.Node.Transport;
 /// <remarks>
 /// Typical life: construct; <see cref="AddPeer"/> for every other server of C; install and switch to a
 /// certificate; <see cref="StartAsync"/>; <see cref="Send"/> from the driver; around each period switch
-/// update the pins and certificates (docs/NODE-TRANSPORT.md, "Certificates and periods");
+/// update the pins and certificates (docs/NODE.md "Peer transport", "Certificates and periods");
 /// <see cref="DisposeAsync"/> at shutdown.
 /// </remarks>
 public sealed class PeerTransport : IAsyncDisposable

@@ -1,4 +1,4 @@
-// References: docs/NODE-TRANSPORT.md "Limits" and "Retries".
+// References: docs/NODE.md "Peer transport", "Limits" and "Retries".
 using System.Net;
 using Proactive.Protocols.Envelopes;
 
@@ -8,7 +8,7 @@ namespace Proactive.Node.Transport;
 /// Settings of the peer transport. The defaults suit the local cluster and a LAN; every server of a
 /// network must use the same frame and batch limits (a sender never builds a batch its peers refuse).
 /// To add a setting: a property with a default that works locally, a check in <see cref="Validate"/>,
-/// and a line in docs/NODE-TRANSPORT.md.
+/// and a line in docs/NODE.md "Peer transport".
 /// </summary>
 public sealed class PeerTransportOptions
 {

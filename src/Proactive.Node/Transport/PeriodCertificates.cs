@@ -1,5 +1,5 @@
 // References: docs/BRIEF.md section 3 ("Refresh for period p": a new TLS certificate every period) and
-// section 4 ("Peer transport"); docs/NODE-TRANSPORT.md "Certificates and periods".
+// section 4 ("Peer transport"); docs/NODE.md "Peer transport", "Certificates and periods".
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
