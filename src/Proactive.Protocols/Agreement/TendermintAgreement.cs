@@ -901,13 +901,15 @@ public sealed class TendermintAgreement : IProtocolMachine
     {
         // Once per sender and round: a server restarted after it was answered gets the certificate
         // again as soon as it speaks in a later round (its timers move it on), yet a sender cannot
-        // draw more than one certificate per round it claims.
+        // draw more than one certificate per round it claims. Each answer carries the round it
+        // answers as its attempt, so no two answers are the same signed bytes: the envelope layer
+        // accepts identical bytes once and reports a second copy as a replay by whoever delivered it.
         if (message.Sender != _self
             && (AgreementMessageType)message.Type != AgreementMessageType.Decision
             && (!_certificateAnsweredRound.TryGetValue(message.Sender, out var answered) || message.Attempt > answered))
         {
             _certificateAnsweredRound[message.Sender] = message.Attempt;
-            outbox.Send(message.Sender, (uint)_decision!.Round, 0, (byte)AgreementMessageType.Decision, _decision.Encode(), confidential: false);
+            outbox.Send(message.Sender, message.Attempt, 0, (byte)AgreementMessageType.Decision, _decision!.Encode(), confidential: false);
         }
     }
 

@@ -40,7 +40,12 @@ public sealed record ProactiveScenarioOptions
     /// <summary>Null: reliable links of 5-40 ms, synchronous from the start.</summary>
     public NetworkModel? Network { get; init; }
 
-    /// <summary>The wire codec (plain until the envelope codec is plugged in).</summary>
+    /// <summary>
+    /// The wire codec. Null (the default): the real envelope layer (<see cref="EnvelopeWireCodec"/>),
+    /// each server signing, decrypting and verifying with the period keys its controller holds, openers
+    /// advanced at every period start. <c>parameters =&gt; new PlainWireCodec(parameters)</c> runs
+    /// unsigned frames instead (faster; the sender field is then taken on trust).
+    /// </summary>
     public Func<ClusterParameters, IWireCodec>? CodecFactory { get; init; }
 
     /// <summary>Each period, read up to t servers and make up to f of them Byzantine with a random strategy.</summary>
