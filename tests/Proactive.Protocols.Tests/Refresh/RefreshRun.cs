@@ -57,6 +57,12 @@ internal sealed class RefreshRun : IDisposable
     public void Execute()
     {
         Bus.StartAll();
+        Finish();
+    }
+
+    /// <summary>After a start: let both deadlines pass, decide the first honest latest proposal (checked acceptable by every honest server), deliver.</summary>
+    public void Finish()
+    {
         Bus.AdvanceTo(TimeSpan.FromSeconds(30));
         var proposer = Machines.Keys.Order().First(j => !Faulty.ContainsKey(j));
         var proposal = Bus.EventsOf<RefreshQualifiedSetProposal>(proposer).Last();
