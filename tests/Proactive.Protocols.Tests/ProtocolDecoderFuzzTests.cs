@@ -5,6 +5,7 @@ using Proactive.Crypto.Frost;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Signing;
 using Proactive.Protocols.Agreement;
+using Proactive.Protocols.Bootstrap;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Controller;
 using Proactive.Protocols.Dkg;
@@ -94,7 +95,7 @@ public sealed class ProtocolDecoderFuzzTests
         new("RefreshDealingCommitments", ["RefreshDealingCommitments.TryDecode"], input =>
             Canonical(input, RefreshDealingCommitments.TryDecode(input, Group, out var v) ? RefreshDealingCommitments.Encode(Group, v.SigningKeyCommitments, v.RecipientHashes, v.CombinedCommitment) : null)),
         new("RefreshComplaint", ["RefreshComplaint.TryDecode"], input =>
-            Canonical(input, RefreshComplaint.TryDecode(input, Group, out var dealer, out var reason) ? RefreshComplaint.Encode(Group, dealer, reason) : null)),
+            Canonical(input, RefreshComplaint.TryDecode(input, Group, out var complaint) ? complaint.Encode() : null)),
         new("RefreshReveal", ["RefreshReveal.TryDecode"], input =>
             Canonical(input, RefreshReveal.TryDecode(input, Group, out var complainer, out var message) ? RefreshReveal.Encode(Group, complainer, message) : null)),
         new("QualifiedSetCodec", ["QualifiedSetCodec.TryDecode"], input =>
@@ -113,6 +114,11 @@ public sealed class ProtocolDecoderFuzzTests
             }
         }),
         new("RefreshPublicState", ["RefreshPublicState.TryDecode"], input => Canonical(input, RefreshPublicState.TryDecode(input, Group, out var v) ? v.Encode() : null)),
+        new("InvariantInformation", ["InvariantInformation.TryDecode", "InvariantInformation.TryRead"], input =>
+            Canonical(input, InvariantInformation.TryDecode(input, null, out var v) ? v.Encode() : null)
+            | Read(input, (ref CanonicalReader r) => InvariantInformation.TryRead(ref r, null, out var w) ? w.Encode() : null)),
+        new("InvariantCertificate", ["InvariantCertificate.TryDecode"], input =>
+            Canonical(input, InvariantCertificate.TryDecode(input, null, out var v) ? v.Encode() : null)),
     ];
 
     private static readonly Lazy<List<byte[]>> HarvestedSamples = new(Harvest);
@@ -221,6 +227,24 @@ public sealed class ProtocolDecoderFuzzTests
     /// data secrets, period 1 with server 4 recovering, the certificate), and the fault-path messages a
     /// clean run does not send.
     /// </summary>
+    private static InvariantCertificate InvariantSample()
+    {
+        var random = new Crypto.Random.DeterministicRandomSource(77);
+        using var dealt = TrustedDealer.Generate(Suite, null, 2, 4, random);
+        var network = NetworkId.FromBytes(new byte[NetworkId.Length]);
+        var statements = Parameters.Servers.Select(i =>
+        {
+            using var start = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)i, Ed25519PrivateKey.SeedLength).ToArray());
+            return InvariantInformation.SignStatement(start, network, i, dealt.PublicKeyPackage.GroupPublicKey, "{}"u8);
+        }).ToList();
+        var information = InvariantInformation.Create(network, dealt.PublicKeyPackage.GroupPublicKey, "{}"u8, statements);
+        var signers = dealt.KeyPackages.Take(2).ToArray();
+        var nonces = signers.Select(k => Round1.Commit(k.SigningShare, random)).ToArray();
+        var package = SigningPackage.Create(Suite, nonces.Select(n => n.Commitments), InvariantCertificate.SigningMessage(information));
+        var shares = signers.Select((k, i) => Round2.Sign(package, nonces[i], k).Value).ToArray();
+        return new InvariantCertificate(information, Aggregation.Aggregate(package, shares, dealt.PublicKeyPackage).Value);
+    }
+
     private static List<byte[]> Harvest()
     {
         var samples = new List<byte[]>();
@@ -248,10 +272,17 @@ public sealed class ProtocolDecoderFuzzTests
             samples.Add(voteMessage.Vote.Encode());
         }
 
+        samples.Add(InvariantSample().Encode());
+        samples.Add(InvariantSample().Information.Encode());
+
         // Fault paths.
         var digest = SHA256.HashData("a package"u8);
         samples.Add(RefreshDealingRequest.Encode(Group, 3));
-        samples.Add(RefreshComplaint.Encode(Group, 2, RefreshComplaintReason.Invalid));
+        using (var complainerKey = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)3, Ed25519PrivateKey.SeedLength).ToArray()))
+        {
+            samples.Add(RefreshComplaint.Sign(Group, complainerKey, new InstanceId(ProtocolKind.Refresh, 1, 0), "context"u8, 3, 2, RefreshComplaintReason.Invalid).Encode());
+        }
+
         samples.Add(RefreshReveal.Encode(Group, 4, SubShareVectorCodec.Encode(Group, 4, [Group.FromUInt64(7), Group.FromUInt64(8)])));
         samples.Add(new DkgComplaint(Group, 1, 2, DkgComplaintReason.Invalid).Encode());
         samples.Add(new DkgReveal(Group, 2, 1, Group.FromUInt64(9)).Encode());
