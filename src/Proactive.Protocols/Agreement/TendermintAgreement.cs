@@ -761,7 +761,9 @@ public sealed class TendermintAgreement : IProtocolMachine
             {
                 // Lines 28-33. The polka in vr stands for valid(v): see PolkaImpliesValidity. It may
                 // come from the proposal's justification alone: see JustifiedPolka.
-                var accept = _lockedRound <= vr || LockedOn(currentId!);
+                // The paper's lockedRound <= vr, except that a polka for another value in this
+                // server's own lock round proves more than f equivocators: the lock holds then.
+                var accept = _lockedRound < vr || LockedOn(currentId!);
                 CastVote(context, outbox, VoteStep.Prevote, accept ? currentId : null);
                 MoveTo(AgreementStep.Prevote);
                 return true;
