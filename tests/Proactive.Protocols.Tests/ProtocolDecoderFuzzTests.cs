@@ -95,7 +95,7 @@ public sealed class ProtocolDecoderFuzzTests
         new("RefreshDealingCommitments", ["RefreshDealingCommitments.TryDecode"], input =>
             Canonical(input, RefreshDealingCommitments.TryDecode(input, Group, out var v) ? RefreshDealingCommitments.Encode(Group, v.SigningKeyCommitments, v.RecipientHashes, v.CombinedCommitment) : null)),
         new("RefreshComplaint", ["RefreshComplaint.TryDecode"], input =>
-            Canonical(input, RefreshComplaint.TryDecode(input, Group, out var dealer, out var reason) ? RefreshComplaint.Encode(Group, dealer, reason) : null)),
+            Canonical(input, RefreshComplaint.TryDecode(input, Group, out var complaint) ? complaint.Encode() : null)),
         new("RefreshReveal", ["RefreshReveal.TryDecode"], input =>
             Canonical(input, RefreshReveal.TryDecode(input, Group, out var complainer, out var message) ? RefreshReveal.Encode(Group, complainer, message) : null)),
         new("QualifiedSetCodec", ["QualifiedSetCodec.TryDecode"], input =>
@@ -278,7 +278,11 @@ public sealed class ProtocolDecoderFuzzTests
         // Fault paths.
         var digest = SHA256.HashData("a package"u8);
         samples.Add(RefreshDealingRequest.Encode(Group, 3));
-        samples.Add(RefreshComplaint.Encode(Group, 2, RefreshComplaintReason.Invalid));
+        using (var complainerKey = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)3, Ed25519PrivateKey.SeedLength).ToArray()))
+        {
+            samples.Add(RefreshComplaint.Sign(Group, complainerKey, new InstanceId(ProtocolKind.Refresh, 1, 0), "context"u8, 3, 2, RefreshComplaintReason.Invalid).Encode());
+        }
+
         samples.Add(RefreshReveal.Encode(Group, 4, SubShareVectorCodec.Encode(Group, 4, [Group.FromUInt64(7), Group.FromUInt64(8)])));
         samples.Add(new DkgComplaint(Group, 1, 2, DkgComplaintReason.Invalid).Encode());
         samples.Add(new DkgReveal(Group, 2, 1, Group.FromUInt64(9)).Encode());

@@ -598,12 +598,22 @@ public sealed partial class ServerController : IDisposable
             return;
         }
 
+        // Without its period key a server can neither sign complaints nor vote (as for agreement, see Propose).
+        if (!_ownKeys.TryGetValue(CurrentPeriod, out var keys))
+        {
+            return;
+        }
+
         _refreshStarted = true;
         _pendingRecoveries.Clear();
         var instance = new InstanceId(ProtocolKind.Refresh, CurrentPeriod, 0);
         var oldShares = _shares ?? new ShareVector(_group, Self, Enumerable.Repeat(_group.Zero, _publicState.SecretCount).ToArray());
         var faults = RefreshFaults?.Invoke(instance);
-        var refresh = new RefreshMachine(instance, _parameters, Self, _publicState, oldShares, _digest, _timeouts.Refresh, faults);
+        var period = CurrentPeriod;
+        var refresh = new RefreshMachine(
+            instance, _parameters, Self, _publicState, oldShares, keys.Signing,
+            server => _directory.TryGet(server, period, out var k) ? k.Signing : null,
+            AgreementWiring.InstanceContext(instance, _network), _digest, _timeouts.Refresh, faults);
         StartMachine(context, refresh, step);
     }
 

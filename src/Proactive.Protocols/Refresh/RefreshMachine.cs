@@ -8,6 +8,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Sharing;
+using Proactive.Crypto.Signing;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Machines;
 
@@ -113,6 +114,10 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     private readonly HashSet<(int Requester, int Dealer)> _answered = [];
     private readonly HashSet<int> _requested = [];
     private readonly bool _late;
+    private readonly Ed25519PrivateKey? _signingKey;
+    private readonly Func<int, Ed25519PublicKey?>? _publicKeys;
+    private readonly byte[] _instanceContext;
+    private byte[]? _lastProposal;
 
     /// <summary>
     /// A refresh at server <paramref name="self"/> of the secrets in <paramref name="publicState"/>,
@@ -120,16 +125,45 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     /// against <paramref name="recordedDigest"/>, this server's digest from the signed period root,
     /// when given).
     /// </summary>
+    /// <param name="instance">The refresh run (protocol <see cref="ProtocolKind.Refresh"/>).</param>
+    /// <param name="parameters">n, t and f.</param>
+    /// <param name="self">This server's id.</param>
+    /// <param name="publicState">The group, the number of secrets and the signing-key commitments before this refresh.</param>
+    /// <param name="oldShares">This server's shares before this refresh (not owned: the driver erases them after the commit).</param>
+    /// <param name="signingKey">This server's period Ed25519 key (the caller keeps ownership): it signs this server's complaints, which others echo.</param>
+    /// <param name="publicKeys">Every server's period Ed25519 public key by id (null when unknown): checks signed complaints, direct or echoed.</param>
+    /// <param name="instanceContext">Bytes that name this instance network-wide (the controller passes
+    /// <c>AgreementWiring.InstanceContext</c>, which holds the network id); every complaint signature binds them.</param>
+    /// <param name="recordedDigest">This server's digest from the signed period root, when known.</param>
+    /// <param name="timeouts">Deadlines; <see cref="RefreshTimeouts.Default"/> when null.</param>
     public RefreshMachine(
         InstanceId instance, ClusterParameters parameters, int self, RefreshPublicState publicState, ShareVector oldShares,
+        Ed25519PrivateKey signingKey, Func<int, Ed25519PublicKey?> publicKeys, ReadOnlySpan<byte> instanceContext,
         ShareVectorDigest? recordedDigest = null, RefreshTimeouts? timeouts = null)
-        : this(instance, parameters, self, publicState, oldShares, recordedDigest, timeouts, faults: null)
+        : this(instance, parameters, self, publicState, oldShares, signingKey, publicKeys, instanceContext, recordedDigest, timeouts, faults: null)
     {
     }
 
     internal RefreshMachine(
         InstanceId instance, ClusterParameters parameters, int self, RefreshPublicState publicState, ShareVector oldShares,
-        ShareVectorDigest? recordedDigest, RefreshTimeouts? timeouts, RefreshDealerFaults? faults, bool late = false)
+        Ed25519PrivateKey signingKey, Func<int, Ed25519PublicKey?> publicKeys, ReadOnlySpan<byte> instanceContext,
+        ShareVectorDigest? recordedDigest, RefreshTimeouts? timeouts, RefreshDealerFaults? faults)
+        : this(instance, parameters, self, publicState, oldShares, recordedDigest, timeouts, faults, late: false, instanceContext)
+    {
+        ArgumentNullException.ThrowIfNull(signingKey);
+        ArgumentNullException.ThrowIfNull(publicKeys);
+        if (!signingKey.PublicKey.Equals(publicKeys(self)))
+        {
+            throw new ArgumentException("The signing key is not the one publicKeys lists for this server.", nameof(signingKey));
+        }
+
+        _signingKey = signingKey;
+        _publicKeys = publicKeys;
+    }
+
+    private RefreshMachine(
+        InstanceId instance, ClusterParameters parameters, int self, RefreshPublicState publicState, ShareVector oldShares,
+        ShareVectorDigest? recordedDigest, RefreshTimeouts? timeouts, RefreshDealerFaults? faults, bool late, ReadOnlySpan<byte> instanceContext)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(publicState);
@@ -141,6 +175,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
 
         ArgumentOutOfRangeException.ThrowIfLessThan(self, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(self, parameters.ServerCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(instanceContext.Length, RefreshComplaint.MaxInstanceContextLength, nameof(instanceContext));
         if (oldShares.Index != self || oldShares.Count != publicState.SecretCount || oldShares.Group.Id != publicState.Group.Id)
         {
             throw new ArgumentException("The share vector must be this server's, in the state's group, one share per secret.", nameof(oldShares));
@@ -158,6 +193,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         _timeouts = timeouts ?? RefreshTimeouts.Default;
         _faults = faults;
         _late = late;
+        _instanceContext = instanceContext.ToArray();
         _group = publicState.Group;
         _self = self;
         _n = parameters.ServerCount;
@@ -220,7 +256,8 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         InstanceId instance, ClusterParameters parameters, int self, RefreshPublicState publicState, ShareVector oldShares,
         ShareVectorDigest? recordedDigest = null, RefreshTimeouts? timeouts = null, byte[]? ownSubShares = null)
     {
-        var machine = new RefreshMachine(instance, parameters, self, publicState, oldShares, recordedDigest, timeouts, faults: null, late: true);
+        // No key: a late machine neither complains nor judges complaints (it ignores them), so it signs nothing.
+        var machine = new RefreshMachine(instance, parameters, self, publicState, oldShares, recordedDigest, timeouts, faults: null, late: true, instanceContext: []);
         machine._dealers[self - 1].SubSharesMessage = ownSubShares?.ToArray();
         return machine;
     }
@@ -291,6 +328,9 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             case (RefreshWire.ComplaintRound, RefreshWire.ComplaintType):
                 OnComplaint(message, outbox);
                 break;
+            case (RefreshWire.ComplaintRound, RefreshWire.ComplaintEchoType):
+                OnComplaintEcho(message, outbox);
+                break;
             case (RefreshWire.RevealRound, RefreshWire.RevealType):
                 OnReveal(context, message, outbox);
                 break;
@@ -305,6 +345,10 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         if (Status == RefreshStatus.AwaitingDecidedDealings)
         {
             TryCommit(context, outbox);
+        }
+        else if (Status == RefreshStatus.AwaitingDecision)
+        {
+            ProposeIfChanged(outbox); // a late reveal, re-send or dealing can make a dealer acceptable here again
         }
     }
 
@@ -734,12 +778,14 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     /// <summary>At most one complaint per reason per dealer: Missing (answered confidentially) and Invalid (answered in public).</summary>
     private void Complain(int dealer, RefreshComplaintReason reason, Outbox outbox)
     {
-        if (!_dealers[dealer - 1].ComplainedFor.Add(reason))
+        // A late machine complains about nothing: the refresh is over for everyone else, and it holds no key.
+        if (_late || !_dealers[dealer - 1].ComplainedFor.Add(reason))
         {
             return;
         }
 
-        outbox.Broadcast(0, RefreshWire.ComplaintRound, RefreshWire.ComplaintType, RefreshComplaint.Encode(_group, dealer, reason));
+        var complaint = RefreshComplaint.Sign(_group, _signingKey!, Instance, _instanceContext, _self, dealer, reason);
+        outbox.Broadcast(0, RefreshWire.ComplaintRound, RefreshWire.ComplaintType, complaint.Encode());
     }
 
     /// <summary>A Missing complaint about a committed dealing whose sub-shares have not reached this server (once per dealer).</summary>
@@ -752,40 +798,133 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         }
     }
 
+    /// <summary>A complaint from its complainer: signed by it (so that it can be echoed), sent by it.</summary>
     private void OnComplaint(InboundMessage message, Outbox outbox)
     {
-        if (!RefreshComplaint.TryDecode(message.Payload.Span, _group, out var dealer, out var reason) || dealer < 1 || dealer > _n)
+        if (_late)
+        {
+            return; // a late machine neither judges dealers nor answers (docs: ForMissedRefresh)
+        }
+
+        if (!RefreshComplaint.TryDecode(message.Payload.Span, _group, out var complaint) || complaint.Dealer > _n || complaint.Complainer > _n)
         {
             Alert(outbox, AlertType.MalformedMessage, message.Sender, "complaint does not decode (or has an unknown reason)", message.Signed);
             return;
         }
 
-        var view = _dealers[dealer - 1];
-        var answer = dealer == _self && _sentSubShares is not null && _faults?.IgnoreComplaints != true;
-        if (reason == RefreshComplaintReason.Missing)
+        if (complaint.Complainer != message.Sender)
+        {
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, $"complaint of server {complaint.Complainer} sent as its own (an echo has its own type)", message.Signed);
+            return;
+        }
+
+        if (IsKnownInvalidComplaint(complaint, message.Payload.Span))
+        {
+            return;
+        }
+
+        if (!VerifyComplaint(complaint))
+        {
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, "complaint signature does not verify", message.Signed);
+            return;
+        }
+
+        if (complaint.Reason == RefreshComplaintReason.Missing)
         {
             // A timing event, not evidence: only the complainer's view waits for the answer (nobody
-            // else can see a confidential re-send). The answer is the exact committed message, again
-            // confidential to the complainer - never in the clear, whoever complains: a false Missing
-            // complaint only gets the Byzantine complainer its own sub-shares.
-            if (view.MissingComplainers.Add(message.Sender) && answer)
+            // else can see a confidential re-send), and it is never echoed. The answer is the exact
+            // committed message, again confidential to the complainer - never in the clear, whoever
+            // complains: a false Missing complaint only gets the Byzantine complainer its own sub-shares.
+            if (_dealers[complaint.Dealer - 1].MissingComplainers.Add(complaint.Complainer) && Answers(complaint.Dealer))
             {
-                ResendSubShares(message.Sender, outbox);
+                ResendSubShares(complaint.Complainer, outbox);
             }
 
             return;
         }
 
-        // HJKY95, for an Invalid complaint only: the accused dealer answers by revealing the accuser's
-        // sub-shares in the clear. An honest server says Invalid only about a message the envelope
-        // authenticated as the dealer's that fails the checks, i.e. never about an honest dealer; a
-        // Byzantine complainer learns only its own sub-shares.
-        if (view.Complainers.Add(message.Sender) && answer)
+        LearnInvalidComplaint(complaint, message.Payload.ToArray(), outbox);
+    }
+
+    /// <summary>
+    /// Another server's echo of a signed Invalid complaint. Whatever is wrong with it is the relay's
+    /// fault (the link-level sender), never the claimed complainer's: anyone can put any bytes in an
+    /// echo, only the complainer can sign them. A repeated echo is ignored silently.
+    /// </summary>
+    private void OnComplaintEcho(InboundMessage message, Outbox outbox)
+    {
+        if (_late)
+        {
+            return;
+        }
+
+        if (!RefreshComplaint.TryDecode(message.Payload.Span, _group, out var complaint) || complaint.Dealer > _n || complaint.Complainer > _n)
+        {
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, "echoed complaint does not decode", message.Signed);
+            return;
+        }
+
+        if (complaint.Reason != RefreshComplaintReason.Invalid)
+        {
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, "echo of a Missing complaint (only Invalid complaints are echoed)", message.Signed);
+            return;
+        }
+
+        if (IsKnownInvalidComplaint(complaint, message.Payload.Span))
+        {
+            return;
+        }
+
+        if (!VerifyComplaint(complaint))
+        {
+            Alert(outbox, AlertType.MalformedMessage, message.Sender, $"echoed complaint (claimed by server {complaint.Complainer}) has a bad signature", message.Signed);
+            return;
+        }
+
+        LearnInvalidComplaint(complaint, message.Payload.ToArray(), outbox);
+    }
+
+    /// <summary>True for an Invalid complaint already learned (these exact bytes, or another valid signature of it: ignored).</summary>
+    private bool IsKnownInvalidComplaint(RefreshComplaint complaint, ReadOnlySpan<byte> encoded) =>
+        complaint.Reason == RefreshComplaintReason.Invalid
+        && _dealers[complaint.Dealer - 1].Complainers.TryGetValue(complaint.Complainer, out var known)
+        && known.AsSpan().SequenceEqual(encoded);
+
+    private bool VerifyComplaint(RefreshComplaint complaint) =>
+        _publicKeys!(complaint.Complainer) is { } key && complaint.Verify(key, Instance, _instanceContext);
+
+    /// <summary>
+    /// The first time this server learns a valid signed Invalid complaint (complainer c, dealer d),
+    /// directly or by echo: it echoes it to everyone (unless it is c, who broadcast it), once per
+    /// (c, d), so that if any honest server knows it, every honest server and the dealer know it one
+    /// message delay later; and if it is d, it reveals c's message (HJKY95). An honest server says
+    /// Invalid only about a message the envelope authenticated as the dealer's that fails the checks,
+    /// i.e. never about an honest dealer; a Byzantine complainer learns only its own sub-shares, and
+    /// only the complainer can sign its complaint, so nobody can make an honest dealer reveal the
+    /// sub-shares of an honest server.
+    /// </summary>
+    private void LearnInvalidComplaint(RefreshComplaint complaint, byte[] encoded, Outbox outbox)
+    {
+        var view = _dealers[complaint.Dealer - 1];
+        if (!view.Complainers.TryAdd(complaint.Complainer, encoded))
+        {
+            return; // another valid signature of a complaint already learned
+        }
+
+        if (complaint.Complainer != _self)
+        {
+            outbox.Broadcast(0, RefreshWire.ComplaintRound, RefreshWire.ComplaintEchoType, encoded);
+        }
+
+        if (Answers(complaint.Dealer))
         {
             outbox.Broadcast(0, RefreshWire.RevealRound, RefreshWire.RevealType,
-                RefreshReveal.Encode(_group, message.Sender, _sentSubShares![message.Sender - 1]));
+                RefreshReveal.Encode(_group, complaint.Complainer, _sentSubShares![complaint.Complainer - 1]));
         }
     }
+
+    /// <summary>True when this server is <paramref name="dealer"/> and holds what it dealt (and the test fault does not make it ignore complaints).</summary>
+    private bool Answers(int dealer) => dealer == _self && _sentSubShares is not null && _faults?.IgnoreComplaints != true;
 
     /// <summary>
     /// The dealer's confidential re-send of the exact sub-share message it committed to for
@@ -860,15 +999,22 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         outbox.SetTimer(RevealDeadlineTimer, context.Now + _timeouts.ComplaintWindow);
     }
 
-    /// <summary>ResolvingComplaints -> AwaitingDecision: unanswered Invalid complaints disqualify; propose the acceptable dealers.</summary>
+    /// <summary>
+    /// ResolvingComplaints -> AwaitingDecision: propose the acceptable dealers. A dealer with an
+    /// unanswered Invalid complaint is excluded for now (alert Unresponsive), not disqualified: a
+    /// complaint may have reached this server (by echo) just before the deadline, and the dealer's
+    /// reveal one or two message delays after it; a late good reveal makes it acceptable again and
+    /// the proposal is emitted again (<see cref="ProposeIfChanged"/>). Timing decides progress, never
+    /// the verdict; only a bad reveal (evidence) disqualifies.
+    /// </summary>
     private void OnRevealDeadline(Outbox outbox)
     {
         for (var i = 1; i <= _n; i++)
         {
             var view = _dealers[i - 1];
-            if (!view.Disqualified && view.Complainers.Any(c => !view.RevealVerdicts.ContainsKey(c)))
+            if (!view.Disqualified && view.Complainers.Keys.Where(c => !view.RevealVerdicts.ContainsKey(c)).Order().ToArray() is { Length: > 0 } unanswered)
             {
-                Disqualify(view, outbox, AlertType.Unresponsive, i, "did not answer an Invalid complaint with a reveal", view.CommitmentsEnvelope);
+                Alert(outbox, AlertType.Unresponsive, i, $"no reveal by the reveal deadline for the Invalid complaints of {string.Join(", ", unanswered)}; excluded here until one arrives", view.CommitmentsEnvelope);
             }
             else if (!view.Disqualified && view.MyValues is null && view.ComplainedFor.Contains(RefreshComplaintReason.Missing))
             {
@@ -877,21 +1023,43 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
             }
         }
 
-        var acceptable = Enumerable.Range(1, _n)
-            .Where(i => IsAcceptable(_dealers[i - 1]))
-            .Select(i => KeyValuePair.Create(i, _dealers[i - 1].DealingHash!))
-            .ToArray();
         Move(RefreshStatus.AwaitingDecision);
 
         // Proposed even with fewer than t+1 (no server accepts that set, this one included): the
         // proposal starts this server's agreement instance, which it needs to vote (n - f votes decide)
         // and to learn the decision, after which it catches up on the decided dealings.
-        outbox.Emit(new RefreshQualifiedSetProposal(Instance, QualifiedSetCodec.Encode(_group, acceptable)));
+        _lastProposal = AcceptableSet();
+        outbox.Emit(new RefreshQualifiedSetProposal(Instance, _lastProposal));
     }
+
+    /// <summary>
+    /// AwaitingDecision: when this server's acceptable set changed since its last proposal (a late
+    /// reveal, re-send or dealing), propose again; the controller hands the newest proposal to
+    /// agreement for the rounds this server leads (as the DKG does).
+    /// </summary>
+    private void ProposeIfChanged(Outbox outbox)
+    {
+        if (_late)
+        {
+            return;
+        }
+
+        var current = AcceptableSet();
+        if (_lastProposal is null || !_lastProposal.AsSpan().SequenceEqual(current))
+        {
+            _lastProposal = current;
+            outbox.Emit(new RefreshQualifiedSetProposal(Instance, current));
+        }
+    }
+
+    private byte[] AcceptableSet() =>
+        QualifiedSetCodec.Encode(_group, Enumerable.Range(1, _n)
+            .Where(i => IsAcceptable(_dealers[i - 1]))
+            .Select(i => KeyValuePair.Create(i, _dealers[i - 1].DealingHash!)));
 
     private static bool IsAcceptable(DealerView view) =>
         view.Commitments is not null && !view.Disqualified && view.MyValues is not null
-        && view.Complainers.All(c => view.RevealVerdicts.TryGetValue(c, out var good) && good);
+        && view.Complainers.Keys.All(c => view.RevealVerdicts.TryGetValue(c, out var good) && good);
 
     // ---- Commit ------------------------------------------------------------------------------
 
@@ -1190,8 +1358,11 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
 
         public bool Disqualified { get; set; }
 
-        /// <summary>Servers with an Invalid complaint: each needs a valid public reveal before anyone qualifies the dealer.</summary>
-        public HashSet<int> Complainers { get; } = [];
+        /// <summary>
+        /// Servers with an Invalid complaint, each with its signed complaint as learned (directly or by
+        /// echo): each needs a valid public reveal before this server qualifies the dealer.
+        /// </summary>
+        public Dictionary<int, byte[]> Complainers { get; } = [];
 
         /// <summary>Servers with a Missing complaint: answered confidentially; they block nobody's view but their own.</summary>
         public HashSet<int> MissingComplainers { get; } = [];

@@ -8,6 +8,7 @@ using System.Security.Cryptography;
 using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Sharing;
+using Proactive.Crypto.Signing;
 using Proactive.Protocols.Machines;
 
 namespace Proactive.Protocols.Refresh;
@@ -33,7 +34,7 @@ public static class RefreshWire
     /// <summary>Broadcast by each dealer: <see cref="RefreshDealingCommitments"/>.</summary>
     public const byte DealingCommitmentsType = 2;
 
-    /// <summary>Broadcast: <see cref="RefreshComplaint"/>.</summary>
+    /// <summary>Broadcast by the complainer: its signed <see cref="RefreshComplaint"/> (the complainer must be the sender).</summary>
     public const byte ComplaintType = 3;
 
     /// <summary>Broadcast by an accused dealer, for an Invalid complaint only: <see cref="RefreshReveal"/>.</summary>
@@ -47,6 +48,14 @@ public static class RefreshWire
 
     /// <summary>To the requester: <see cref="RefreshRelayedCommitments"/>, a decided dealer's broadcast as the relaying server holds it.</summary>
     public const byte RelayedCommitmentsType = 6;
+
+    /// <summary>
+    /// Round 2, broadcast by every server other than the complainer the first time it learns of a
+    /// validly signed Invalid complaint (directly or by echo): the complainer's <see cref="RefreshComplaint"/>,
+    /// byte for byte. Everyone, the accused dealer included, treats it exactly as the direct complaint,
+    /// so a complainer cannot show its complaint to some servers only (docs/PROTOCOLS.md "Refresh").
+    /// </summary>
+    public const byte ComplaintEchoType = 7;
 }
 
 /// <summary>
@@ -358,49 +367,153 @@ public enum RefreshComplaintReason : byte
 }
 
 /// <summary>
-/// A complaint against a dealer, with its reason (<see cref="RefreshComplaintReason"/>).
-/// Format, version 2: u8 version, u8 suite, u16 dealer, u8 reason (1 Missing, 2 Invalid).
-/// Version 1 (no reason) is refused; any other reason byte does not decode.
+/// A complaint against a dealer, with its reason (<see cref="RefreshComplaintReason"/>), signed by the
+/// complainer's period Ed25519 key so that it is transferable: an Invalid complaint is echoed by every
+/// server that learns it (<see cref="RefreshWire.ComplaintEchoType"/>), and a relay must not be able
+/// to forge one. A forged Invalid complaint "from" an honest server j would make an honest dealer
+/// publish j's sub-shares, which with j's share of the period before (which a mobile adversary may
+/// have read) give j's new share.
 /// </summary>
-public static class RefreshComplaint
+/// <remarks>
+/// Format, version 3: u8 version, u8 suite, u16 complainer, u16 dealer, u8 reason (1 Missing,
+/// 2 Invalid), 64-byte Ed25519 signature over <see cref="SigningBytes"/>. Versions 1 (no reason) and
+/// 2 (unsigned) are refused; so are any other reason byte and server id 0.
+/// The signature covers the label <see cref="SignatureLabel"/>, the suite, the refresh instance
+/// (protocol, period, sequence) and the embedder's instance context (which names the network), so a
+/// complaint cannot be replayed into another instance, period or network, nor have its reason changed.
+/// </remarks>
+public sealed class RefreshComplaint
 {
     /// <summary>The format version.</summary>
-    public const byte FormatVersion = 2;
+    public const byte FormatVersion = 3;
 
-    /// <summary>Encodes a complaint against <paramref name="dealer"/> for <paramref name="reason"/>.</summary>
-    public static byte[] Encode(PrimeOrderGroup group, int dealer, RefreshComplaintReason reason)
+    /// <summary>Labels the signed bytes, so a complaint signature is never taken for any other signed structure.</summary>
+    public const string SignatureLabel = "proactive-refresh-complaint-v1";
+
+    /// <summary>Length of every encoding.</summary>
+    public const int EncodedLength = CanonicalWriter.HeaderSize + 2 + 2 + 1 + Ed25519PublicKey.SignatureLength;
+
+    /// <summary>Longest instance context a signature binds (the agreement's limit).</summary>
+    public const int MaxInstanceContextLength = Agreement.AgreementDomain.MaxInstanceContextLength;
+
+    private static readonly byte[] Label = System.Text.Encoding.ASCII.GetBytes(SignatureLabel);
+
+    private readonly byte[] _signature;
+
+    private RefreshComplaint(PrimeOrderGroup group, int complainer, int dealer, RefreshComplaintReason reason, byte[] signature)
     {
+        Group = group;
+        Complainer = complainer;
+        Dealer = dealer;
+        Reason = reason;
+        _signature = signature;
+    }
+
+    /// <summary>The group of the refresh (its suite byte is signed).</summary>
+    public PrimeOrderGroup Group { get; }
+
+    /// <summary>The server that complains and signed.</summary>
+    public int Complainer { get; }
+
+    /// <summary>The accused dealer.</summary>
+    public int Dealer { get; }
+
+    /// <summary>Why.</summary>
+    public RefreshComplaintReason Reason { get; }
+
+    /// <summary>The complainer's Ed25519 signature over <see cref="SigningBytes"/>.</summary>
+    public ReadOnlySpan<byte> Signature => _signature;
+
+    /// <summary>Signs a complaint of <paramref name="complainer"/> (whose period key is <paramref name="key"/>) against <paramref name="dealer"/>.</summary>
+    public static RefreshComplaint Sign(
+        PrimeOrderGroup group, Ed25519PrivateKey key, InstanceId instance, ReadOnlySpan<byte> instanceContext,
+        int complainer, int dealer, RefreshComplaintReason reason)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(key);
+        CheckServer(complainer, nameof(complainer));
+        CheckServer(dealer, nameof(dealer));
         if (!Enum.IsDefined(reason))
         {
             throw new ArgumentOutOfRangeException(nameof(reason), $"Complaint reason {(byte)reason} is not defined.");
         }
 
-        var bytes = new byte[CanonicalWriter.HeaderSize + 3];
-        var writer = new CanonicalWriter(bytes);
-        writer.WriteHeader(FormatVersion, group);
+        if (instanceContext.Length > MaxInstanceContextLength)
+        {
+            throw new ArgumentException($"The instance context is at most {MaxInstanceContextLength} bytes.", nameof(instanceContext));
+        }
+
+        var signature = key.Sign(SigningBytes(group.Id, instance, instanceContext, complainer, dealer, reason));
+        return new RefreshComplaint(group, complainer, dealer, reason, signature);
+    }
+
+    /// <summary>
+    /// What the signature covers: the ASCII label, u8 suite, u8 protocol, u64 period, u64 sequence,
+    /// u32 length and the instance context, u16 complainer, u16 dealer, u8 reason (big-endian).
+    /// </summary>
+    public static byte[] SigningBytes(GroupId suite, InstanceId instance, ReadOnlySpan<byte> instanceContext, int complainer, int dealer, RefreshComplaintReason reason)
+    {
+        var bytes = new byte[Label.Length + 1 + 1 + 8 + 8 + CanonicalWriter.LengthPrefixSize + instanceContext.Length + 2 + 2 + 1];
+        Label.CopyTo(bytes, 0);
+        var writer = new CanonicalWriter(bytes.AsSpan(Label.Length));
+        writer.WriteU8((byte)suite);
+        writer.WriteU8((byte)instance.Protocol);
+        writer.WriteU64(instance.Period);
+        writer.WriteU64(instance.Sequence);
+        writer.WriteBytes(instanceContext, MaxInstanceContextLength);
+        writer.WriteU16((ushort)complainer);
         writer.WriteU16((ushort)dealer);
         writer.WriteU8((byte)reason);
         return bytes;
     }
 
-    /// <summary>Decodes; never throws. An unknown reason byte does not decode.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, out int dealer, out RefreshComplaintReason reason)
+    /// <summary>The one canonical encoding.</summary>
+    public byte[] Encode()
     {
-        dealer = 0;
-        reason = default;
+        var bytes = new byte[EncodedLength];
+        var writer = new CanonicalWriter(bytes);
+        writer.WriteHeader(FormatVersion, Group);
+        writer.WriteU16((ushort)Complainer);
+        writer.WriteU16((ushort)Dealer);
+        writer.WriteU8((byte)Reason);
+        writer.WriteFixedBytes(_signature);
+        return bytes;
+    }
+
+    /// <summary>Decodes (structure only: call <see cref="Verify"/> for the signature); never throws.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, [NotNullWhen(true)] out RefreshComplaint? complaint)
+    {
+        complaint = null;
         var reader = new CanonicalReader(encoding);
         if (reader.TryReadHeader(FormatVersion, group, out _)
-            && reader.TryReadU16(out var d, "dealer")
-            && reader.TryReadU8(out var r, "reason")
-            && Enum.IsDefined((RefreshComplaintReason)r)
-            && reader.TryReadEnd())
+            && reader.TryReadU16(out var complainer, "complainer")
+            && reader.TryReadU16(out var dealer, "dealer")
+            && reader.TryReadU8(out var reason, "reason")
+            && reader.TryReadFixedBytes(Ed25519PublicKey.SignatureLength, out var signature, "signature")
+            && reader.TryReadEnd()
+            && complainer is >= 1 and <= Cluster.ClusterParameters.MaxServers
+            && dealer is >= 1 and <= Cluster.ClusterParameters.MaxServers
+            && Enum.IsDefined((RefreshComplaintReason)reason))
         {
-            dealer = d;
-            reason = (RefreshComplaintReason)r;
+            complaint = new RefreshComplaint(group, complainer, dealer, (RefreshComplaintReason)reason, signature.ToArray());
             return true;
         }
 
         return false;
+    }
+
+    /// <summary>True when <paramref name="complainerKey"/> signed this complaint for this instance and context. Never throws on bad data.</summary>
+    public bool Verify(Ed25519PublicKey complainerKey, InstanceId instance, ReadOnlySpan<byte> instanceContext)
+    {
+        ArgumentNullException.ThrowIfNull(complainerKey);
+        return instanceContext.Length <= MaxInstanceContextLength
+            && complainerKey.Verify(SigningBytes(Group.Id, instance, instanceContext, Complainer, Dealer, Reason), _signature);
+    }
+
+    private static void CheckServer(int server, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(server, 1, name);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(server, Cluster.ClusterParameters.MaxServers, name);
     }
 }
 

@@ -225,7 +225,14 @@ public sealed class ProactiveScenario
             MoveMobileAdversary(period, _hosts.Values.Count(h => recovering.Contains(h.Server) || !h.Controller.HasShares));
         }
 
-        var latestState = Honest().Select(h => h.Controller.PublicState).FirstOrDefault(s => s is not null);
+        // The public state a recovering server fetches (verified against the signed root) is the one of
+        // the last committed period: a stale honest server (it missed a refresh) still holds an older
+        // one, whose commitments no recovered share matches (n=7, t=4, f=2, seed 8, period 29).
+        var latestState = Honest()
+            .Where(h => h.Controller.PublicState is not null)
+            .OrderByDescending(h => h.Controller.CommittedPeriod ?? 0)
+            .Select(h => h.Controller.PublicState)
+            .FirstOrDefault();
         // A Crash injection's server is down for the whole refresh: its crash is scheduled for now, so it must not start the period.
         var participants = _hosts.Values.Where(h => _simulator.Server(h.Server).IsUp && _byzantine.GetValueOrDefault(h.Server) != AdversaryStrategyKind.Crash).ToList();
         foreach (var host in participants)

@@ -40,14 +40,16 @@ public sealed class BootstrapTests : IDisposable
     {
         var random = new DeterministicRandomSource(seed);
         var dealt = TrustedDealer.Generate(suite, null, 2, 4, random);
-        return (dealt.PublicKeyPackage.GroupPublicKey, message =>
+        return (dealt.PublicKeyPackage.GroupPublicKey, Sign);
+
+        Signature Sign(byte[] message)
         {
             var signers = dealt.KeyPackages.Take(2).ToArray();
             var nonces = signers.Select(k => Round1.Commit(k.SigningShare, random)).ToArray();
             var package = SigningPackage.Create(suite, nonces.Select(n => n.Commitments), message);
             var shares = signers.Select((k, i) => Round2.Sign(package, nonces[i], k).Value).ToArray();
             return Aggregation.Aggregate(package, shares, dealt.PublicKeyPackage).Value;
-        });
+        }
     }
 
     private InvariantCertificate Certificate(Ciphersuite suite, ulong seed, byte[]? constants = null)

@@ -150,7 +150,7 @@ public sealed class RefreshMachineTests
     }
 
     [Fact]
-    public void Dealer_that_ignores_a_complaint_is_disqualified_as_unresponsive()
+    public void Dealer_that_ignores_a_complaint_is_excluded_as_unresponsive()
     {
         using var fixture = new RefreshFixture(PrimeOrderGroup.Ristretto255, FiveServers, 3, 1, seed: 61);
         using var run = new RefreshRun(fixture, seed: 62, faulty: new()

@@ -27,7 +27,7 @@ public sealed class RefreshMissingComplaintTests
 
         public IEnumerable<(int From, int Dealer, RefreshComplaintReason Reason)> Complaints(PrimeOrderGroup group) =>
             Sent.Where(s => (s.Message.Round, s.Message.Type) == (RefreshWire.ComplaintRound, RefreshWire.ComplaintType))
-                .Select(s => RefreshComplaint.TryDecode(s.Message.Payload, group, out var dealer, out var reason) ? (s.From, dealer, reason) : (s.From, 0, default))
+                .Select(s => RefreshComplaint.TryDecode(s.Message.Payload, group, out var complaint) ? (s.From, complaint.Dealer, complaint.Reason) : (s.From, 0, default))
                 .Distinct();
 
         /// <summary>No message in the clear carries a sub-share vector, and no reveal goes out at all.</summary>
@@ -167,7 +167,7 @@ public sealed class RefreshMissingComplaintTests
         var before = wire.Sent.Count;
 
         // Server 4 received its sub-shares from 1 but claims they are missing, twice.
-        var complaint = RefreshComplaint.Encode(fixture.Group, 1, RefreshComplaintReason.Missing);
+        var complaint = run.SignedComplaint(4, 1, RefreshComplaintReason.Missing);
         run.Bus.Inject(4, 1, RefreshWire.ComplaintRound, RefreshWire.ComplaintType, complaint, confidential: false);
         run.Bus.Inject(4, 1, RefreshWire.ComplaintRound, RefreshWire.ComplaintType, complaint, confidential: false);
         run.Bus.Run();
@@ -184,19 +184,29 @@ public sealed class RefreshMissingComplaintTests
     }
 
     [Theory]
-    [InlineData(2, 0)] // reason 0
-    [InlineData(2, 3)] // reason 3
-    [InlineData(2, 255)]
-    [InlineData(1, -1)] // version 1, no reason
-    public void Complaint_with_a_malformed_reason_raises_MalformedMessage(byte version, int reason)
+    [InlineData(3, 0)] // reason 0
+    [InlineData(3, 3)] // reason 3
+    [InlineData(3, 255)]
+    [InlineData(2, 1)] // version 2: unsigned
+    [InlineData(1, -1)] // version 1: no reason, unsigned
+    public void Complaint_with_a_malformed_reason_or_an_old_unsigned_format_raises_MalformedMessage(byte version, int reason)
     {
         using var fixture = new RefreshFixture(PrimeOrderGroup.Ristretto255, FiveServers, 3, 1, seed: 341);
         using var run = new RefreshRun(fixture, seed: 342);
         var wire = Record(run);
         run.Bus.StartAll();
-        var valid = RefreshComplaint.Encode(fixture.Group, 1, RefreshComplaintReason.Missing);
-        var payload = reason < 0 ? valid[..^1] : [.. valid[..^1], (byte)reason];
-        payload[0] = version;
+        var suite = (byte)fixture.Group.Id;
+        var payload = version switch
+        {
+            1 => [1, suite, 0, 1],
+            2 => [2, suite, 0, 1, (byte)reason],
+            _ => run.SignedComplaint(4, 1, RefreshComplaintReason.Missing),
+        };
+        if (version == 3)
+        {
+            payload[6] = (byte)reason; // u8 version, u8 suite, u16 complainer, u16 dealer, u8 reason
+        }
+
         var before = wire.Sent.Count;
         run.Bus.Inject(4, 1, RefreshWire.ComplaintRound, RefreshWire.ComplaintType, payload, confidential: false);
         run.Bus.Run();
@@ -209,15 +219,19 @@ public sealed class RefreshMissingComplaintTests
     public void Complaint_codec_round_trips_both_reasons_and_refuses_an_undefined_one()
     {
         var group = PrimeOrderGroup.Ristretto255;
+        using var key = Proactive.Crypto.Signing.Ed25519PrivateKey.FromSeed(new byte[32]);
+        var instance = new InstanceId(ProtocolKind.Refresh, 3, 0);
         foreach (var reason in new[] { RefreshComplaintReason.Missing, RefreshComplaintReason.Invalid })
         {
-            var bytes = RefreshComplaint.Encode(group, 5, reason);
+            var bytes = RefreshComplaint.Sign(group, key, instance, [9], 2, 5, reason).Encode();
             Assert.Equal(RefreshComplaint.FormatVersion, bytes[0]);
-            Assert.True(RefreshComplaint.TryDecode(bytes, group, out var dealer, out var decoded));
-            Assert.Equal((5, reason), (dealer, decoded));
-            Assert.False(RefreshComplaint.TryDecode([.. bytes, 0], group, out _, out _));
+            Assert.True(RefreshComplaint.TryDecode(bytes, group, out var decoded));
+            Assert.Equal((2, 5, reason), (decoded.Complainer, decoded.Dealer, decoded.Reason));
+            Assert.Equal(bytes, decoded.Encode());
+            Assert.True(decoded.Verify(key.PublicKey, instance, [9]));
+            Assert.False(RefreshComplaint.TryDecode([.. bytes, 0], group, out _));
         }
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => RefreshComplaint.Encode(group, 5, (RefreshComplaintReason)7));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RefreshComplaint.Sign(group, key, instance, [], 2, 5, (RefreshComplaintReason)7));
     }
 }
