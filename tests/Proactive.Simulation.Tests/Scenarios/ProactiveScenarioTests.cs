@@ -283,7 +283,7 @@ public sealed class ProactiveScenarioTests
     [InlineData(1100UL)]
     [InlineData(1127UL)]
     [InlineData(1152UL)]
-    public void FormerlyFailingSeedsKeepEveryInvariantForTwentyPeriods(ulong seed) => RunPropertySeed(seed);
+    public void FormerlyFailingSeedsKeepEveryInvariantForTwentyPeriods(ulong seed) => ProactiveScenarioPropertyTests.RunPropertySeed(seed);
 
     /// <summary>
     /// Seeds where a server recovering its shares (corrupted by itself the period before) had one
@@ -302,7 +302,7 @@ public sealed class ProactiveScenarioTests
     [InlineData(1102UL)]
     [InlineData(1120UL)]
     [InlineData(1184UL)]
-    public void RecoveryWithOneFaultyHelperSeedsKeepEveryInvariantForTwentyPeriods(ulong seed) => RunPropertySeed(seed);
+    public void RecoveryWithOneFaultyHelperSeedsKeepEveryInvariantForTwentyPeriods(ulong seed) => ProactiveScenarioPropertyTests.RunPropertySeed(seed);
 
     /// <summary>
     /// The issue's target parameters (n=7, t=4, f=2: n - f = t + 1 exactly), seeds that once failed:
@@ -324,14 +324,14 @@ public sealed class ProactiveScenarioTests
             Nodes = 7,
             Threshold = 4,
             Faults = 2,
-            Periods = PropertyPeriods,
+            Periods = ProactiveScenarioPropertyTests.PropertyPeriods,
             Secrets = 2,
             Seed = seed,
             MobileAdversary = true,
             Group = PrimeOrderGroup.Ristretto255,
         }).Run();
         Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
-        Assert.True(report.PeriodsCommitted == PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
+        Assert.True(report.PeriodsCommitted == ProactiveScenarioPropertyTests.PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
     }
 
     /// <summary>
@@ -387,48 +387,6 @@ public sealed class ProactiveScenarioTests
         }).Run();
         Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
         Assert.Equal(periods, report.PeriodsCommitted);
-    }
-
-    /// <summary>The CI property test: many seeds, many periods, mobile adversary, a fast group for all secrets.</summary>
-    [Theory]
-    [MemberData(nameof(PropertySeeds))]
-    public void PropertyMobileAdversaryManySeeds(int firstSeed, int seeds)
-    {
-        for (var seed = (ulong)firstSeed; seed < (ulong)(firstSeed + seeds); seed++)
-        {
-            RunPropertySeed(seed);
-        }
-    }
-
-    private static void RunPropertySeed(ulong seed)
-    {
-        var report = new ProactiveScenario(new ProactiveScenarioOptions
-        {
-            Nodes = 4,
-            Threshold = 1,
-            Faults = 1,
-            Periods = PropertyPeriods,
-            Secrets = 2,
-            Seed = seed,
-            MobileAdversary = true,
-            Group = PrimeOrderGroup.Ristretto255,
-        }).Run();
-        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
-        Assert.True(report.PeriodsCommitted == PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
-    }
-
-    private const int PropertyPeriods = 20;
-
-    /// <summary>200 seeds (1000..1199) x 20 periods, in 8 batches so xunit can spread them.</summary>
-    public static TheoryData<int, int> PropertySeeds()
-    {
-        var data = new TheoryData<int, int>();
-        for (var batch = 0; batch < 8; batch++)
-        {
-            data.Add(1000 + (batch * 25), 25);
-        }
-
-        return data;
     }
 }
 
