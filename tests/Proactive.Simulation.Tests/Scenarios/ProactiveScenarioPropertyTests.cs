@@ -38,21 +38,24 @@ public sealed class ProactiveScenarioPropertyTests
         }
     }
 
-    internal static void RunPropertySeed(ulong seed)
+    internal static void RunPropertySeed(ulong seed) => AssertEveryPeriodCommitsCleanly(new ProactiveScenarioOptions
     {
-        var report = new ProactiveScenario(new ProactiveScenarioOptions
-        {
-            Nodes = 4,
-            Threshold = 1,
-            Faults = 1,
-            Periods = PropertyPeriods,
-            Secrets = 2,
-            Seed = seed,
-            MobileAdversary = true,
-            Group = PrimeOrderGroup.Ristretto255,
-        }).Run();
-        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
-        Assert.True(report.PeriodsCommitted == PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
+        Nodes = 4,
+        Threshold = 1,
+        Faults = 1,
+        Periods = PropertyPeriods,
+        Secrets = 2,
+        Seed = seed,
+        MobileAdversary = true,
+        Group = PrimeOrderGroup.Ristretto255,
+    });
+
+    /// <summary>Runs the scenario and asserts no invariant violation and every period committed.</summary>
+    internal static void AssertEveryPeriodCommitsCleanly(ProactiveScenarioOptions options)
+    {
+        var report = new ProactiveScenario(options).Run();
+        Assert.True(report.Violations.Count == 0, $"seed {options.Seed}: {string.Join(" | ", report.Violations)}");
+        Assert.True(report.PeriodsCommitted == options.Periods, $"seed {options.Seed}: {report.PeriodsCommitted} periods committed");
     }
 }
 

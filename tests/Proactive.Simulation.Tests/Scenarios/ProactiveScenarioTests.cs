@@ -318,8 +318,7 @@ public sealed class ProactiveScenarioTests
     [InlineData(49UL)]
     [InlineData(55UL)]
     public void TargetParametersSeedsKeepEveryInvariantForTwentyPeriods(ulong seed)
-    {
-        var report = new ProactiveScenario(new ProactiveScenarioOptions
+        => ProactiveScenarioPropertyTests.AssertEveryPeriodCommitsCleanly(new ProactiveScenarioOptions
         {
             Nodes = 7,
             Threshold = 4,
@@ -329,10 +328,7 @@ public sealed class ProactiveScenarioTests
             Seed = seed,
             MobileAdversary = true,
             Group = PrimeOrderGroup.Ristretto255,
-        }).Run();
-        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
-        Assert.True(report.PeriodsCommitted == ProactiveScenarioPropertyTests.PropertyPeriods, $"seed {seed}: {report.PeriodsCommitted} periods committed");
-    }
+        });
 
     /// <summary>
     /// The issue's exact command (n=7, t=4, f=2, 50 periods, 100 secrets, Ed25519) for seed 29, which
@@ -344,8 +340,7 @@ public sealed class ProactiveScenarioTests
     /// </summary>
     [Fact]
     public void TargetCommandSeed29CommitsFiftyPeriodsWithoutViolations()
-    {
-        var report = new ProactiveScenario(new ProactiveScenarioOptions
+        => ProactiveScenarioPropertyTests.AssertEveryPeriodCommitsCleanly(new ProactiveScenarioOptions
         {
             Nodes = 7,
             Threshold = 4,
@@ -355,10 +350,7 @@ public sealed class ProactiveScenarioTests
             Seed = 29,
             MobileAdversary = true,
             Group = PrimeOrderGroup.Ed25519,
-        }).Run();
-        Assert.True(report.Violations.Count == 0, $"seed 29: {string.Join(" | ", report.Violations)}");
-        Assert.Equal(50, report.PeriodsCommitted);
-    }
+        });
 
     /// <summary>
     /// The issue's exact command for seeds that failed once signed, echoed refresh complaints met the
@@ -373,8 +365,7 @@ public sealed class ProactiveScenarioTests
     [InlineData(5UL, 12)]
     [InlineData(8UL, 30)]
     public void TargetCommandSeedsCommitEveryPeriodWithoutViolations(ulong seed, int periods)
-    {
-        var report = new ProactiveScenario(new ProactiveScenarioOptions
+        => ProactiveScenarioPropertyTests.AssertEveryPeriodCommitsCleanly(new ProactiveScenarioOptions
         {
             Nodes = 7,
             Threshold = 4,
@@ -384,10 +375,7 @@ public sealed class ProactiveScenarioTests
             Seed = seed,
             MobileAdversary = true,
             Group = PrimeOrderGroup.Ed25519,
-        }).Run();
-        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
-        Assert.Equal(periods, report.PeriodsCommitted);
-    }
+        });
 }
 
 /// <summary>Sends, once, a plain frame that claims to come from <paramref name="framed"/> for an instance two periods old.</summary>
