@@ -78,14 +78,28 @@ internal sealed class TransportTestServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A port that was free a moment ago (for a server that starts later).</summary>
+    /// <summary>
+    /// A port that was free a moment ago (for a server that starts later). It is drawn below the
+    /// kernel's ephemeral range (Linux default 32768-60999), because a port the OS handed out for
+    /// port 0 and got back is soon handed out again to the next listener on port 0, e.g. another
+    /// test's transport, and the late server then fails to bind.
+    /// </summary>
     public static int FreePort()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = Random.Shared.Next(20000, 32000);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                probe.Stop();
+                return port;
+            }
+            catch (SocketException) when (attempt < 100)
+            {
+            }
+        }
     }
 
     /// <summary>
