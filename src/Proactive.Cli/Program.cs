@@ -6,6 +6,7 @@ root.Subcommands.Add(FrostDemoCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ProvisionCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
+root.Subcommands.Add(NodeCommand.Create());
 var parse = root.Parse(args);
 var exit = parse.Invoke();
 

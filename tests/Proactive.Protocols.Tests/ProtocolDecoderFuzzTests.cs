@@ -240,9 +240,9 @@ public sealed class ProtocolDecoderFuzzTests
         var information = InvariantInformation.Create(network, dealt.PublicKeyPackage.GroupPublicKey, "{}"u8, statements);
         var signers = dealt.KeyPackages.Take(2).ToArray();
         var nonces = signers.Select(k => Round1.Commit(k.SigningShare, random)).ToArray();
-        var package = SigningPackage.Create(Suite, nonces.Select(n => n.Commitments), InvariantCertificate.SigningMessage(information));
+        var package = SigningPackage.Create(Suite, nonces.Select(n => n.Commitments), InvariantCertificate.SigningMessage(information, new byte[32]));
         var shares = signers.Select((k, i) => Round2.Sign(package, nonces[i], k).Value).ToArray();
-        return new InvariantCertificate(information, Aggregation.Aggregate(package, shares, dealt.PublicKeyPackage).Value);
+        return new InvariantCertificate(information, new byte[32], Aggregation.Aggregate(package, shares, dealt.PublicKeyPackage).Value);
     }
 
     private static List<byte[]> Harvest()

@@ -69,6 +69,15 @@ public sealed class PeriodCertificates : IDisposable
         }
     }
 
+    /// <summary>The fingerprint of the certificate held for <paramref name="period"/>, or null.</summary>
+    public byte[]? FingerprintOf(ulong period)
+    {
+        lock (_gate)
+        {
+            return _held.TryGetValue(period, out var held) ? held.Certificate.Fingerprint.ToArray() : null;
+        }
+    }
+
     /// <summary>The periods whose certificates are held, ascending.</summary>
     public IReadOnlyList<ulong> HeldPeriods
     {

@@ -7,6 +7,7 @@ using System.Diagnostics.CodeAnalysis;
 using Proactive.Crypto.Codec;
 using Proactive.Crypto.Frost;
 using Proactive.Crypto.Signing;
+using Proactive.Protocols.KeyTable;
 
 namespace Proactive.Protocols.Bootstrap;
 
@@ -16,10 +17,14 @@ namespace Proactive.Protocols.Bootstrap;
 /// adopts the first copy that <see cref="VerifyFor"/> accepts with the V_start of its own ROM.
 /// </summary>
 /// <remarks>
-/// <para>The signature is on <c>"proactive-invariant-v1" || M</c> (the label keeps it apart from the
-/// other statements S_cert signs: period roots, KeyTables, application messages).</para>
+/// <para>S_cert(M) is the network's first period root (<see cref="PeriodCertificate.SigningMessage(ulong, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>
+/// for period 0) with M in the place of the KeyTable and the hash of the initial public state (the
+/// network key's and the DPRF key's commitments): one FROST signing at initialization, by the same
+/// machinery as every later period certificate, certifies both. No later root has period 0, and the
+/// root's label keeps it apart from anything else S_cert signs.</para>
 /// <para>Encoding: version u8 (<see cref="FormatVersion"/>), suite u8, M (u32 length, at most
-/// <see cref="MaxInformationLength"/>), signature (RFC 9591, fixed length for the suite).</para>
+/// <see cref="MaxInformationLength"/>), the initial public-state hash (32 bytes), signature (RFC 9591,
+/// fixed length for the suite).</para>
 /// </remarks>
 public sealed class InvariantCertificate
 {
@@ -29,15 +34,20 @@ public sealed class InvariantCertificate
     /// <summary>Upper bound of an encoded M (constants plus n statements).</summary>
     public const int MaxInformationLength = InvariantInformation.MaxConstantsLength + 1024 + (InvariantInformation.MaxServers * 66);
 
-    private static readonly byte[] SigningLabel = "proactive-invariant-v1"u8.ToArray();
-
     private readonly byte[] _encodedInformation;
+    private readonly byte[] _initialStateHash;
 
-    /// <summary>Pairs M with a signature (unchecked: see <see cref="Verify"/>).</summary>
-    public InvariantCertificate(InvariantInformation information, Signature signature)
+    /// <summary>Pairs M and the initial public-state hash with a signature (unchecked: see <see cref="Verify"/>).</summary>
+    /// <exception cref="ArgumentException">The hash is not 32 bytes, or the signature is of another suite.</exception>
+    public InvariantCertificate(InvariantInformation information, ReadOnlySpan<byte> initialStateHash, Signature signature)
     {
         ArgumentNullException.ThrowIfNull(information);
         ArgumentNullException.ThrowIfNull(signature);
+        if (initialStateHash.Length != PeriodCertificate.PublicStateHashLength)
+        {
+            throw new ArgumentException("The initial public-state hash is SHA-256 (32 bytes).", nameof(initialStateHash));
+        }
+
         if (signature.Suite.Id != information.Suite.Id)
         {
             throw new ArgumentException("The signature must be in the suite of the network key.", nameof(signature));
@@ -45,8 +55,12 @@ public sealed class InvariantCertificate
 
         Information = information;
         _encodedInformation = information.Encode();
+        _initialStateHash = initialStateHash.ToArray();
         Signature = signature;
     }
+
+    /// <summary>SHA-256 of the public state the initialization committed (<see cref="PeriodCertificate.HashPublicState"/>).</summary>
+    public ReadOnlySpan<byte> InitialStateHash => _initialStateHash;
 
     /// <summary>M.</summary>
     public InvariantInformation Information { get; }
@@ -54,19 +68,15 @@ public sealed class InvariantCertificate
     /// <summary>S_cert(M).</summary>
     public Signature Signature { get; }
 
-    /// <summary>What the network threshold-signs for <paramref name="information"/>.</summary>
-    public static byte[] SigningMessage(InvariantInformation information)
+    /// <summary>What the network threshold-signs for <paramref name="information"/>: the period-0 root over M and the initial state hash.</summary>
+    public static byte[] SigningMessage(InvariantInformation information, ReadOnlySpan<byte> initialStateHash)
     {
         ArgumentNullException.ThrowIfNull(information);
-        var encoded = information.Encode();
-        var message = new byte[SigningLabel.Length + encoded.Length];
-        SigningLabel.CopyTo(message, 0);
-        encoded.CopyTo(message.AsSpan(SigningLabel.Length));
-        return message;
+        return PeriodCertificate.SigningMessage(0, information.Encode(), initialStateHash);
     }
 
     /// <summary>S_cert(M) verifies under the V_cert that M itself names.</summary>
-    public bool Verify() => Information.NetworkKey.Verify(SigningMessage(Information), Signature);
+    public bool Verify() => Information.NetworkKey.Verify(PeriodCertificate.SigningMessage(0, _encodedInformation, _initialStateHash), Signature);
 
     /// <summary>
     /// Table 2 at server <paramref name="self"/>: its own M_i verifies with <paramref name="ownStartKey"/>
@@ -86,6 +96,7 @@ public sealed class InvariantCertificate
         var writer = new CanonicalWriter(buffer);
         writer.WriteHeader(FormatVersion, Information.Suite.Id);
         writer.WriteBytes(_encodedInformation, MaxInformationLength);
+        writer.WriteFixedBytes(_initialStateHash);
         writer.WriteFixedBytes(Signature.Encode());
         return buffer.WrittenSpan.ToArray();
     }
@@ -116,6 +127,12 @@ public sealed class InvariantCertificate
             return false;
         }
 
+        if (!reader.TryReadFixedBytes(PeriodCertificate.PublicStateHashLength, out var stateHash, "initial state hash"))
+        {
+            failure = reader.Failure;
+            return false;
+        }
+
         var signatureOffset = reader.Offset;
         if (!reader.TryReadFixedBytes(Signature.EncodedLength(suite), out var signatureBytes, "signature"))
         {
@@ -136,7 +153,7 @@ public sealed class InvariantCertificate
             return false;
         }
 
-        certificate = new InvariantCertificate(information, signature);
+        certificate = new InvariantCertificate(information, stateHash, signature);
         failure = default;
         return true;
     }

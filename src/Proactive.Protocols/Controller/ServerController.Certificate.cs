@@ -77,6 +77,31 @@ public sealed partial class ServerController
     }
 
     /// <summary>
+    /// Initialization (toolkit Table 3): the network threshold-signs M, the invariant information, as
+    /// its period-0 root (M in the place of the KeyTable, with the hash of the public state the DKGs
+    /// committed), by the same FROST sessions as every period certificate. Call once the DKGs completed
+    /// and the initial shares are committed (period 0), with the same <paramref name="encodedInformation"/>
+    /// at every server; the certificate arrives as <see cref="PeriodCertified"/> for period 0 and is kept
+    /// under <see cref="CertificateKeyOf"/>(0) (<see cref="Bootstrap.InvariantCertificate"/> pairs it with M).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not in period 0, or the initial shares are not committed.</exception>
+    public ControllerStep CertifyInitialization(ProtocolContext context, byte[] encodedInformation)
+    {
+        CheckContext(context);
+        ArgumentNullException.ThrowIfNull(encodedInformation);
+        if (CurrentPeriod != 0 || CommittedPeriod != 0 || _publicState is not { } state || NetworkGroupKey is null)
+        {
+            throw new InvalidOperationException("M is certified in period 0, after the DKGs committed the initial shares.");
+        }
+
+        var step = new ControllerStep();
+        var machine = EnsureCertificateMachine(context, 0, catchingUp: false, step);
+        Run(context, machine, step, (c, o) => machine.OnTableDecided(c, encodedInformation, o));
+        Run(context, machine, step, (c, o) => machine.OnCommitted(c, PeriodCertificate.HashPublicState(state), o));
+        return step;
+    }
+
+    /// <summary>
     /// At <see cref="BeginPeriod"/>: the certificate instance of the period, and, when this server holds
     /// no certificate of the period it committed last and runs no instance for it (it restarted before
     /// one arrived), an instance that asks its peers for it.

@@ -451,6 +451,47 @@ public sealed partial class ServerController : IDisposable
         return step;
     }
 
+    /// <summary>
+    /// The SHA-256 fingerprint of this server's TLS certificate for a period, announced in its KeyTable
+    /// entry so peers pin it (set by the node; the simulator has no TLS and announces zeros).
+    /// </summary>
+    public Func<ulong, byte[]?>? TlsFingerprintOf { get; set; }
+
+    /// <summary>
+    /// Raised when the directory learned keys of a period (from authenticated KeyTable entries, or from
+    /// the decided table): the node retries the envelopes it parked for want of them and updates its pins.
+    /// </summary>
+    public int DirectoryVersion { get; private set; }
+
+    /// <summary>
+    /// The keys a KeyTable instance vouches for go into the directory: before the decision, entries
+    /// signed with the sender's previous key (they are its own); at the decision, every entry of the
+    /// decided table, which overrides what was learned before (Table 1: the KeyTable is what holds).
+    /// </summary>
+    private void LearnKeysFrom(KeyTableMachine table)
+    {
+        var changed = false;
+        if (table.DecidedTable is { } decided)
+        {
+            foreach (var entry in decided.Entries.Where(e => e.ServerId != Self))
+            {
+                changed |= _directory.Set(entry.Entry.Keys);
+            }
+        }
+        else
+        {
+            foreach (var keys in table.AuthenticatedKeys.Where(k => k.ServerId != Self))
+            {
+                changed |= !_directory.TryGet(keys.ServerId, keys.Period, out _) && _directory.TryAdd(keys);
+            }
+        }
+
+        if (changed)
+        {
+            DirectoryVersion++;
+        }
+    }
+
     /// <summary>The KeyTable instance of <paramref name="period"/>.</summary>
     public static InstanceId KeyTableOf(ulong period) => new(ProtocolKind.KeyTable, period, 0);
 
@@ -469,8 +510,9 @@ public sealed partial class ServerController : IDisposable
         }
 
         var previous = _ownKeys.GetValueOrDefault(period - 1)?.Signing;
+        var fingerprint = TlsFingerprintOf?.Invoke(period) ?? NoTlsFingerprint.ToArray();
         var machine = new KeyTableMachine(
-            instance, _parameters, Self, _network, keys, previous, NoTlsFingerprint,
+            instance, _parameters, Self, _network, keys, previous, fingerprint,
             server => _directory.TryGet(server, period - 1, out var k) ? k.Signing : null,
             recovering, _timeouts.KeyTable);
         StartMachine(context, machine, step);
@@ -654,6 +696,11 @@ public sealed partial class ServerController : IDisposable
         if (machine is NonceChannelMachine)
         {
             StartCoordinatorIfReady(context, machine.Instance.Period, step);
+        }
+
+        if (machine is KeyTableMachine table)
+        {
+            LearnKeysFrom(table);
         }
 
         if (machine.IsFinished && _pendingRecoveries.Contains(machine.Instance))

@@ -39,6 +39,23 @@ public sealed class PeriodKeyDirectory
         return true;
     }
 
+    /// <summary>
+    /// Sets K_i for its server and period, replacing what was there: for a decision (the decided
+    /// KeyTable) that overrides an entry learned earlier. True when something changed.
+    /// </summary>
+    public bool Set(PeriodPublicKeys keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var slot = (keys.ServerId, keys.Period);
+        if (_entries.TryGetValue(slot, out var existing) && existing.Equals(keys))
+        {
+            return false;
+        }
+
+        _entries[slot] = keys;
+        return true;
+    }
+
     /// <summary>The keys of <paramref name="serverId"/> in <paramref name="period"/>, if known.</summary>
     public bool TryGet(int serverId, ulong period, [NotNullWhen(true)] out PeriodPublicKeys? keys) =>
         _entries.TryGetValue((serverId, period), out keys);

@@ -189,6 +189,14 @@ public sealed class KeyTableMachine : IProtocolMachine
     public bool? OwnEntryInDecidedTable { get; private set; }
 
     /// <summary>
+    /// The entries of other servers that arrived signed with their previous key V_j(p-1) (Table 1,
+    /// step 3) and were not equivocated: their new keys are the servers' own, so the driver may verify
+    /// envelopes of the period with them before the table is decided.
+    /// </summary>
+    public IEnumerable<PeriodPublicKeys> AuthenticatedKeys =>
+        _views.Where(v => v is { Authenticated: not null, Equivocated: false }).Select(v => v.Authenticated!.Entry.Keys);
+
+    /// <summary>
     /// The table this server would propose now: its own entry and every entry it accepts under the
     /// judging rules, by server id. Suitable as agreement's getValue: it improves as entries arrive
     /// (an authenticated entry replaces one in the clear, rule [ii]).

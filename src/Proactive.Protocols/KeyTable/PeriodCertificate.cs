@@ -112,11 +112,12 @@ public sealed class PeriodCertificate : ICanonicalEncodable, ICanonicalDecodable
     /// throws for bad data. It does not say that this server decided that table or committed that
     /// state: compare with <see cref="Certifies"/>.
     /// </summary>
+    /// <remarks>Period 0 has no KeyTable: its root certifies M, the invariant information (<see cref="Bootstrap.InvariantCertificate"/>), in the table's place.</remarks>
     public bool Verify(GroupPublicKey networkKey)
     {
         ArgumentNullException.ThrowIfNull(networkKey);
         return networkKey.Suite == Suite
-            && KeyTableDocument.TryDecode(_table, int.MaxValue, out var table) && table.Period == Period
+            && (Period == 0 || (KeyTableDocument.TryDecode(_table, int.MaxValue, out var table) && table.Period == Period))
             && networkKey.Verify(SigningMessage(), Signature);
     }
 

@@ -58,8 +58,10 @@ public sealed class BootstrapTests : IDisposable
         constants ??= Constants;
         var statements = FourServers.Servers.Select(i => InvariantInformation.SignStatement(_startKeys[i - 1], Network, i, key, constants)).ToList();
         var information = InvariantInformation.Create(Network, key, constants, statements);
-        return new InvariantCertificate(information, sign(InvariantCertificate.SigningMessage(information)));
+        return new InvariantCertificate(information, StateHash, sign(InvariantCertificate.SigningMessage(information, StateHash)));
     }
+
+    private static readonly byte[] StateHash = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
 
     public static TheoryData<string> Suites => new() { "Ed25519", "Ristretto255", "P256" };
 
@@ -100,7 +102,10 @@ public sealed class BootstrapTests : IDisposable
         Assert.False(certificate.VerifyFor(2, _startKeys[0].PublicKey));
 
         // M of one network key with the signature made by another network's key.
-        Assert.False(new InvariantCertificate(certificate.Information, other.Signature).Verify());
+        Assert.False(new InvariantCertificate(certificate.Information, StateHash, other.Signature).Verify());
+
+        // The right signature over another initial public state.
+        Assert.False(new InvariantCertificate(certificate.Information, new byte[32], certificate.Signature).Verify());
 
         // A server that is not in M.
         Assert.False(certificate.VerifyFor(5, _startKeys[0].PublicKey));
@@ -114,7 +119,7 @@ public sealed class BootstrapTests : IDisposable
         var genuine = Certificate(Ciphersuite.Ed25519, 10);
         var (attackerKey, attackerSign) = NetworkKey(Ciphersuite.Ed25519, 11);
         var forged = InvariantInformation.Create(Network, attackerKey, Constants, [.. FourServers.Servers.Select(i => genuine.Information.StatementOf(i).ToArray())]);
-        var certificate = new InvariantCertificate(forged, attackerSign(InvariantCertificate.SigningMessage(forged)));
+        var certificate = new InvariantCertificate(forged, StateHash, attackerSign(InvariantCertificate.SigningMessage(forged, StateHash)));
 
         Assert.True(certificate.Verify());
         Assert.False(certificate.VerifyFor(1, _startKeys[0].PublicKey));

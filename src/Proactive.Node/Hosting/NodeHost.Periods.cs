@@ -1,0 +1,176 @@
+// References: toolkit (seed 001) Table 1 (refresh for period p) and Table 2 (at every period start);
+// docs/BRIEF.md section 3 "Refresh for period p"; docs/NODE.md "Periods".
+using System.Security.Cryptography;
+using Proactive.Node.Storage;
+using Proactive.Protocols.Controller;
+using Proactive.Protocols.KeyTable;
+using Proactive.Protocols.Machines;
+
+namespace Proactive.Node.Hosting;
+
+public sealed partial class NodeHost
+{
+    private DateTimeOffset? _periodStartedAt;
+    private double? _lastRefreshDurationMs;
+    private string? _keyTableFingerprint;
+    private long _alertCount;
+
+    /// <summary>When period <paramref name="period"/> starts: the anchor M fixes plus p period lengths.</summary>
+    public DateTimeOffset PeriodStart(ulong period) => (_anchor ?? DateTimeOffset.UnixEpoch) + (_config.Period * (double)period);
+
+    /// <summary>The period the schedule puts <paramref name="time"/> in (0 before period 1 starts).</summary>
+    private ulong PeriodAt(DateTimeOffset time)
+    {
+        if (_anchor is not { } anchor || time < anchor)
+        {
+            return 0;
+        }
+
+        return (ulong)((time - anchor).Ticks / _config.Period.Ticks);
+    }
+
+    private void OnTick()
+    {
+        switch (_phase)
+        {
+            case NodePhase.Initializing:
+                AdvanceInitialization();
+                break;
+            case NodePhase.Operational:
+                var due = PeriodAt(DateTimeOffset.UtcNow);
+                if (due >= 1 && due > Controller.CurrentPeriod)
+                {
+                    StartPeriod(due);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Table 1 at the start of <paramref name="period"/>: new period keys and TLS certificate (durable
+    /// before they are announced), the check of the stored shares, and the controller's period
+    /// (KeyTable, share recovery, refresh, certificate).
+    /// </summary>
+    private void StartPeriod(ulong period)
+    {
+        _periodStartedAt = DateTimeOffset.UtcNow;
+        _lastRefreshStart = Now;
+        if (Controller.PeriodKeysOf(period) is null)
+        {
+            CreatePeriodKeys(period);
+        }
+
+        var recovering = new List<int>();
+        if (Controller.HasShares || Controller.Digest is not null)
+        {
+            var stored = Store.TryGet(DataSpace.Private, ServerController.SharesKey, out var bytes) ? bytes : [];
+            var needs = Controller.CheckStoredShares(Context, stored, period, out var check);
+            Apply(check);
+            if (needs)
+            {
+                recovering.Add(Self);
+            }
+        }
+
+        NodeLog.PeriodStarts(_logger, Self, period, recovering.Count > 0 ? " (recovering its shares)" : "");
+        Apply(Controller.BeginPeriod(Context, period, recovering));
+
+        // Keys of periods before p - 1 can no longer sign or open anything the opener accepts.
+        if (period >= 2)
+        {
+            var erase = new List<PersistRequest>();
+            for (var old = period - 2; ; old--)
+            {
+                if (!Store.TryGet(DataSpace.Private, NodeKeySpace.OwnPeriodKeys(old), out _))
+                {
+                    break;
+                }
+
+                erase.Add(new PersistRequest(ServerController.EraseKey(NodeKeySpace.OwnPeriodKeys(old)), []));
+                erase.Add(new PersistRequest(ServerController.EraseKey(NodeKeySpace.OwnTlsCertificate(old)), []));
+                _certificates!.Retire(old);
+                if (old == 0)
+                {
+                    break;
+                }
+            }
+
+            Store.ApplyPersisted(erase);
+        }
+
+        _replayGuard.ForgetPeriodsBefore(period - 1);
+        _parkedFrames.RemoveAll(f => f.Period + 1 < period);
+        _parkedMessages.RemoveAll(m => m.Instance.Period + 1 < period);
+    }
+
+    private TimeSpan _lastRefreshStart;
+
+    private void OnEvent(InstanceId instance, ProtocolEvent emitted)
+    {
+        NodeLog.Event(_logger, Self, instance, emitted.GetType().Name);
+        switch (emitted)
+        {
+            case Alert alert:
+                RaiseAlert(alert);
+                break;
+            case PeriodCommitted committed when committed.Period >= 1:
+                _lastRefreshDurationMs = (Now - _lastRefreshStart).TotalMilliseconds;
+                NodeLog.PeriodCommitted(_logger, Self, committed.Period, _lastRefreshDurationMs.Value);
+                break;
+            case KeyTableDecided decided when decided.Instance.Sequence == 0:
+                OnKeyTableDecided(decided);
+                break;
+        }
+
+        OnInitializationEvent(emitted);
+    }
+
+    /// <summary>The KeyTable of p decided: pin the peers' certificates, keep their keys, present this server's certificate of p.</summary>
+    private void OnKeyTableDecided(KeyTableDecided decided)
+    {
+        var period = decided.Instance.Period;
+        if (!KeyTableDocument.TryDecode(decided.EncodedTable, _config.Parameters.ServerCount, out var table))
+        {
+            return;
+        }
+
+        _keyTableFingerprint = Convert.ToHexStringLower(SHA256.HashData(decided.EncodedTable));
+        var others = table.Entries.Where(e => e.ServerId != Self).Select(e => e.Entry).ToList();
+        _pinning.Pin(period, others);
+        Store.ApplyPersisted([new PersistRequest(NodeKeySpace.PeerKeys(period), EncodePeerEntries(others))]);
+        if (_certificates!.FingerprintOf(period) is not null && (_certificates.CurrentPeriod ?? 0) < period)
+        {
+            _certificates.SwitchTo(period);
+        }
+    }
+
+    private void Publish(string? state)
+    {
+        var controller = _controller;
+        var period = controller?.CurrentPeriod ?? 0;
+        state ??= _phase switch
+        {
+            NodePhase.Initializing => "initializing",
+            NodePhase.Recovering => "recovering",
+            _ when controller is { HasShares: true } => "operational",
+            _ => "recovering",
+        };
+        var networkKey = controller?.PublicState is { SigningKeyCount: > 0 } publicState
+            ? Convert.ToHexStringLower(_config.Suite.Group.EncodeElement(publicState.SigningKeyCommitments[0].ConstantTerm))
+            : null;
+        _snapshot = new NodeSnapshot(
+            Self,
+            state,
+            period,
+            controller?.CommittedPeriod,
+            _periodStartedAt,
+            _phase == NodePhase.Operational && _anchor is not null ? PeriodStart(Math.Max(period, PeriodAt(DateTimeOffset.UtcNow)) + 1) : null,
+            _lastRefreshDurationMs,
+            networkKey,
+            _keyTableFingerprint,
+            Interlocked.Read(ref _alertCount),
+            _snapshot.StartedAt,
+            _counters.ToDictionary());
+    }
+}
