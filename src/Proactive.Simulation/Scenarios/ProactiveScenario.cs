@@ -221,7 +221,12 @@ public sealed class ProactiveScenario
             MoveMobileAdversary(period, _hosts.Values.Count(h => recovering.Contains(h.Server) || !h.Controller.HasShares));
         }
 
-        var latestState = Honest().Select(h => h.Controller.PublicState).FirstOrDefault(s => s is not null);
+        // The state a recovering server fetches (the node checks it against the signed root): an honest
+        // server that committed the latest refresh holds it; a stale one (which missed refreshes and lost
+        // its shares) holds an old or half-updated state, so it must not be the source (seed 15 at n=7).
+        var latestState = Honest().Where(h => h.Controller.PublicState is not null)
+            .OrderByDescending(h => h.Controller.CommittedPeriod ?? 0).ThenBy(h => h.Server)
+            .Select(h => h.Controller.PublicState).FirstOrDefault();
         // A Crash injection's server is down for the whole refresh: its crash is scheduled for now, so it must not start the period.
         var participants = _hosts.Values.Where(h => _simulator.Server(h.Server).IsUp && _byzantine.GetValueOrDefault(h.Server) != AdversaryStrategyKind.Crash).ToList();
         foreach (var host in participants)
