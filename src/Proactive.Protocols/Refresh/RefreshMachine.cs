@@ -64,7 +64,13 @@ public sealed record RefreshTimeouts(TimeSpan DealingWindow, TimeSpan ComplaintW
 /// message is a timing event: revealing it would give the adversary delta_i(j) of honest dealers and,
 /// with j's share of the period before, j's new share; timing must never matter for safety. A dealer
 /// whose message is missing here is not qualified in this server's view until it arrives, never
-/// disqualified for cause. The
+/// disqualified for cause. Complaints are signed with the complainer's period key
+/// (<see cref="RefreshComplaint"/>), and every server that learns a valid Invalid complaint, directly
+/// or relayed, echoes it once (<see cref="RefreshWire.ComplaintEchoType"/>): a complaint shown to some
+/// servers only still reaches every honest server and the dealer, so honest views cannot be split
+/// (docs/PROTOCOLS.md "Refresh", echo and timeline). An unanswered Invalid complaint at the reveal
+/// deadline excludes the dealer for now; a late good reveal re-qualifies it and the proposal is
+/// emitted again. The
 /// qualified set is decided by agreement (driven outside: <see cref="RefreshQualifiedSetProposal"/>,
 /// <see cref="IsAcceptableQualifiedSet"/>, <see cref="OnQualifiedSetDecided"/>). Then
 /// s'_k = s_k + sum_{i in QUAL} delta_ik(j), the signing-key commitments become old + sum of the
@@ -79,7 +85,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     /// <summary>Timer: the dealing window is over.</summary>
     public const int DealingDeadlineTimer = 1;
 
-    /// <summary>Timer: the complaint window is over.</summary>
+    /// <summary>Timer: the complaint window is over (the first proposal).</summary>
     public const int RevealDeadlineTimer = 2;
 
     /// <summary>Timer: a decided dealing did not arrive in time.</summary>
@@ -223,7 +229,7 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     /// <summary>The durable key of this server's new digest (<see cref="ShareVectorDigest.Encode"/>).</summary>
     public string DigestPersistKey => $"refresh/{Instance.Period}/{Instance.Sequence}/digest";
 
-    /// <summary>Dealers disqualified in this server's view (public faults, bad or missing reveals).</summary>
+    /// <summary>Dealers disqualified in this server's view (public faults, bad reveals); a dealer whose reveal is merely missing is excluded for now, not listed.</summary>
     public IReadOnlyList<int> DisqualifiedDealers =>
         Enumerable.Range(1, _n).Where(i => _dealers[i - 1].Disqualified).ToArray();
 
