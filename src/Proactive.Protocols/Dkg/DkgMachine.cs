@@ -559,7 +559,7 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
         }
 
         var accused = complaint.Accused;
-        if (complaint.Reason != DkgComplaintReason.Invalid || complaint.Complainer > _parameters!.ServerCount
+        if (complaint.Reason != DkgComplaintReason.Invalid || complaint.Complainer < 1 || complaint.Complainer > _parameters!.ServerCount
             || accused < 1 || accused > _parameters.ServerCount || accused == complaint.Complainer)
         {
             Malformed(message, outbox, $"echo of a {complaint.Reason} complaint by {complaint.Complainer} against {accused} (only Invalid complaints are echoed)");
