@@ -292,8 +292,12 @@ public sealed class SelectiveComplaintStrategy(ulong period, PrimeOrderGroup gro
         {
             Message = message.Message with
             {
-                Recipient = witness, Attempt = 0, Round = RefreshWire.ComplaintRound, Type = RefreshWire.ComplaintType,
-                Payload = complaint.Encode(), Confidential = false,
+                Recipient = witness,
+                Attempt = 0,
+                Round = RefreshWire.ComplaintRound,
+                Type = RefreshWire.ComplaintType,
+                Payload = complaint.Encode(),
+                Confidential = false,
             },
         });
     }
