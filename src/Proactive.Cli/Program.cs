@@ -4,6 +4,8 @@ using Proactive.Cli.Commands;
 var root = new RootCommand("proactive: a proactively secure threshold key and secret service.");
 root.Subcommands.Add(FrostDemoCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(ProvisionCommand.Create());
+root.Subcommands.Add(ConfigCommand.Create());
 var parse = root.Parse(args);
 var exit = parse.Invoke();
 

@@ -29,9 +29,10 @@ public sealed class SimulationOptions
 
     /// <summary>
     /// How bytes are framed. <see cref="EnvelopeWireCodec.Factory"/> plugs in the real envelope layer
-    /// (signed, encrypted, replay-guarded). The plain codec stays the default because the envelope
-    /// layer refuses identical signed bytes a second time, so network duplicates and same-attempt
-    /// retransmissions never reach a machine, and some scenarios (duplication statistics) count them.
+    /// (signed, encrypted, replay-guarded). The plain codec stays the default of the bare simulator
+    /// because the envelope layer refuses identical signed bytes a second time, so network duplicates
+    /// and same-attempt retransmissions never reach a machine, and some scenarios (duplication
+    /// statistics) count them; <c>ProactiveScenario</c> runs over the envelope layer by default.
     /// </summary>
     public Func<ClusterParameters, IWireCodec> CodecFactory { get; init; } = parameters => new PlainWireCodec(parameters);
 

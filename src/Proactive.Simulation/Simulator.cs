@@ -255,9 +255,16 @@ public sealed class Simulator
             return;
         }
 
-        if (!_codec.TryDecode(recipient.Id, delivery.Bytes, out var decoded, out var rejection))
+        if (!_codec.TryDecode(recipient.Id, delivery.Sender, delivery.Bytes, out var decoded, out var rejection, out var alert))
         {
             Drop(delivery, DropReason.Rejected, digest, rejection);
+
+            // The link-level sender is to blame for what it delivered, except for a copy the network made.
+            if (alert is not null && !delivery.NetworkCopy)
+            {
+                RecordEvent(recipient, alert.Instance ?? default, alert);
+            }
+
             return;
         }
 
@@ -457,9 +464,14 @@ public sealed class Simulator
 
         foreach (var protocolEvent in outbox.Events)
         {
-            server.AddEvent(new EmittedEvent(Now, server.Id, instance, protocolEvent));
-            Trace.Record(new ProtocolEventTrace(Now, server.Id, instance, protocolEvent));
+            RecordEvent(server, instance, protocolEvent);
         }
+    }
+
+    private void RecordEvent(SimulatedServer server, InstanceId instance, ProtocolEvent protocolEvent)
+    {
+        server.AddEvent(new EmittedEvent(Now, server.Id, instance, protocolEvent));
+        Trace.Record(new ProtocolEventTrace(Now, server.Id, instance, protocolEvent));
     }
 
     /// <summary>Runs a driver step on <paramref name="server"/> now (a controller call made by a scenario) and applies its outputs.</summary>
@@ -521,11 +533,14 @@ public sealed class Simulator
             return;
         }
 
-        Enqueue(Now + Delay(link), new DeliveryEvent(sender, recipient, bytes));
-        if (link.DuplicationProbability > 0 && SimulationSeed.NextUnit(_networkRandom) < link.DuplicationProbability)
+        // Both copies of a duplicated packet are marked: either may arrive first, and neither is the sender's doing.
+        var delay = Delay(link);
+        var duplicated = link.DuplicationProbability > 0 && SimulationSeed.NextUnit(_networkRandom) < link.DuplicationProbability;
+        Enqueue(Now + delay, new DeliveryEvent(sender, recipient, bytes, duplicated));
+        if (duplicated)
         {
             Trace.Record(new DuplicateTrace(Now, sender, recipient, wireDigest));
-            Enqueue(Now + Delay(link), new DeliveryEvent(sender, recipient, bytes));
+            Enqueue(Now + Delay(link), new DeliveryEvent(sender, recipient, bytes, NetworkCopy: true));
         }
     }
 
@@ -584,7 +599,8 @@ public sealed class Simulator
 
     private abstract record ScheduledEvent;
 
-    private sealed record DeliveryEvent(int Sender, int Recipient, byte[] Bytes) : ScheduledEvent;
+    /// <summary>A packet on its way; <paramref name="NetworkCopy"/> when the network duplicated it (the sender sent it once).</summary>
+    private sealed record DeliveryEvent(int Sender, int Recipient, byte[] Bytes, bool NetworkCopy = false) : ScheduledEvent;
 
     private sealed record TimerEvent(int Server, int Incarnation, InstanceId Instance, int TimerId, long Generation) : ScheduledEvent;
 

@@ -153,6 +153,55 @@ public sealed class EnvelopeWireCodecTests
         Assert.Equal(["envelope:Replay", "envelope:Replay", "envelope:StalePeriod"], replays.Select(d => d.Detail));
         Assert.All(replays, d => Assert.Equal(3, d.Sender));
         Assert.Equal(TestInstances.Main, Assert.Single(codec.Captured).Instance);
+
+        // Server 1 signed the envelope, server 3 delivered the copies: the two replays name server 3.
+        var alerts = simulator.Server(2).Events.Select(e => e.Event).OfType<Alert>().ToList();
+        Assert.Equal(2, alerts.Count);
+        Assert.All(alerts, a => Assert.Equal((AlertType.Replay, 3), (a.Type, a.Culprit)));
+        Assert.All(alerts, a => Assert.Equal(codec.Captured[0].Bytes, a.Evidence));
+    }
+
+    [Fact]
+    public void A_replay_names_the_link_level_sender_never_the_signer()
+    {
+        using var codec = new EnvelopeWireCodec(FourServers, seed: 31);
+        var packet = Assert.Single(codec.Encode(1, PeriodZero, new OutboundMessage(2, 0, 0, 1, [5], Confidential: false)));
+
+        Assert.True(codec.TryDecode(2, 1, packet.Bytes, out _, out _, out var first));
+        Assert.Null(first);
+        Assert.False(codec.TryDecode(2, 4, packet.Bytes, out _, out var rejection, out var alert));
+        Assert.Equal("envelope:Replay", rejection);
+        Assert.NotNull(alert);
+        Assert.Equal((AlertType.Replay, 4, PeriodZero), (alert.Type, alert.Culprit, alert.Instance));
+
+        // Other refusals accuse nobody: the bytes prove nothing about whoever delivered them.
+        Assert.False(codec.TryDecode(3, 4, packet.Bytes, out _, out var notForMe, out var none));
+        Assert.Equal("envelope:NotForThisServer", notForMe);
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public void Signs_and_opens_with_the_keys_of_a_key_source_and_starts_a_restarted_servers_memory_afresh()
+    {
+        using var source = new InstalledKeys(FourServers, seed: 32, period: 0);
+        using var codec = new EnvelopeWireCodec(FourServers, 32, NetworkId.FromBytes(new byte[NetworkId.Length]), Proactive.Crypto.Groups.PrimeOrderGroup.Ed25519, source);
+        var secret = Assert.Single(codec.Encode(1, PeriodZero, new OutboundMessage(2, 0, 0, 1, [6, 6], Confidential: true)));
+
+        Assert.True(Envelope.TryDecode(secret.Bytes, codec.Suite, out var envelope, out _));
+        Assert.True(envelope.VerifySignature(source.Own[1].PublicKeys.Signing));
+        Assert.True(codec.TryDecode(2, secret.Bytes, out var opened, out _));
+        Assert.Equal(new byte[] { 6, 6 }, opened.Message.Payload.ToArray());
+        Assert.False(codec.TryDecode(2, secret.Bytes, out _, out var replay));
+        Assert.Equal("envelope:Replay", replay);
+
+        // Server 2 restarts: a new directory object, so a new opener with an empty replay guard.
+        source.Restart(2);
+        Assert.True(codec.TryDecode(2, secret.Bytes, out _, out _));
+
+        // Keys the source no longer holds cannot sign.
+        source.Own.Remove(1, out var erased);
+        erased!.Dispose();
+        Assert.Throws<ArgumentOutOfRangeException>(() => codec.Encode(1, PeriodZero, new OutboundMessage(2, 0, 0, 1, [1], Confidential: false)));
     }
 
     [Fact]
@@ -170,6 +219,9 @@ public sealed class EnvelopeWireCodecTests
         Assert.Equal(5, simulator.Trace.Duplicated);
         Assert.Equal(5, simulator.Trace.DroppedFor(DropReason.Rejected));
         Assert.All(simulator.Trace.OfType<DropTrace>(), d => Assert.Equal("envelope:Replay", d.Detail));
+
+        // The network made the copies, not server 1: nobody is accused.
+        Assert.DoesNotContain(simulator.Server(2).Events, e => e.Event is Alert);
     }
 
     [Fact]
@@ -190,8 +242,8 @@ public sealed class EnvelopeWireCodecTests
 
         codec.AdvancePeriod(3);
         Assert.Throws<ArgumentOutOfRangeException>(() => codec.Encode(1, new InstanceId(ProtocolKind.Refresh, 1, 1), message));
-        Assert.True(codec.Directory.TryGet(4, 4, out _));
-        Assert.False(codec.Directory.TryGet(4, 1, out _));
+        Assert.True(codec.DirectoryOf(1).TryGet(4, 4, out _));
+        Assert.False(codec.DirectoryOf(1).TryGet(4, 1, out _));
         Assert.Throws<ArgumentOutOfRangeException>(() => codec.AdvancePeriod(3));
     }
 
@@ -217,9 +269,9 @@ public sealed class EnvelopeWireCodecTests
 
         Assert.Equal(first.Network, second.Network);
         Assert.NotEqual(first.Network, other.Network);
-        Assert.True(first.Directory.TryGet(3, 1, out var a));
-        Assert.True(second.Directory.TryGet(3, 1, out var b));
-        Assert.True(other.Directory.TryGet(3, 1, out var c));
+        Assert.True(first.DirectoryOf(1).TryGet(3, 1, out var a));
+        Assert.True(second.DirectoryOf(1).TryGet(3, 1, out var b));
+        Assert.True(other.DirectoryOf(1).TryGet(3, 1, out var c));
         Assert.Equal(a, b);
         Assert.NotEqual(a, c);
 
@@ -227,6 +279,48 @@ public sealed class EnvelopeWireCodecTests
         var packet = first.Encode(1, PeriodZero, new OutboundMessage(null, 0, 0, 1, [1], Confidential: false))[1];
         Assert.False(other.TryDecode(2, packet.Bytes, out _, out var rejection));
         Assert.Equal("envelope:WrongNetwork", rejection);
+    }
+
+    /// <summary>A key source as the scenario's controllers are: each server's own keys and its own directory of everyone's public keys.</summary>
+    private sealed class InstalledKeys : IEnvelopeKeySource, IDisposable
+    {
+        private readonly Dictionary<int, PeriodKeyDirectory> _directories = [];
+        private readonly List<PeriodPublicKeys> _everyone;
+
+        public InstalledKeys(ClusterParameters parameters, ulong seed, ulong period)
+        {
+            foreach (var server in parameters.Servers)
+            {
+                Own[server] = PeriodKeys.Generate(server, period, new Proactive.Crypto.Random.DeterministicRandomSource(seed + (ulong)server));
+            }
+
+            _everyone = Own.Values.Select(k => k.PublicKeys).ToList();
+            foreach (var server in parameters.Servers)
+            {
+                Restart(server);
+            }
+        }
+
+        public Dictionary<int, PeriodKeys> Own { get; } = [];
+
+        public void Restart(int server)
+        {
+            var directory = new PeriodKeyDirectory();
+            _everyone.ForEach(k => directory.TryAdd(k));
+            _directories[server] = directory;
+        }
+
+        public PeriodKeys? OwnKeys(int server, ulong period) => Own.TryGetValue(server, out var keys) && keys.Period == period ? keys : null;
+
+        public PeriodKeyDirectory DirectoryOf(int server) => _directories[server];
+
+        public void Dispose()
+        {
+            foreach (var keys in Own.Values)
+            {
+                keys.Dispose();
+            }
+        }
     }
 
     private static (Simulator Simulator, EnvelopeWireCodec Codec) EnvelopeSimulator(ulong seed, bool captureEnvelopes = false)

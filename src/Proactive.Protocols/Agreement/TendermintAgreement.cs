@@ -757,10 +757,13 @@ public sealed class TendermintAgreement : IProtocolMachine
                 return true;
             }
 
-            if (vr < _round && CountVotes(vr, VoteStep.Prevote, currentId!) >= quorum)
+            if (vr < _round && PolkaSigners(vr, currentId!, current.Justification) >= quorum)
             {
-                // Lines 28-33. The polka in vr stands for valid(v): see PolkaImpliesValidity.
-                var accept = _lockedRound <= vr || LockedOn(currentId!);
+                // Lines 28-33. The polka in vr stands for valid(v): see PolkaImpliesValidity. It may
+                // come from the proposal's justification alone: see JustifiedPolka.
+                // The paper's lockedRound <= vr, except that a polka for another value in this
+                // server's own lock round proves more than f equivocators: the lock holds then.
+                var accept = _lockedRound < vr || LockedOn(currentId!);
                 CastVote(context, outbox, VoteStep.Prevote, accept ? currentId : null);
                 MoveTo(AgreementStep.Prevote);
                 return true;
@@ -901,13 +904,15 @@ public sealed class TendermintAgreement : IProtocolMachine
     {
         // Once per sender and round: a server restarted after it was answered gets the certificate
         // again as soon as it speaks in a later round (its timers move it on), yet a sender cannot
-        // draw more than one certificate per round it claims.
+        // draw more than one certificate per round it claims. Each answer carries the round it
+        // answers as its attempt, so no two answers are the same signed bytes: the envelope layer
+        // accepts identical bytes once and reports a second copy as a replay by whoever delivered it.
         if (message.Sender != _self
             && (AgreementMessageType)message.Type != AgreementMessageType.Decision
             && (!_certificateAnsweredRound.TryGetValue(message.Sender, out var answered) || message.Attempt > answered))
         {
             _certificateAnsweredRound[message.Sender] = message.Attempt;
-            outbox.Send(message.Sender, (uint)_decision!.Round, 0, (byte)AgreementMessageType.Decision, _decision.Encode(), confidential: false);
+            outbox.Send(message.Sender, message.Attempt, 0, (byte)AgreementMessageType.Decision, _decision!.Encode(), confidential: false);
         }
     }
 
@@ -1119,6 +1124,25 @@ public sealed class TendermintAgreement : IProtocolMachine
 
         return senders;
     }
+
+    // JustifiedPolka - why the PREVOTEs of a proposal's justification count for lines 28-33 even where
+    // this server logged another prevote of the same signer first: a server that equivocated (prevote
+    // for v to some, nil to others: n=7, t=4, f=2, seed 5) leaves the servers that got its nil first
+    // one prevote short of the polka the others locked on, and keeping only the first vote per signer
+    // cannot repair that view, so the locked servers re-propose v with its polka and the others never
+    // prevote it (no decision at n = t + f + 1, where every honest vote is needed). A polka is a set of
+    // n - f distinct signers of PREVOTE(vr, id(v)), whatever else they signed: n - f signers hold at
+    // least n - 2f >= f + 1 honest ones, so two polkas for different values in one round still cannot
+    // exist (honest servers prevote once per round), which is all lines 28-33 rely on. The
+    // justification's signatures were checked when the proposal was received (or are this server's own).
+
+    /// <summary>Distinct signers of PREVOTE(round, id) logged here or carried by a proposal's justification.</summary>
+    private int PolkaSigners(int round, byte[] id, IEnumerable<SignedVote> justification) =>
+        VotesFor(round, VoteStep.Prevote, id)
+            .Concat(justification.Where(v => v.Step == VoteStep.Prevote && v.Round == round && v.HasValue && v.ValueId.SequenceEqual(id)))
+            .Select(v => v.Signer)
+            .Distinct()
+            .Count();
 
     /// <summary>Votes of (round, step) in any direction ("∗").</summary>
     private int CountVotes(int round, VoteStep step) =>

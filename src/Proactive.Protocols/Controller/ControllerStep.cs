@@ -52,7 +52,7 @@ public sealed record RecoveryNeeded(ulong Period, string Reason) : ProtocolEvent
 /// <summary>Timeouts of every protocol the controller runs (short ones in the simulator, the defaults in the node).</summary>
 public sealed record ControllerTimeouts(
     Agreement.AgreementTimeouts Agreement, Dkg.DkgOptions Dkg, RefreshTimeouts Refresh, Recovery.RecoveryTimeouts Recovery,
-    KeyTable.KeyTableTimeouts? KeyTable = null)
+    KeyTable.KeyTableTimeouts? KeyTable = null, KeyTable.PeriodCertificateTimeouts? Certificate = null)
 {
     public static ControllerTimeouts Default { get; } = new(
         Proactive.Protocols.Agreement.AgreementTimeouts.Default, Proactive.Protocols.Dkg.DkgOptions.Default, RefreshTimeouts.Default, Proactive.Protocols.Recovery.RecoveryTimeouts.Default);

@@ -14,6 +14,7 @@ using Proactive.Protocols.Machines;
 using Proactive.Protocols.Randomness;
 using Proactive.Protocols.Recovery;
 using Proactive.Protocols.Refresh;
+using Proactive.Protocols.Signing;
 
 namespace Proactive.Protocols.Controller;
 
@@ -31,8 +32,10 @@ namespace Proactive.Protocols.Controller;
 /// an agreement whose parent has not proposed yet, the next period's instances while this server is
 /// still finishing the current period) is buffered, up to <see cref="MaxBufferedPerInstance"/> per
 /// instance, and replayed when the instance starts. A message for an instance two or more periods old
-/// is a replay (alert <see cref="AlertType.Replay"/>, blaming the authenticated sender); anything else
-/// is dropped with a reason.</para>
+/// is a replay (alert <see cref="AlertType.Replay"/>, blaming the message's sender); anything else
+/// is dropped with a reason. Behind the envelope layer this never happens (its opener refuses
+/// envelopes older than the previous period first, and blames a replay on the link-level sender that
+/// delivered it, not on the signer); the check serves drivers without one.</para>
 /// <para><b>Agreement.</b> <see cref="AgreementWiring"/> maps a parent to its agreement instance;
 /// getValue returns the parent's latest proposal, isValid is the parent's predicate, votes are signed
 /// with this server's period key of the parent's period.</para>
@@ -47,7 +50,7 @@ namespace Proactive.Protocols.Controller;
 /// Refreshing --RefreshCompleted-----------------&gt; Committed (shares swapped) | SharesLost
 /// </code></para>
 /// </remarks>
-public sealed class ServerController : IDisposable
+public sealed partial class ServerController : IDisposable
 {
     /// <summary>Messages buffered per instance that is expected but not started.</summary>
     public const int MaxBufferedPerInstance = 4096;
@@ -89,7 +92,7 @@ public sealed class ServerController : IDisposable
     private readonly Dictionary<InstanceId, IProtocolMachine> _machines = [];
     private readonly Dictionary<InstanceId, byte[]> _latestProposal = [];
     private readonly Dictionary<InstanceId, List<InboundMessage>> _buffered = [];
-    private readonly Dictionary<InstanceId, HashSet<int>> _senders = [];
+    private readonly Dictionary<ulong, HashSet<int>> _heardFrom = [];
     private readonly Dictionary<ulong, PeriodKeys> _ownKeys = [];
     private readonly PeriodKeyDirectory _directory = new();
     private readonly HashSet<InstanceId> _pendingRecoveries = [];
@@ -213,6 +216,7 @@ public sealed class ServerController : IDisposable
             controller._restoredOwnSubShares[last + 1] = own.ToArray();
         }
 
+        RestoreCertificates(controller, store);
         return controller;
     }
 
@@ -248,6 +252,17 @@ public sealed class ServerController : IDisposable
             _directory.RemovePeriodsBefore(own.Period - 1);
         }
     }
+
+    /// <summary>
+    /// This server's installed keys of <paramref name="period"/> (the current and the previous period
+    /// are kept), or null: what its envelope layer signs and decrypts with, the same keys its agreement
+    /// votes are signed with and its KeyTable entry announces. Owned by the controller (do not dispose);
+    /// erased when a later <see cref="InstallPeriodKeys"/> retires the period.
+    /// </summary>
+    public PeriodKeys? PeriodKeysOf(ulong period) => _ownKeys.GetValueOrDefault(period);
+
+    /// <summary>Every server's installed public keys by period: what this server's envelope layer verifies and encrypts to, and its agreement checks votes with.</summary>
+    public PeriodKeyDirectory KeyDirectory => _directory;
 
     /// <summary>Period 0: starts the DKG of the network key (toolkit Table 3).</summary>
     /// <exception cref="InvalidOperationException">The period keys of the instance's period are not installed (<see cref="InstallPeriodKeys"/>).</exception>
@@ -440,6 +455,7 @@ public sealed class ServerController : IDisposable
         }
 
         StartKeyTable(context, period, recovering, step);
+        StartPeriodCertificate(context, period, recovering, step);
         StartRefreshIfReady(context, step);
         return step;
     }
@@ -475,6 +491,8 @@ public sealed class ServerController : IDisposable
         CheckContext(context);
         ArgumentNullException.ThrowIfNull(message);
         var step = new ControllerStep();
+        StartSignerOnFirstPackage(context, instance, step);
+        Record(instance, message.Sender);
         if (_machines.TryGetValue(instance, out var machine))
         {
             if (machine.IsFinished && machine is not TendermintAgreement && !IsCatchUpRequest(machine, message))
@@ -483,7 +501,6 @@ public sealed class ServerController : IDisposable
                 return step;
             }
 
-            Record(instance, message.Sender);
             Run(context, machine, step, (c, o) => machine.Receive(c, message, o));
             return step;
         }
@@ -552,6 +569,7 @@ public sealed class ServerController : IDisposable
         _ownKeys.Clear();
         _shares?.Dispose();
         _shares = null;
+        DisposeSigning();
     }
 
     /// <summary>A finished refresh still answers dealing requests (catch-up, docs/PROTOCOLS.md) while it retains its dealing.</summary>
@@ -576,7 +594,8 @@ public sealed class ServerController : IDisposable
             ProtocolKind.Refresh => instance.Period == CurrentPeriod && instance.Sequence == 0 && !_refreshStarted,
             ProtocolKind.ShareRecovery => false,
             ProtocolKind.Randomness => instance.Period == CurrentPeriod && instance.Sequence == 0,
-            ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence == 0,
+            ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence is 0 or PeriodCertificateMachine.CertificateSequence,
+            ProtocolKind.Signing => IsExpectedSigning(instance),
             _ => false,
         };
     }
@@ -625,7 +644,6 @@ public sealed class ServerController : IDisposable
                     break;
                 }
 
-                Record(machine.Instance, message.Sender);
                 Run(context, machine, step, (c, o) => machine.Receive(c, message, o));
             }
         }
@@ -640,6 +658,11 @@ public sealed class ServerController : IDisposable
         foreach (var emitted in outbox.Events)
         {
             React(context, machine, emitted, step);
+        }
+
+        if (machine is NonceChannelMachine)
+        {
+            StartCoordinatorIfReady(context, machine.Instance.Period, step);
         }
 
         if (machine.IsFinished && _pendingRecoveries.Contains(machine.Instance))
@@ -691,6 +714,9 @@ public sealed class ServerController : IDisposable
                 break;
             case ShareRecovered when machine is RecoveryMachine recovery:
                 OnShareRecovered(recovery, step);
+                break;
+            default:
+                ReactToCertificateEvent(context, machine, emitted, step);
                 break;
         }
     }
@@ -768,10 +794,15 @@ public sealed class ServerController : IDisposable
         outbox.Persist(EraseKey(refresh.SharesPersistKey), []);
         outbox.Persist(EraseKey(refresh.PublicStatePersistKey), []);
         outbox.Persist(EraseKey(refresh.DigestPersistKey), []);
-        var senders = _senders.GetValueOrDefault(refresh.Instance) ?? [];
-        foreach (var silent in _parameters.Servers.Where(s => s != Self && !senders.Contains(s) && !refresh.IsMissedRefresh))
+        // Unresponsive: nothing at all arrived from the server for any instance of the period (refresh,
+        // its agreement, recovery, KeyTable...), not merely nothing for the refresh: a server catching
+        // up on a missed refresh or recovering deals late but speaks from the period start. After GST
+        // every honest server's first messages of the period arrive well within the refresh's dealing
+        // window; before it, silence may be the network's (docs/PROTOCOLS.md, invariant f).
+        var heard = _heardFrom.GetValueOrDefault(refresh.Instance.Period) ?? [];
+        foreach (var silent in _parameters.Servers.Where(s => s != Self && !heard.Contains(s) && !refresh.IsMissedRefresh))
         {
-            outbox.Emit(new Alert(AlertType.Unresponsive, silent, refresh.Instance.Period, refresh.Instance, $"server {silent} sent nothing in {refresh.Instance}", []));
+            outbox.Emit(new Alert(AlertType.Unresponsive, silent, refresh.Instance.Period, refresh.Instance, $"nothing arrived from server {silent} for any instance of period {refresh.Instance.Period} by the commit of {refresh.Instance}", []));
         }
 
         step.Add(refresh.Instance, outbox);
@@ -800,6 +831,7 @@ public sealed class ServerController : IDisposable
 
         step.Add(refresh.Instance, eraseOwn);
         StartRandomness(context, refresh.Instance.Period, fresh, completed.NewState, step);
+        OnPeriodCommittedForCertificate(context, refresh.Instance.Period, completed.NewState, step);
     }
 
     /// <summary>The randomness instance of <paramref name="period"/> (one per period, after its refresh commits).</summary>
@@ -857,11 +889,12 @@ public sealed class ServerController : IDisposable
         CommittedPeriod = period;
     }
 
+    /// <summary>An authenticated message of <paramref name="instance"/> arrived from <paramref name="sender"/>: it is not silent in that period.</summary>
     private void Record(InstanceId instance, int sender)
     {
-        if (!_senders.TryGetValue(instance, out var set))
+        if (!_heardFrom.TryGetValue(instance.Period, out var set))
         {
-            _senders[instance] = set = [];
+            _heardFrom[instance.Period] = set = [];
         }
 
         set.Add(sender);
@@ -875,13 +908,19 @@ public sealed class ServerController : IDisposable
             _machines.Remove(instance, out var machine);
             (machine as IDisposable)?.Dispose();
             _latestProposal.Remove(instance);
-            _senders.Remove(instance);
+        }
+
+        foreach (var old in _heardFrom.Keys.Where(p => p + 1 < period).ToList())
+        {
+            _heardFrom.Remove(old);
         }
 
         foreach (var instance in _buffered.Keys.Where(i => i.Period + 1 < period).ToList())
         {
             _buffered.Remove(instance);
         }
+
+        RetireCertificates(period);
     }
 
     private void CheckContext(ProtocolContext context)

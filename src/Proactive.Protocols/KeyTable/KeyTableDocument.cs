@@ -9,7 +9,7 @@ namespace Proactive.Protocols.KeyTable;
 
 /// <summary>
 /// The KeyTable of period p: one signed K_i per listed server, by increasing server id. It is what
-/// agreement decides and what the network threshold-signs (<see cref="KeyTableCertificate"/>); the
+/// agreement decides and what the network threshold-signs in the period root (<see cref="PeriodCertificate"/>); the
 /// envelope layer of period p verifies and encrypts with the keys it lists.
 /// </summary>
 /// <remarks>

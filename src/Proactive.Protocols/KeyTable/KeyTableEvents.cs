@@ -15,13 +15,9 @@ namespace Proactive.Protocols.KeyTable;
 public sealed record KeyTableProposal(InstanceId Instance, byte[] EncodedTable) : ProtocolEvent;
 
 /// <summary>
-/// Agreement decided <paramref name="EncodedTable"/>: the driver now has the operational servers
-/// threshold-sign <see cref="MessageToSign"/> with S_cert (a FROST signing session) and stores the
-/// result as a <see cref="KeyTableCertificate"/>. If this server's own K_i was not in the table an
+/// Agreement decided <paramref name="EncodedTable"/>. With the public state the refresh of the period
+/// commits, it is the period root the network threshold-signs (<see cref="PeriodCertificate"/>, run by
+/// <see cref="PeriodCertificateMachine"/>). If this server's own K_i was not in the table an
 /// <see cref="AlertType.ImpersonationDetected"/> alert was emitted just before this event.
 /// </summary>
-public sealed record KeyTableDecided(InstanceId Instance, byte[] EncodedTable) : ProtocolEvent
-{
-    /// <summary>The bytes S_cert signs: <see cref="KeyTableCertificate.SigningMessage"/> of the table.</summary>
-    public byte[] MessageToSign => KeyTableCertificate.SigningMessage(EncodedTable);
-}
+public sealed record KeyTableDecided(InstanceId Instance, byte[] EncodedTable) : ProtocolEvent;

@@ -80,7 +80,7 @@ public static class KeyTableWire
 /// <para><b>Decision (Table 1, remark 3).</b> <see cref="OnKeyTableDecided"/> checks that this
 /// server's own K_i is in the decided table byte for byte, else
 /// <see cref="AlertType.ImpersonationDetected"/>; then it emits <see cref="KeyTableDecided"/> for the
-/// driver to have the table threshold-signed (<see cref="KeyTableCertificate"/>).</para>
+/// driver to have the period root threshold-signed (<see cref="PeriodCertificate"/>).</para>
 /// <para><b>Durability.</b> Start persists the own signed entry (<see cref="OwnEntryPersistKey"/>)
 /// before it is broadcast. The driver must have made the period keys durable before Start and, after
 /// a restart, rebuild the machine with the same keys: fresh keys would be a second, different

@@ -10,6 +10,9 @@ public enum ProtocolKind : byte
     KeyTable = 5,
     Signing = 6,
     Randomness = 7,
+
+    /// <summary>Bootstrapping: initialization (toolkit Table 3) and the periodical Vcert-recover (Table 2).</summary>
+    Bootstrap = 8,
 }
 
 /// <summary>

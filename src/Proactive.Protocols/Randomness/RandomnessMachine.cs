@@ -240,8 +240,11 @@ public sealed class RandomnessMachine : IProtocolMachine
         var result = _prf.Combine(_publicShares, _message, chosen);
         if (result.Output is not { } output)
         {
-            // Every partial here was verified on arrival: a failure is a bug, not bad data.
-            throw new InvalidOperationException($"Combining {chosen.Length} verified partials failed: {result.Error}.");
+            // Every partial here was verified on arrival, so this cannot happen with a correct DPRF;
+            // the inputs are still peers' data, so it is reported and the instance keeps waiting
+            // instead of taking the server down.
+            outbox.Emit(new Alert(AlertType.MalformedMessage, 0, Instance.Period, Instance, $"combining {chosen.Length} verified partials failed: {result.Error}", []));
+            return;
         }
 
         Output = output;

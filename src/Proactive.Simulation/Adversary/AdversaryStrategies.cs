@@ -10,6 +10,7 @@ using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.Machines;
 using Proactive.Protocols.Refresh;
 using Proactive.Simulation.Byzantine;
+using Proactive.Simulation.Wire;
 
 namespace Proactive.Simulation.Adversary;
 
@@ -37,7 +38,11 @@ public enum AdversaryStrategyKind : byte
     /// <summary>A DKG dealing whose proof of knowledge does not verify (detected: InvalidProof).</summary>
     InvalidProof = 7,
 
-    /// <summary>Re-sends what it sent two or more periods ago (detected: Replay).</summary>
+    /// <summary>
+    /// Replays old traffic (detected: Replay). Over the envelope layer, every signed envelope of the
+    /// previous period it saw (<see cref="EnvelopeReplayStrategy"/>); over the plain codec, what it sent
+    /// two periods ago (<see cref="ReplayStrategy"/>).
+    /// </summary>
     Replay = 8,
 
     /// <summary>Signs two different agreement votes for one (round, step) (detected: Equivocation).</summary>
@@ -178,6 +183,54 @@ public sealed class ReplayStrategy(IReadOnlyList<OutgoingMessage> oldMessages) :
         foreach (var message in oldMessages)
         {
             context.Send(message);
+        }
+    }
+}
+
+/// <summary>
+/// The replay attack against the envelope layer: re-sends, once, verbatim, every signed envelope of the
+/// previous period the server saw (every broadcast, its own and the others', and what it sent to one
+/// recipient), broadcasts to every other server, direct messages to their recipient. Any server that
+/// saw a signed envelope can do this, so the signer proves nothing about who replays: every recipient
+/// that had accepted the envelope refuses it as <c>envelope:Replay</c> and blames the link-level sender,
+/// this server (<see cref="EnvelopeWireCodec"/>). A sample is enough to be caught: the first
+/// <see cref="MaxReplayed"/> such envelopes.
+/// </summary>
+public sealed class EnvelopeReplayStrategy(IReadOnlyList<CapturedEnvelope> seen) : ByzantineStrategy
+{
+    /// <summary>Envelopes replayed at most (each broadcast to n - 1 servers, each refused and reported).</summary>
+    public const int MaxReplayed = 16;
+
+    private bool _replayed;
+
+    /// <summary>What <paramref name="server"/> saw of <paramref name="captured"/> in <paramref name="period"/> (every broadcast, and its own messages to one recipient), the first <see cref="MaxReplayed"/>.</summary>
+    public static IReadOnlyList<CapturedEnvelope> SeenBy(int server, IEnumerable<CapturedEnvelope> captured, ulong period)
+    {
+        ArgumentNullException.ThrowIfNull(captured);
+        return captured.Where(c => c.Instance.Period == period && (c.Recipient == EnvelopeHeader.Broadcast || c.Sender == server)).Take(MaxReplayed).ToList();
+    }
+
+    public override void OnStepEnd(ByzantineContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_replayed)
+        {
+            return;
+        }
+
+        _replayed = true;
+        foreach (var envelope in seen)
+        {
+            if (envelope.Recipient != EnvelopeHeader.Broadcast)
+            {
+                context.SendRaw(envelope.Recipient, envelope.Bytes);
+                continue;
+            }
+
+            foreach (var recipient in context.Parameters.Servers.Where(s => s != context.Server))
+            {
+                context.SendRaw(recipient, envelope.Bytes);
+            }
         }
     }
 }

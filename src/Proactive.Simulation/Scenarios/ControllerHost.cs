@@ -1,7 +1,9 @@
 // References: docs/BRIEF.md section 4 (the controller dispatches messages to protocol instances);
 // docs/PROTOCOLS.md "Controller and simulator".
 using Proactive.Protocols.Controller;
+using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.Machines;
+using Proactive.Simulation.Wire;
 
 namespace Proactive.Simulation.Scenarios;
 
@@ -99,4 +101,17 @@ internal sealed class ControllerPort(ControllerHost host, InstanceId instance) :
 
     public void Timeout(ProtocolContext context, int timerId, Outbox outbox) =>
         host.Fire(context, Instance, timerId);
+}
+
+/// <summary>
+/// Each server's controller as its envelope layer's key source: the period keys the controller holds
+/// (installed at each period start, restored after a restart) sign and open its envelopes, and its
+/// directory of installed public keys verifies everyone else's. Looked up on every use, so a restarted
+/// server's restored controller takes over at once.
+/// </summary>
+internal sealed class ControllerKeySource(IReadOnlyDictionary<int, ControllerHost> hosts) : IEnvelopeKeySource
+{
+    public PeriodKeys? OwnKeys(int server, ulong period) => hosts[server].Controller.PeriodKeysOf(period);
+
+    public PeriodKeyDirectory DirectoryOf(int server) => hosts[server].Controller.KeyDirectory;
 }

@@ -2,7 +2,9 @@
 // section 3 ("Initialization", "Refresh for period p"), section 5 (secrets dealt by the client);
 // docs/PROTOCOLS.md "Controller and simulator".
 using Proactive.Crypto.Dprf;
+using Proactive.Crypto.Frost;
 using Proactive.Crypto.Groups;
+using Proactive.Crypto.Hpke;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Sharing;
 using Proactive.Protocols.Agreement;
@@ -16,6 +18,7 @@ using Proactive.Protocols.Refresh;
 using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Byzantine;
 using Proactive.Simulation.Network;
+using Proactive.Simulation.Wire;
 
 namespace Proactive.Simulation.Scenarios;
 
@@ -36,6 +39,8 @@ public sealed class ProactiveScenario
     private readonly Dictionary<int, ControllerHost> _hosts = [];
     private readonly Dictionary<(ulong Period, int Server), PeriodKeys> _keyring = [];
     private readonly Dictionary<int, AdversaryStrategyKind> _byzantine = [];
+    private readonly Dictionary<ulong, HashSet<int>> _byzantineInPeriod = [];
+    private readonly Dictionary<ulong, HashSet<int>> _crashedInPeriod = [];
     private readonly List<ExpectedAlert> _expected = [];
     private readonly List<string> _violations = [];
     private readonly Dictionary<(ulong Period, int Server), Scalar[]> _stolen = [];
@@ -63,28 +68,19 @@ public sealed class ProactiveScenario
         SimulationSeed.Source(options.Seed, "network id").Fill(networkBytes);
         _network = NetworkId.FromBytes(networkBytes);
         var network = options.Network ?? new NetworkModel(new LinkBehavior(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(40)));
-        var simulation = new SimulationOptions(_parameters, options.Seed)
+        // By default every message goes through the real envelope layer, with each server's controller
+        // as its key source: the keys it votes with and announces in the KeyTable sign its envelopes.
+        var codecFactory = options.CodecFactory
+            ?? (parameters => new EnvelopeWireCodec(parameters, options.Seed, _network, _group, new ControllerKeySource(_hosts), captureEnvelopes: true));
+        _simulator = new Simulator(new SimulationOptions(_parameters, options.Seed)
         {
             Network = network,
             RecordTrace = false,
             MaxEvents = options.MaxEvents,
             InstanceFactory = (server, instance) => _hosts[server].PortFor(instance),
             RestartFactory = Restart,
-        };
-        if (options.CodecFactory is not null)
-        {
-            simulation = new SimulationOptions(_parameters, options.Seed)
-            {
-                Network = network,
-                RecordTrace = false,
-                MaxEvents = options.MaxEvents,
-                InstanceFactory = simulation.InstanceFactory,
-                RestartFactory = simulation.RestartFactory,
-                CodecFactory = options.CodecFactory,
-            };
-        }
-
-        _simulator = new Simulator(simulation);
+            CodecFactory = codecFactory,
+        });
         foreach (var id in _parameters.Servers)
         {
             _hosts[id] = new ControllerHost(_simulator, id, new ServerController(id, _parameters, _group, _network, options.Timeouts));
@@ -110,6 +106,7 @@ public sealed class ProactiveScenario
 
             CheckStolenShares();
             CheckExpectedAlerts();
+            CheckFalseAlerts();
         }
         catch (InvariantViolationException e)
         {
@@ -196,6 +193,13 @@ public sealed class ProactiveScenario
 
         _byzantine.Clear();
         InstallKeys(period);
+        if (_simulator.Codec is EnvelopeWireCodec envelopes)
+        {
+            // Openers now accept periods p-1..p+1 and refuse older envelopes as stale; replay
+            // strategies only need what is still inside that window.
+            envelopes.AdvancePeriod(period);
+            envelopes.ForgetCapturedBefore(period - EnvelopeOpener.AllowedPeriodLag);
+        }
 
         // Each server checks its stored shares (BRIEF: at every period start); the union is the recovery list.
         var recovering = new SortedSet<int>();
@@ -221,12 +225,14 @@ public sealed class ProactiveScenario
             MoveMobileAdversary(period, _hosts.Values.Count(h => recovering.Contains(h.Server) || !h.Controller.HasShares));
         }
 
-        // The state a recovering server fetches (the node checks it against the signed root): an honest
-        // server that committed the latest refresh holds it; a stale one (which missed refreshes and lost
-        // its shares) holds an old or half-updated state, so it must not be the source (seed 15 at n=7).
-        var latestState = Honest().Where(h => h.Controller.PublicState is not null)
-            .OrderByDescending(h => h.Controller.CommittedPeriod ?? 0).ThenBy(h => h.Server)
-            .Select(h => h.Controller.PublicState).FirstOrDefault();
+        // The public state a recovering server fetches (verified against the signed root) is the one of
+        // the last committed period: a stale honest server (it missed a refresh) still holds an older
+        // one, whose commitments no recovered share matches (n=7, t=4, f=2, seed 8, period 29).
+        var latestState = Honest()
+            .Where(h => h.Controller.PublicState is not null)
+            .OrderByDescending(h => h.Controller.CommittedPeriod ?? 0)
+            .Select(h => h.Controller.PublicState)
+            .FirstOrDefault();
         // A Crash injection's server is down for the whole refresh: its crash is scheduled for now, so it must not start the period.
         var participants = _hosts.Values.Where(h => _simulator.Server(h.Server).IsUp && _byzantine.GetValueOrDefault(h.Server) != AdversaryStrategyKind.Crash).ToList();
         foreach (var host in participants)
@@ -271,6 +277,7 @@ public sealed class ProactiveScenario
         CheckReconstruction(period);
         CheckRandomness(period);
         CheckKeyTable(period);
+        CheckPeriodCertificate(period);
         if (_options.MobileAdversary)
         {
             ReadServers(period);
@@ -313,7 +320,7 @@ public sealed class ProactiveScenario
     {
         var everyone = _parameters.Servers.Select(s => _keyring[(period, s)].PublicKeys).ToList();
         var own = _keyring[(period, host.Server)];
-        host.Controller.InstallPeriodKeys(PeriodKeys.FromKeys(host.Server, period, CopyOf(own.Signing), own.Encryption), everyone);
+        host.Controller.InstallPeriodKeys(PeriodKeys.FromKeys(host.Server, period, CopyOf(own.Signing), CopyOf(own.Encryption)), everyone);
     }
 
     private static Proactive.Crypto.Signing.Ed25519PrivateKey CopyOf(Proactive.Crypto.Signing.Ed25519PrivateKey key)
@@ -323,6 +330,21 @@ public sealed class ProactiveScenario
         var copy = Proactive.Crypto.Signing.Ed25519PrivateKey.FromSeed(seed);
         seed.Clear();
         return copy;
+    }
+
+    /// <summary>The controller owns (and erases) what it is given, so it gets its own copy of the HPKE key too.</summary>
+    private static HpkePrivateKey CopyOf(HpkePrivateKey key)
+    {
+        Span<byte> secret = stackalloc byte[HpkeSuite.PrivateKeyLength];
+        try
+        {
+            key.WriteTo(secret);
+            return HpkePrivateKey.TryImport(secret, out var copy) ? copy : throw new InvalidOperationException("An HPKE key did not re-import.");
+        }
+        finally
+        {
+            secret.Clear();
+        }
     }
 
     private IEnumerable<OutgoingMessage> SentInPeriod(int server, ulong period) =>
@@ -370,12 +392,15 @@ public sealed class ProactiveScenario
 
         _byzantine[server] = injection.Strategy;
         var period = injection.Period;
+        MarkIn(_byzantineInPeriod, period, server);
         ByzantineStrategy? strategy = injection.Strategy switch
         {
             AdversaryStrategyKind.Silent => new SilentStrategy(),
             AdversaryStrategyKind.Equivocation => new EquivocationStrategy(period),
             AdversaryStrategyKind.InvalidProof => new InvalidProofStrategy(_group),
-            AdversaryStrategyKind.Replay => new ReplayStrategy(period >= 2 ? SentInPeriod(server, period - 2).ToList() : []),
+            AdversaryStrategyKind.Replay => _simulator.Codec is EnvelopeWireCodec { CaptureEnvelopes: true } envelopes
+                ? new EnvelopeReplayStrategy(EnvelopeReplayStrategy.SeenBy(server, envelopes.Captured, period - 1))
+                : new ReplayStrategy(period >= 2 ? SentInPeriod(server, period - 2).ToList() : []),
             AdversaryStrategyKind.ConflictingVotes => new ConflictingVotesStrategy(period, CopyOf(_keyring[(period, server)].Signing), _network),
             AdversaryStrategyKind.CorruptOwnShares => new CorruptOwnSharesStrategy(_group),
             AdversaryStrategyKind.SelectiveComplaint => new SelectiveComplaintStrategy(period, _group, CopyOf(_keyring[(period, server)].Signing), _network, injection.Target),
@@ -430,6 +455,7 @@ public sealed class ProactiveScenario
 
         var server = candidates[_crashChoices.Next(candidates.Count)];
         var crashAt = _simulator.Now + TimeSpan.FromMilliseconds(100);
+        MarkIn(_crashedInPeriod, period, server);
         _simulator.ScheduleCrash(server, crashAt);
         _simulator.ScheduleRestart(server, crashAt + TimeSpan.FromMilliseconds(500));
     }
@@ -612,6 +638,42 @@ public sealed class ProactiveScenario
         }
     }
 
+    /// <summary>
+    /// Period certificate (toolkit Table 1 steps 4-5): every honest server that committed
+    /// <paramref name="period"/> holds a certificate of it that verifies with the network key, all of
+    /// them the same bytes, certifying the decided KeyTable and the hash of the server's committed public
+    /// state (invariant (b) makes that state the same everywhere).
+    /// </summary>
+    private void CheckPeriodCertificate(ulong period)
+    {
+        var decided = Honest()
+            .SelectMany(h => _simulator.Server(h.Server).Events.Select(e => e.Event).OfType<KeyTableDecided>())
+            .FirstOrDefault(d => d.Instance == ServerController.KeyTableOf(period));
+        var networkKey = new GroupPublicKey(Ciphersuite.FromGroupId(_group.Id), _networkKey);
+        string? first = null;
+        foreach (var host in Honest().Where(h => h.Controller.CommittedPeriod == period && h.Controller.PublicState is not null))
+        {
+            if (host.Controller.CertificateOf(period) is not { } certificate)
+            {
+                _violations.Add($"(i) period {period}: honest server {host.Server} committed the period but holds no period certificate (seed {_options.Seed})");
+                continue;
+            }
+
+            var encoded = Convert.ToHexString(certificate.Encode());
+            first ??= encoded;
+            if (encoded != first)
+            {
+                _violations.Add($"(i) period {period}: server {host.Server} holds a different period certificate (seed {_options.Seed})");
+            }
+
+            if (!certificate.Verify(networkKey) || decided is null
+                || !certificate.Certifies(period, decided.EncodedTable, PeriodCertificate.HashPublicState(host.Controller.PublicState!)))
+            {
+                _violations.Add($"(i) period {period}: server {host.Server}'s period certificate does not verify with the network key or certifies another table or public state (seed {_options.Seed})");
+            }
+        }
+    }
+
     private Scalar Interpolate(Scalar[] lambdas, List<Scalar[]> values, int secret)
     {
         var sum = _group.Zero;
@@ -700,6 +762,69 @@ public sealed class ProactiveScenario
                 _violations.Add($"(f) period {expected.Period}: {expected.Strategy} by server {expected.Culprit} raised no {expected.Type} alert naming it (seed {_options.Seed})");
             }
         }
+    }
+
+    /// <summary>
+    /// Invariant (f), the other way: once the network is calm (after GST, no partition), no alert an
+    /// honest server raises names an honest server. Legitimately named: nobody (culprit 0); a server
+    /// Byzantine in the period the alert is raised in or the one before (late detections: a
+    /// CorruptOwnShares server finds its own damage at the next period start, a replay is refused
+    /// after the period turned); a server the harness crashed in that period or the one before, for
+    /// Unresponsive only; the raiser itself for CorruptedShares (a self-report accuses nobody: a
+    /// server that missed refreshes drops its stale shares). Anything else is a false alert.
+    /// </summary>
+    private void CheckFalseAlerts()
+    {
+        foreach (var server in _simulator.Servers)
+        {
+            foreach (var emitted in server.Events.Where(e => e.Event is Alert))
+            {
+                var alert = (Alert)emitted.Event;
+                var period = PeriodOf(emitted.Time);
+                if (WasByzantine(server.Id, period) || !Calm(period) || IsJustified(server.Id, period, alert))
+                {
+                    continue;
+                }
+
+                _violations.Add($"(f) false alert: period {period}: honest server {server.Id} raised {alert.Type} naming honest server {alert.Culprit} ({alert.Detail}) (seed {_options.Seed})");
+            }
+        }
+    }
+
+    private bool IsJustified(int raiser, ulong period, Alert alert) => alert.Type switch
+    {
+        _ when alert.Culprit == 0 => true,
+        AlertType.CorruptedShares when alert.Culprit == raiser => true,
+        // Silence is judged in the refresh of the alert's period: only a server faulty (Byzantine,
+        // or crashed by the harness) in that very period may be named, not one that is catching up.
+        AlertType.Unresponsive => WasByzantine(alert.Culprit, alert.Period) || InSet(_crashedInPeriod, alert.Period, alert.Culprit),
+        _ => WasByzantine(alert.Culprit, period) || (period > 0 && WasByzantine(alert.Culprit, period - 1)),
+    };
+
+    private bool WasByzantine(int server, ulong period) => InSet(_byzantineInPeriod, period, server);
+
+    private static bool InSet(Dictionary<ulong, HashSet<int>> sets, ulong period, int server) =>
+        sets.TryGetValue(period, out var set) && set.Contains(server);
+
+    private static void MarkIn(Dictionary<ulong, HashSet<int>> sets, ulong period, int server)
+    {
+        if (!sets.TryGetValue(period, out var set))
+        {
+            sets[period] = set = [];
+        }
+
+        set.Add(server);
+    }
+
+    /// <summary>The period the harness was in at <paramref name="time"/>.</summary>
+    private ulong PeriodOf(TimeSpan time) => (ulong)(time.Ticks / _options.PeriodLength.Ticks);
+
+    /// <summary>After GST and no partition during the period or the one before it (whose late messages it may judge).</summary>
+    private bool Calm(ulong period)
+    {
+        var from = period == 0 ? TimeSpan.Zero : PeriodStart(period - 1);
+        var until = PeriodStart(period + 1);
+        return Synchronous(PeriodStart(period)) && !_simulator.Network.Partitions.Any(p => p.From < until && p.Until > from);
     }
 
     /// <summary>Every alert any server emitted, with the server that raised it.</summary>

@@ -4,8 +4,10 @@ using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Controller;
 using Proactive.Protocols.Dkg;
+using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Recovery;
 using Proactive.Protocols.Refresh;
+using Proactive.Protocols.Signing;
 using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Network;
 using Proactive.Simulation.Wire;
@@ -38,7 +40,12 @@ public sealed record ProactiveScenarioOptions
     /// <summary>Null: reliable links of 5-40 ms, synchronous from the start.</summary>
     public NetworkModel? Network { get; init; }
 
-    /// <summary>The wire codec (plain until the envelope codec is plugged in).</summary>
+    /// <summary>
+    /// The wire codec. Null (the default): the real envelope layer (<see cref="EnvelopeWireCodec"/>),
+    /// each server signing, decrypting and verifying with the period keys its controller holds, openers
+    /// advanced at every period start. <c>parameters =&gt; new PlainWireCodec(parameters)</c> runs
+    /// unsigned frames instead (faster; the sender field is then taken on trust).
+    /// </summary>
     public Func<ClusterParameters, IWireCodec>? CodecFactory { get; init; }
 
     /// <summary>Each period, read up to t servers and make up to f of them Byzantine with a random strategy.</summary>
@@ -64,7 +71,8 @@ public sealed record ProactiveScenarioOptions
         new AgreementTimeouts(TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(200)),
         new DkgOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)),
         new RefreshTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)),
-        new RecoveryTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6)));
+        new RecoveryTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6)),
+        Certificate: new PeriodCertificateTimeouts(TimeSpan.FromSeconds(4), TimeSpan.FromMilliseconds(500), new SigningTimeouts(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20))));
 
     public long MaxEvents { get; init; } = 50_000_000;
 }

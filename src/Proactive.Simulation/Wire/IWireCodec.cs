@@ -7,8 +7,9 @@ namespace Proactive.Simulation.Wire;
 /// Turns what a machine sends into bytes on the wire and bytes back into what a machine receives.
 /// Every message in the simulator goes through one (BRIEF section 3: the same code runs in the
 /// simulator and the node, so the simulator must move real bytes): the honest
-/// <see cref="PlainWireCodec"/> by default, or <see cref="EnvelopeWireCodec"/>, the real signed,
-/// encrypted and replay-guarded envelope layer.
+/// <see cref="PlainWireCodec"/> (the simulator's default, and fast unit tests) or
+/// <see cref="EnvelopeWireCodec"/>, the real signed, encrypted and replay-guarded envelope layer (the
+/// default of <c>ProactiveScenario</c> and of <c>proactive simulate</c>).
 /// </summary>
 public interface IWireCodec
 {
@@ -26,6 +27,20 @@ public interface IWireCodec
     /// false with a reason fit for a log line (it never contains the input).
     /// </summary>
     bool TryDecode(int recipient, ReadOnlyMemory<byte> bytes, [NotNullWhen(true)] out DecodedMessage? message, [NotNullWhen(false)] out string? rejection);
+
+    /// <summary>
+    /// As <see cref="TryDecode(int, ReadOnlyMemory{byte}, out DecodedMessage?, out string?)"/> for bytes
+    /// that <paramref name="linkSender"/> put on the link: the transport's authenticated peer (TLS in
+    /// the node, the simulator's from-id), not a field of the bytes. When a rejection proves that the
+    /// link-level sender misbehaved (it delivered again an envelope the recipient had already
+    /// accepted), <paramref name="alert"/> is the alert the recipient raises, naming
+    /// <paramref name="linkSender"/>; null otherwise, and always for a codec that authenticates nothing.
+    /// </summary>
+    bool TryDecode(int recipient, int linkSender, ReadOnlyMemory<byte> bytes, [NotNullWhen(true)] out DecodedMessage? message, [NotNullWhen(false)] out string? rejection, out Alert? alert)
+    {
+        alert = null;
+        return TryDecode(recipient, bytes, out message, out rejection);
+    }
 }
 
 /// <summary>Bytes for one recipient.</summary>

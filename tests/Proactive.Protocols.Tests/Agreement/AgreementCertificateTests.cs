@@ -124,4 +124,25 @@ public class AgreementCertificateTests
         fresh.DeliverNow(1, 4, AgreementMessageType.Decision, 0, c.Encode());
         Assert.Single(fresh.Decisions);
     }
+
+    /// <summary>
+    /// A decided server answers a laggard once per round the laggard speaks in, and each answer is a
+    /// different message (its attempt is the round it answers): the envelope layer accepts identical
+    /// signed bytes once and reports a second copy as a replay by the server that delivered it.
+    /// </summary>
+    [Fact]
+    public void Answers_to_a_laggard_in_later_rounds_are_distinct_messages()
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(4, 1, 1));
+        Decide(bus);
+        var before = bus.Sent.Count;
+
+        bus.DeliverNow(4, 1, AgreementMessageType.Prevote, 5, bus.VotePayload(4, VoteStep.Prevote, 5, null));
+        bus.DeliverNow(4, 1, AgreementMessageType.Prevote, 5, bus.VotePayload(4, VoteStep.Prevote, 5, null));
+        bus.DeliverNow(4, 1, AgreementMessageType.Precommit, 6, bus.VotePayload(4, VoteStep.Precommit, 6, null));
+
+        var answers = bus.Sent.Skip(before).Where(s => s.From == 1 && s.Message.Recipient == 4 && s.Message.Type == (byte)AgreementMessageType.Decision).ToList();
+        Assert.Equal([5u, 6u], answers.Select(a => a.Message.Attempt));
+        Assert.All(answers, a => Assert.Equal(answers[0].Message.Payload, a.Message.Payload));
+    }
 }

@@ -272,6 +272,67 @@ public class AgreementTests
         Assert.Equal(value, bus.Decisions.Single(d => d.Server == receiver).Decision.Value);
     }
 
+    /// <summary>
+    /// Views split on an equivocating refresh dealer (3 and 5 disqualified it and reject v; 2, 6, 7
+    /// accept v) and a vote equivocator (4 prevoted v to some, nil to others). Server 3 got 4's nil
+    /// first, so it logs only four prevotes for v in round 0 while 2, 6, 7 saw a polka and locked; the
+    /// next proposer re-proposes v with validRound 0 and the polka as justification, which holds 4's
+    /// signed prevote for v. Server 3 must count it (n - f distinct signers of PREVOTE(0, id(v))) and
+    /// prevote v (line 28), or it never does and the refresh never decides (n=7, t=4, f=2, seed 5).
+    /// </summary>
+    [Fact]
+    public void A_server_that_logged_an_equivocators_nil_prevote_first_follows_the_polka_in_a_proposals_justification()
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(7, 4, 2), instanceSeed: 0, isValid: _ => false);
+        const int receiver = 3, equivocator = 4;
+        Assert.Equal(1, bus.Proposer(0));
+        Assert.Equal(2, bus.Proposer(1));
+        bus.Start();
+        var value = "ok:the set with the equivocating dealer"u8.ToArray();
+        var valueId = AgreementDomain.ValueId(value);
+
+        bus.DeliverNow(1, receiver, AgreementMessageType.Proposal, 0, bus.ProposalPayload(1, 0, value));
+        foreach (var voter in new[] { 1, 2, 6, 7 })
+        {
+            bus.DeliverNow(voter, receiver, AgreementMessageType.Prevote, 0, bus.VotePayload(voter, VoteStep.Prevote, 0, value));
+        }
+
+        bus.DeliverNow(equivocator, receiver, AgreementMessageType.Prevote, 0, bus.VotePayload(equivocator, VoteStep.Prevote, 0, null));
+        bus.DeliverNow(5, receiver, AgreementMessageType.Prevote, 0, bus.VotePayload(5, VoteStep.Prevote, 0, null));
+        Assert.Equal(-1, bus.Machines[receiver].LockedRound);
+
+        var polka = new[] { 1, 2, equivocator, 6, 7 }.Select(voter => bus.Sign(voter, VoteStep.Prevote, 0, value)).ToArray();
+        bus.DeliverNow(2, receiver, AgreementMessageType.Proposal, 1, bus.ProposalPayload(2, 1, value, validRound: 0, justification: polka));
+        foreach (var voter in new[] { 6, 7 })
+        {
+            bus.DeliverNow(voter, receiver, AgreementMessageType.Prevote, 1, bus.VotePayload(voter, VoteStep.Prevote, 1, value));
+        }
+
+        Assert.Equal(1, bus.Machines[receiver].Round);
+        var prevote = bus.Sent
+            .Where(s => s.From == receiver && s.Message.Attempt == 1 && s.Message.Type == (byte)AgreementMessageType.Prevote)
+            .Select(s => VoteMessage.TryDecode(s.Message.Payload, out var m, out _) ? m.Vote : null)
+            .Single();
+        Assert.NotNull(prevote);
+        Assert.True(prevote.HasValue);
+        Assert.Equal(valueId, prevote.ValueId.ToArray());
+        Assert.Contains(bus.Alerts, a => a.Server == receiver && a.Alert.Type == AlertType.Equivocation && a.Alert.Culprit == equivocator);
+
+        foreach (var voter in new[] { 2, 5 })
+        {
+            bus.DeliverNow(voter, receiver, AgreementMessageType.Prevote, 1, bus.VotePayload(voter, VoteStep.Prevote, 1, value));
+        }
+
+        Assert.Equal(1, bus.Machines[receiver].LockedRound);
+        foreach (var voter in new[] { 2, 5, 6, 7 })
+        {
+            bus.DeliverNow(voter, receiver, AgreementMessageType.Precommit, 1, bus.VotePayload(voter, VoteStep.Precommit, 1, value));
+        }
+
+        Assert.True(bus.Machines[receiver].IsFinished);
+        Assert.Equal(value, bus.Decisions.Single(d => d.Server == receiver).Decision.Value);
+    }
+
     [Fact]
     public void Equivocation_proofs_of_one_statement_twice_or_of_two_signers_do_not_verify()
     {

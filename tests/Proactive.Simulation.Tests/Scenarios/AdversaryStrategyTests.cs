@@ -1,10 +1,15 @@
 using Proactive.Protocols.Machines;
 using Proactive.Simulation.Adversary;
 using Proactive.Simulation.Scenarios;
+using Proactive.Simulation.Wire;
 
 namespace Proactive.Simulation.Tests.Scenarios;
 
-/// <summary>One run per strategy: server 2 misbehaves (victim 4 where one is needed); an honest server must name it with the exact alert type.</summary>
+/// <summary>
+/// One run per strategy and codec: server 2 misbehaves (victim 4 where one is needed); an honest
+/// server must name it with the exact alert type, and no honest server may be named (the run's
+/// invariant f, both ways). The envelope layer is the scenario's default; the plain codec stays an option.
+/// </summary>
 public sealed class AdversaryStrategyTests
 {
     [Theory]
@@ -18,7 +23,19 @@ public sealed class AdversaryStrategyTests
     [InlineData(AdversaryStrategyKind.Replay, 2UL, AlertType.Replay)]
     [InlineData(AdversaryStrategyKind.ConflictingVotes, 1UL, AlertType.Equivocation)]
     [InlineData(AdversaryStrategyKind.CorruptOwnShares, 1UL, AlertType.CorruptedShares)]
-    public void EachStrategyRaisesItsAlertNamingTheCulprit(AdversaryStrategyKind strategy, ulong period, AlertType expected)
+    public void EachStrategyRaisesItsAlertNamingTheCulprit(AdversaryStrategyKind strategy, ulong period, AlertType expected) =>
+        Run(strategy, period, expected, plain: false);
+
+    [Theory]
+    [InlineData(AdversaryStrategyKind.Silent, 1UL, AlertType.Unresponsive)]
+    [InlineData(AdversaryStrategyKind.Equivocation, 1UL, AlertType.Equivocation)]
+    [InlineData(AdversaryStrategyKind.Replay, 2UL, AlertType.Replay)]
+    [InlineData(AdversaryStrategyKind.ConflictingVotes, 1UL, AlertType.Equivocation)]
+    [InlineData(AdversaryStrategyKind.CorruptOwnShares, 1UL, AlertType.CorruptedShares)]
+    public void MessageLevelStrategiesRaiseTheirAlertsOverThePlainCodecToo(AdversaryStrategyKind strategy, ulong period, AlertType expected) =>
+        Run(strategy, period, expected, plain: true);
+
+    private static void Run(AdversaryStrategyKind strategy, ulong period, AlertType expected, bool plain)
     {
         const ulong seed = 5;
         const int culprit = 2;
@@ -28,6 +45,7 @@ public sealed class AdversaryStrategyTests
             Secrets = 3,
             Seed = seed,
             Injections = [new Injection(period, culprit, strategy, Target: 4)],
+            CodecFactory = plain ? parameters => new PlainWireCodec(parameters) : null,
         });
         var report = scenario.Run();
 
