@@ -281,10 +281,10 @@ public sealed class ProtocolDecoderFuzzTests
         using (var complainerKey = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)3, Ed25519PrivateKey.SeedLength).ToArray()))
         {
             samples.Add(RefreshComplaint.Sign(Group, complainerKey, new InstanceId(ProtocolKind.Refresh, 1, 0), "context"u8, 3, 2, RefreshComplaintReason.Invalid).Encode());
+            samples.Add(DkgComplaint.Sign(Group, complainerKey, new InstanceId(ProtocolKind.Dkg, 0, 0), "context"u8, 3, 2, DkgComplaintReason.Invalid).Encode());
         }
 
         samples.Add(RefreshReveal.Encode(Group, 4, SubShareVectorCodec.Encode(Group, 4, [Group.FromUInt64(7), Group.FromUInt64(8)])));
-        samples.Add(new DkgComplaint(Group, 1, 2, DkgComplaintReason.Invalid).Encode());
         samples.Add(new DkgReveal(Group, 2, 1, Group.FromUInt64(9)).Encode());
         samples.Add(new SigningRefusal(digest, SigningRefusalReason.MessageNotAcceptable).Encode(Suite));
         samples.Add(InvalidSignatureShareEvidence.Encode(2, [1, 2, 3], [4, 5]));

@@ -265,11 +265,20 @@ public sealed partial class ServerController : IDisposable
     public PeriodKeyDirectory KeyDirectory => _directory;
 
     /// <summary>Period 0: starts the DKG of the network key (toolkit Table 3).</summary>
+    /// <exception cref="InvalidOperationException">The period keys of the instance's period are not installed (<see cref="InstallPeriodKeys"/>).</exception>
     public ControllerStep StartDkg(ProtocolContext context, InstanceId instance, byte[]? persistedDealerState = null)
     {
         CheckContext(context);
+        if (!_ownKeys.TryGetValue(instance.Period, out var keys))
+        {
+            throw new InvalidOperationException($"Install the period keys of period {instance.Period} before starting its DKG: complaints are signed with them.");
+        }
+
         var step = new ControllerStep();
-        var dkg = new DkgMachine(instance, _group, _timeouts.Dkg, _network.ToArray(), persistedDealerState);
+        var period = instance.Period;
+        var dkg = new DkgMachine(
+            instance, _group, _timeouts.Dkg, keys.Signing, server => _directory.TryGet(server, period, out var k) ? k.Signing : null,
+            _network.ToArray(), persistedDealerState);
         StartMachine(context, dkg, step);
         return step;
     }

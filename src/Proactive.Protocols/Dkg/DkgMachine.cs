@@ -12,6 +12,7 @@ using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Secrets;
 using Proactive.Crypto.Sharing;
+using Proactive.Crypto.Signing;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Machines;
 
@@ -76,7 +77,12 @@ public sealed record DkgOptions(TimeSpan DealingTimeout, TimeSpan ComplaintTimeo
 /// disqualifies the dealer for cause (InvalidShare), a good one answers the complaint and the
 /// complainer takes the revealed share as its own. Revealing a faulty dealer's share exposes only a
 /// polynomial the adversary knows; a false Invalid complaint reveals only the Byzantine
-/// complainer's own share.</item>
+/// complainer's own share. Complaints are signed with the complainer's period key, and every
+/// server that learns a valid Invalid complaint (directly or relayed) echoes it once
+/// (<see cref="DkgMessageType.ComplaintEcho"/>), so a complaint shown to some servers only still
+/// reaches every honest server and the accused one message delay later, and honest views cannot be
+/// split (docs/PROTOCOLS.md "Refresh", echo and timeline). A relayed complaint that does not decode
+/// or verify is blamed on the relay.</item>
 /// <item><b>Missing</b>: no share by the dealing deadline (or from a dealing that arrives later).
 /// The accused answers by re-sending the SAME share confidentially (<see cref="DkgMessageType.Resend"/>,
 /// byte-identical to the round-1 payload, so a late original is a duplicate, not equivocation); the
@@ -141,6 +147,8 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
     private readonly PrimeOrderGroup _group;
     private readonly DkgOptions _options;
     private readonly byte[] _networkContext;
+    private readonly Ed25519PrivateKey _signingKey;
+    private readonly Func<int, Ed25519PublicKey?> _publicKeys;
     private readonly byte[]? _persistedDealerState;
 
     private int _self;
@@ -160,12 +168,18 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
     /// <param name="instance">The DKG run; its protocol must be <see cref="ProtocolKind.Dkg"/>.</param>
     /// <param name="group">The group of the key (the FROST suite's group for a signing key).</param>
     /// <param name="options">Timeouts.</param>
+    /// <param name="signingKey">This server's period Ed25519 key (the caller keeps ownership): it signs this server's complaints, which others echo.</param>
+    /// <param name="publicKeys">Every server's period Ed25519 public key by id (null when unknown): checks signed complaints, direct or echoed.</param>
     /// <param name="networkContext">Bytes that name the network (e.g. a digest of the cluster configuration), bound into every proof; at most 1024 bytes.</param>
     /// <param name="persistedDealerState">What this machine persisted under <see cref="DealerStateKey"/> before a crash, to deal the same polynomial again; null for a fresh run.</param>
-    public DkgMachine(InstanceId instance, PrimeOrderGroup group, DkgOptions options, ReadOnlySpan<byte> networkContext = default, byte[]? persistedDealerState = null)
+    public DkgMachine(
+        InstanceId instance, PrimeOrderGroup group, DkgOptions options, Ed25519PrivateKey signingKey, Func<int, Ed25519PublicKey?> publicKeys,
+        ReadOnlySpan<byte> networkContext = default, byte[]? persistedDealerState = null)
     {
         ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(signingKey);
+        ArgumentNullException.ThrowIfNull(publicKeys);
         if (instance.Protocol != ProtocolKind.Dkg)
         {
             throw new ArgumentException($"A DKG instance is of protocol {ProtocolKind.Dkg}, not {instance.Protocol}.", nameof(instance));
@@ -181,6 +195,8 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
         _group = group;
         _options = options;
         _networkContext = networkContext.ToArray();
+        _signingKey = signingKey;
+        _publicKeys = publicKeys;
         _persistedDealerState = persistedDealerState?.ToArray();
     }
 
@@ -218,6 +234,11 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
         if (parameters.Threshold + 1 > FeldmanCommitment.MaxCount)
         {
             throw new ArgumentException("The threshold exceeds what a Feldman commitment holds.", nameof(context));
+        }
+
+        if (!_signingKey.PublicKey.Equals(_publicKeys(context.Self)))
+        {
+            throw new ArgumentException($"The signing key is not the one the public keys list for server {context.Self}.", nameof(context));
         }
 
         _self = context.Self;
@@ -292,6 +313,9 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
                 break;
             case DkgMessageType.Complaint:
                 OnComplaint(message, outbox);
+                break;
+            case DkgMessageType.ComplaintEcho:
+                OnComplaintEcho(message, outbox);
                 break;
             default:
                 OnReveal(message, outbox);
@@ -476,6 +500,7 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
         CheckReceivedShare(sender, outbox);
     }
 
+    /// <summary>A complaint from its complainer: signed by it (so that it can be echoed), sent by it.</summary>
     private void OnComplaint(InboundMessage message, Outbox outbox)
     {
         var sender = message.Sender;
@@ -492,10 +517,21 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
             return;
         }
 
+        if (IsKnownInvalidComplaint(complaint, message.Payload.Span))
+        {
+            return;
+        }
+
+        if (!VerifyComplaint(complaint))
+        {
+            Malformed(message, outbox, "complaint signature does not verify");
+            return;
+        }
+
         if (complaint.Reason == DkgComplaintReason.Missing)
         {
             // Only the complainer's own view waits for the answer: nobody else can see a
-            // confidential re-send, and a missing share is no evidence against the dealer.
+            // confidential re-send, and a missing share is no evidence against the dealer (never echoed).
             if (_dealers[accused].MissingComplainers.Add(sender) && accused == _self && _polynomial is not null && _resentTo.Add(sender))
             {
                 // Timing must never matter for safety: a share that is merely late goes again,
@@ -507,14 +543,76 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
             return;
         }
 
-        if (_dealers[accused].Complainers.Add(sender) && accused == _self && _polynomial is not null && _revealedTo.Add(sender))
+        LearnInvalidComplaint(complaint, message.Payload.ToArray(), outbox);
+    }
+
+    /// <summary>
+    /// Another server's echo of a signed Invalid complaint. Whatever is wrong with it is the relay's
+    /// fault (the link-level sender), never the claimed complainer's; a repeated echo is ignored silently.
+    /// </summary>
+    private void OnComplaintEcho(InboundMessage message, Outbox outbox)
+    {
+        if (!DkgComplaint.TryDecode(message.Payload.Span, _group, out var complaint, out var failure))
         {
-            // GJKR Fig. 2 step 1(c), for an Invalid complaint only: the accused answers in public
-            // with the complainer's share. An honest complainer says Invalid only about a share the
-            // envelope authenticated as ours that fails the check, i.e. never about an honest
-            // dealer; a Byzantine complainer learns only its own share.
-            var value = _polynomial.Evaluate(_group.FromUInt64((ulong)sender));
-            outbox.Broadcast(0, DkgRounds.Complaints, (byte)DkgMessageType.Reveal, new DkgReveal(_group, _self, sender, value).Encode());
+            Malformed(message, outbox, $"echoed complaint does not decode: {failure}");
+            return;
+        }
+
+        var accused = complaint.Accused;
+        if (complaint.Reason != DkgComplaintReason.Invalid || complaint.Complainer < 1 || complaint.Complainer > _parameters!.ServerCount
+            || accused < 1 || accused > _parameters.ServerCount || accused == complaint.Complainer)
+        {
+            Malformed(message, outbox, $"echo of a {complaint.Reason} complaint by {complaint.Complainer} against {accused} (only Invalid complaints are echoed)");
+            return;
+        }
+
+        if (IsKnownInvalidComplaint(complaint, message.Payload.Span))
+        {
+            return;
+        }
+
+        if (!VerifyComplaint(complaint))
+        {
+            Malformed(message, outbox, $"echoed complaint (claimed by server {complaint.Complainer}) has a bad signature");
+            return;
+        }
+
+        LearnInvalidComplaint(complaint, message.Payload.ToArray(), outbox);
+    }
+
+    private bool IsKnownInvalidComplaint(DkgComplaint complaint, ReadOnlySpan<byte> encoded) =>
+        complaint.Reason == DkgComplaintReason.Invalid
+        && _dealers[complaint.Accused].Complainers.TryGetValue(complaint.Complainer, out var known)
+        && known.AsSpan().SequenceEqual(encoded);
+
+    private bool VerifyComplaint(DkgComplaint complaint) =>
+        _publicKeys(complaint.Complainer) is { } key && complaint.Verify(key, Instance, _networkContext);
+
+    /// <summary>
+    /// The first time this server learns a valid signed Invalid complaint (c, d), directly or by echo:
+    /// it echoes it to everyone (unless it is c), once per (c, d), so that every honest server and the
+    /// accused learn it one message delay after the first honest server did; and if it is d, it
+    /// reveals c's share (GJKR Fig. 2 step 1(c)). An honest complainer says Invalid only about a share
+    /// the envelope authenticated as d's that fails the check, i.e. never about an honest dealer; a
+    /// Byzantine complainer learns only its own share, and only c can sign c's complaint.
+    /// </summary>
+    private void LearnInvalidComplaint(DkgComplaint complaint, byte[] encoded, Outbox outbox)
+    {
+        var (complainer, accused) = (complaint.Complainer, complaint.Accused);
+        if (!_dealers[accused].Complainers.TryAdd(complainer, encoded))
+        {
+            return;
+        }
+
+        if (complainer != _self)
+        {
+            outbox.Broadcast(0, DkgRounds.Complaints, (byte)DkgMessageType.ComplaintEcho, encoded);
+        }
+
+        if (accused == _self && _polynomial is not null && _revealedTo.Add(complainer))
+        {
+            var value = _polynomial.Evaluate(_group.FromUInt64((ulong)complainer));
+            outbox.Broadcast(0, DkgRounds.Complaints, (byte)DkgMessageType.Reveal, new DkgReveal(_group, _self, complainer, value).Encode());
         }
     }
 
@@ -663,7 +761,7 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
             return;
         }
 
-        outbox.Broadcast(0, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(_group, _self, dealer, reason).Encode());
+        outbox.Broadcast(0, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, DkgComplaint.Sign(_group, _signingKey, Instance, _networkContext, _self, dealer, reason).Encode());
     }
 
     private void RefreshProposal(Outbox outbox)
@@ -702,7 +800,7 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
     private List<int> UnansweredComplainers(int dealer)
     {
         var view = _dealers[dealer];
-        return [.. view.Complainers.Where(c => !view.ValidReveals.Contains(c)).Order()];
+        return [.. view.Complainers.Keys.Where(c => !view.ValidReveals.Contains(c)).Order()];
     }
 
     private bool TryDecodeForThisInstance(byte[] encoded, out DkgQualifiedSet set)
@@ -917,7 +1015,7 @@ public sealed class DkgMachine : IProtocolMachine, IDisposable
         public AlertType? DisqualifiedFor { get; set; }
 
         /// <summary>Servers with an Invalid complaint: each needs a valid public reveal before anyone qualifies the dealer.</summary>
-        public HashSet<int> Complainers { get; } = [];
+        public Dictionary<int, byte[]> Complainers { get; } = [];
 
         /// <summary>Servers with a Missing complaint: answered confidentially; they block nobody's view but their own.</summary>
         public HashSet<int> MissingComplainers { get; } = [];

@@ -8,6 +8,8 @@ using System.Diagnostics.CodeAnalysis;
 using Proactive.Crypto.Codec;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Sharing;
+using Proactive.Crypto.Signing;
+using Proactive.Protocols.Machines;
 
 namespace Proactive.Protocols.Dkg;
 
@@ -32,6 +34,14 @@ public enum DkgMessageType : byte
     /// as in round 1 (byte-identical, so a copy of the original is a duplicate, not equivocation).
     /// </summary>
     Resend = 5,
+
+    /// <summary>
+    /// Round 2, broadcast by every server other than the complainer the first time it learns of a
+    /// validly signed Invalid <see cref="DkgComplaint"/> (directly or by echo): the complaint, byte for
+    /// byte. Everyone, the accused included, treats it as the direct complaint, so a complainer cannot
+    /// show its complaint to some servers only (docs/PROTOCOLS.md "Distributed key generation").
+    /// </summary>
+    ComplaintEcho = 6,
 }
 
 /// <summary>Why a server complains about a dealer; the values are on the wire and never change.</summary>
@@ -179,32 +189,104 @@ public sealed record DkgShare(PrimeOrderGroup Group, int Dealer, int Recipient, 
 /// <summary>
 /// Round 2 broadcast: server <see cref="Complainer"/> says its share from <see cref="Accused"/>
 /// is missing or does not match the accused's commitment (GJKR Fig. 2 step 1(c), with the reason
-/// added so that a missing share is answered confidentially, see <see cref="DkgComplaintReason"/>).
+/// added so that a missing share is answered confidentially, see <see cref="DkgComplaintReason"/>),
+/// signed with the complainer's period Ed25519 key so that others can echo it
+/// (<see cref="DkgMessageType.ComplaintEcho"/>) and nobody can forge one: a forged Invalid complaint
+/// "from" an honest server would make an honest dealer publish that server's share.
 /// </summary>
 /// <remarks>
-/// <code>u8 version = 2 | u8 suite | u16 complainer | u16 accused | u8 reason (1 Missing, 2 Invalid)</code>
-/// Version 1 (no reason) is refused; any other reason byte is <see cref="CodecError.InvalidValue"/>.
+/// <code>u8 version = 3 | u8 suite | u16 complainer | u16 accused | u8 reason (1 Missing, 2 Invalid) | 64-byte signature</code>
+/// The signature covers <see cref="SigningBytes"/>: the label <see cref="SignatureLabel"/>, the suite,
+/// the instance and the network context, complainer, accused and reason. Versions 1 (no reason) and
+/// 2 (unsigned) are refused; any other reason byte is <see cref="CodecError.InvalidValue"/>.
 /// </remarks>
-public sealed record DkgComplaint(PrimeOrderGroup Group, int Complainer, int Accused, DkgComplaintReason Reason)
+public sealed class DkgComplaint
 {
-    public const byte FormatVersion = 2;
+    public const byte FormatVersion = 3;
+
+    /// <summary>Labels the signed bytes, so a complaint signature is never taken for any other signed structure.</summary>
+    public const string SignatureLabel = "proactive-dkg-complaint-v1";
+
+    /// <summary>Longest network context a signature binds.</summary>
+    public const int MaxContextLength = 1024;
+
+    private static readonly byte[] Label = System.Text.Encoding.ASCII.GetBytes(SignatureLabel);
+
+    private readonly byte[] _signature;
+
+    private DkgComplaint(PrimeOrderGroup group, int complainer, int accused, DkgComplaintReason reason, byte[] signature)
+    {
+        Group = group;
+        Complainer = complainer;
+        Accused = accused;
+        Reason = reason;
+        _signature = signature;
+    }
+
+    public PrimeOrderGroup Group { get; }
+
+    public int Complainer { get; }
+
+    public int Accused { get; }
+
+    public DkgComplaintReason Reason { get; }
+
+    /// <summary>The complainer's Ed25519 signature over <see cref="SigningBytes"/>.</summary>
+    public ReadOnlySpan<byte> Signature => _signature;
+
+    /// <summary>Signs the complaint of <paramref name="complainer"/> (whose period key is <paramref name="key"/>) against <paramref name="accused"/>.</summary>
+    public static DkgComplaint Sign(
+        PrimeOrderGroup group, Ed25519PrivateKey key, InstanceId instance, ReadOnlySpan<byte> networkContext,
+        int complainer, int accused, DkgComplaintReason reason)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentOutOfRangeException.ThrowIfLessThan(complainer, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(complainer, ushort.MaxValue);
+        ArgumentOutOfRangeException.ThrowIfLessThan(accused, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(accused, ushort.MaxValue);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(networkContext.Length, MaxContextLength, nameof(networkContext));
+        if (!Enum.IsDefined(reason))
+        {
+            throw new ArgumentOutOfRangeException(nameof(reason), $"Complaint reason {(byte)reason} is not defined.");
+        }
+
+        return new DkgComplaint(group, complainer, accused, reason, key.Sign(SigningBytes(group.Id, instance, networkContext, complainer, accused, reason)));
+    }
+
+    /// <summary>
+    /// What the signature covers: the ASCII label, u8 suite, u8 protocol, u64 period, u64 sequence,
+    /// u32 length and the network context, u16 complainer, u16 accused, u8 reason (big-endian).
+    /// </summary>
+    public static byte[] SigningBytes(GroupId suite, InstanceId instance, ReadOnlySpan<byte> networkContext, int complainer, int accused, DkgComplaintReason reason)
+    {
+        var bytes = new byte[Label.Length + 1 + 1 + 8 + 8 + CanonicalWriter.LengthPrefixSize + networkContext.Length + 2 + 2 + 1];
+        Label.CopyTo(bytes, 0);
+        var writer = new CanonicalWriter(bytes.AsSpan(Label.Length));
+        writer.WriteU8((byte)suite);
+        writer.WriteU8((byte)instance.Protocol);
+        writer.WriteU64(instance.Period);
+        writer.WriteU64(instance.Sequence);
+        writer.WriteBytes(networkContext, MaxContextLength);
+        writer.WriteU16((ushort)complainer);
+        writer.WriteU16((ushort)accused);
+        writer.WriteU8((byte)reason);
+        return bytes;
+    }
 
     public byte[] Encode()
     {
-        if (!Enum.IsDefined(Reason))
-        {
-            throw new InvalidOperationException($"Complaint reason {(byte)Reason} is not defined.");
-        }
-
         var buffer = new ArrayBufferWriter<byte>();
         var writer = new CanonicalWriter(buffer);
         writer.WriteHeader(FormatVersion, Group);
-        writer.WriteU16(checked((ushort)Complainer));
-        writer.WriteU16(checked((ushort)Accused));
+        writer.WriteU16((ushort)Complainer);
+        writer.WriteU16((ushort)Accused);
         writer.WriteU8((byte)Reason);
+        writer.WriteFixedBytes(_signature);
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>Decodes (structure only: call <see cref="Verify"/> for the signature); never throws.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoding, PrimeOrderGroup group, [NotNullWhen(true)] out DkgComplaint? complaint, out CodecFailure failure)
     {
         complaint = null;
@@ -213,15 +295,24 @@ public sealed record DkgComplaint(PrimeOrderGroup Group, int Complainer, int Acc
             && reader.TryReadU16(out var complainer, "complainer")
             && reader.TryReadU16(out var accused, "accused")
             && TryReadReason(ref reader, out var reason)
+            && reader.TryReadFixedBytes(Ed25519PublicKey.SignatureLength, out var signature, "signature")
             && reader.TryReadEnd())
         {
-            complaint = new DkgComplaint(group, complainer, accused, reason);
+            complaint = new DkgComplaint(group, complainer, accused, reason, signature.ToArray());
             failure = default;
             return true;
         }
 
         failure = reader.Failure;
         return false;
+    }
+
+    /// <summary>True when <paramref name="complainerKey"/> signed this complaint for this instance and network. Never throws on bad data.</summary>
+    public bool Verify(Ed25519PublicKey complainerKey, InstanceId instance, ReadOnlySpan<byte> networkContext)
+    {
+        ArgumentNullException.ThrowIfNull(complainerKey);
+        return networkContext.Length <= MaxContextLength
+            && complainerKey.Verify(SigningBytes(Group.Id, instance, networkContext, Complainer, Accused, Reason), _signature);
     }
 
     private static bool TryReadReason(ref CanonicalReader reader, out DkgComplaintReason reason)

@@ -57,6 +57,15 @@ public enum AdversaryStrategyKind : byte
     /// qualified set holds the server's own dealing (its own sub-shares were persisted before sending).
     /// </summary>
     CrashAfterDealing = 11,
+
+    /// <summary>
+    /// Silent in the refresh except for one signed Invalid complaint against the honest dealer
+    /// <see cref="Injection.Target"/>, sent to one other server only (nothing to detect: the
+    /// complaint is echoed, the dealer reveals, and the reveal is good). Without the echo this split
+    /// honest views and stalled the refresh at n = t + f + 1. Injected explicitly, not by the mobile
+    /// adversary.
+    /// </summary>
+    SelectiveComplaint = 12,
 }
 
 /// <summary>One misbehaviour to inject: server <see cref="Server"/> in period <see cref="Period"/>; <see cref="Target"/> is the victim where one is needed.</summary>
@@ -306,6 +315,44 @@ public sealed class ConflictingVotesStrategy(ulong period, Ed25519PrivateKey key
         {
             context.Send(prevote.To(recipient, payload));
         }
+    }
+}
+
+/// <summary>
+/// Sends nothing, except, on its first refresh message of <paramref name="period"/>, a complaint
+/// signed with its own period key (so it is genuine) saying <paramref name="target"/>'s sub-shares
+/// were invalid, to the lowest-numbered server other than itself and the target only. The test
+/// picks that witness honest. docs/PROTOCOLS.md "Refresh" (echo).
+/// </summary>
+public sealed class SelectiveComplaintStrategy(ulong period, PrimeOrderGroup group, Ed25519PrivateKey key, NetworkId network, int target) : ByzantineStrategy
+{
+    private bool _complained;
+
+    public override void OnSend(ByzantineContext context, OutgoingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(message);
+        if (_complained || message.Instance.Protocol != ProtocolKind.Refresh || message.Instance.Period != period)
+        {
+            return;
+        }
+
+        _complained = true;
+        var witness = context.Parameters.Servers.First(s => s != context.Server && s != target);
+        var complaint = RefreshComplaint.Sign(
+            group, key, message.Instance, AgreementWiring.InstanceContext(message.Instance, network), context.Server, target, RefreshComplaintReason.Invalid);
+        context.Send(message with
+        {
+            Message = message.Message with
+            {
+                Recipient = witness,
+                Attempt = 0,
+                Round = RefreshWire.ComplaintRound,
+                Type = RefreshWire.ComplaintType,
+                Payload = complaint.Encode(),
+                Confidential = false,
+            },
+        });
     }
 }
 

@@ -403,6 +403,7 @@ public sealed class ProactiveScenario
                 : new ReplayStrategy(period >= 2 ? SentInPeriod(server, period - 2).ToList() : []),
             AdversaryStrategyKind.ConflictingVotes => new ConflictingVotesStrategy(period, CopyOf(_keyring[(period, server)].Signing), _network),
             AdversaryStrategyKind.CorruptOwnShares => new CorruptOwnSharesStrategy(_group),
+            AdversaryStrategyKind.SelectiveComplaint => new SelectiveComplaintStrategy(period, _group, CopyOf(_keyring[(period, server)].Signing), _network, injection.Target),
             _ => null,
         };
         if (AdversaryCatalogue.RefreshFaultsFor(injection) is { } faults)

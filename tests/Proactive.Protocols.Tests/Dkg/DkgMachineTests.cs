@@ -71,18 +71,18 @@ public class DkgMachineTests
     {
         var group = PrimeOrderGroup.P256;
         var parameters = ClusterParameters.Default(5);
-        using var first = new DkgMachine(DkgTestBus.Instance, group, DkgTestBus.Options);
+        using var first = new DkgMachine(DkgTestBus.Instance, group, DkgTestBus.Options, DkgTestBus.KeyOf(2), DkgTestBus.PublicKeyOf);
         var before = new Outbox();
         first.Start(new ProtocolContext(2, parameters, TimeSpan.Zero, new DeterministicRandomSource(1)), before);
         var persisted = before.Persisted.Single().Value;
 
-        using var restarted = new DkgMachine(DkgTestBus.Instance, group, DkgTestBus.Options, persistedDealerState: persisted);
+        using var restarted = new DkgMachine(DkgTestBus.Instance, group, DkgTestBus.Options, DkgTestBus.KeyOf(2), DkgTestBus.PublicKeyOf, persistedDealerState: persisted);
         var after = new Outbox();
         restarted.Start(new ProtocolContext(2, parameters, TimeSpan.FromSeconds(3), new DeterministicRandomSource(2)), after);
 
         Assert.Equal(before.Messages.Select(m => m.Payload), after.Messages.Select(m => m.Payload));
         Assert.Throws<ArgumentException>(() =>
-            new DkgMachine(DkgTestBus.Instance, group, DkgTestBus.Options, persistedDealerState: persisted)
+            new DkgMachine(DkgTestBus.Instance, group, DkgTestBus.Options, DkgTestBus.KeyOf(3), DkgTestBus.PublicKeyOf, persistedDealerState: persisted)
                 .Start(new ProtocolContext(3, parameters, TimeSpan.Zero, new DeterministicRandomSource(3)), new Outbox()));
     }
 
@@ -316,7 +316,7 @@ public class DkgMachineTests
         var honest = bus.Parameters.Servers.ToArray();
         var ownShare = bus.Sent[dealer].Select(s => s.Message).Single(m => m.Type == (byte)DkgMessageType.Share && m.Recipient == byzantine);
 
-        var complaint = new DkgComplaint(group, byzantine, dealer, DkgComplaintReason.Missing).Encode();
+        var complaint = DkgTestBus.SignedComplaint(group, byzantine, dealer, DkgComplaintReason.Missing);
         foreach (var id in honest)
         {
             bus.Inject(byzantine, id, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, complaint, confidential: false);
@@ -334,19 +334,20 @@ public class DkgMachineTests
     }
 
     [Fact]
-    public void Complaint_with_an_unknown_reason_or_the_old_format_is_malformed_and_answered_by_nothing()
+    public void Complaint_with_an_unknown_reason_an_old_unsigned_format_or_a_bad_signature_is_malformed_and_answered_by_nothing()
     {
         const int byzantine = 3;
         var group = PrimeOrderGroup.Ed25519;
         using var bus = new DkgTestBus(group, ClusterParameters.Default(5), seed: 42);
         bus.StartAll();
         bus.Run();
-        var valid = new DkgComplaint(group, byzantine, 1, DkgComplaintReason.Missing).Encode();
+        var valid = DkgTestBus.SignedComplaint(group, byzantine, 1, DkgComplaintReason.Missing);
         Assert.True(DkgComplaint.TryDecode(valid, group, out var decoded, out _));
         Assert.Equal(valid, decoded.Encode());
         Assert.Equal(DkgComplaint.FormatVersion, valid[0]);
 
-        byte[][] bad = [[.. valid[..^1], 0], [.. valid[..^1], 3], [.. valid[..^1], 0xFF], [1, .. valid[1..^1]], [.. valid, 1]];
+        // u8 version, u8 suite, u16 complainer, u16 accused, u8 reason (byte 6), 64-byte signature.
+        byte[][] bad = [WithByte(valid, 6, 0), WithByte(valid, 6, 3), WithByte(valid, 6, 0xFF), [2, .. valid[1..7]], [1, .. valid[1..6]], [.. valid, 1], WithByte(valid, ^1, (byte)(valid[^1] ^ 1))];
         Assert.False(DkgComplaint.TryDecode(bad[0], group, out _, out var failure));
         Assert.Equal(Proactive.Crypto.Codec.CodecError.InvalidValue, failure.Error);
         var sentBefore = bus.Sent[1].Count;
@@ -360,7 +361,14 @@ public class DkgMachineTests
         Assert.Equal(bad.Length, alerts.Length);
         Assert.All(alerts, a => Assert.Equal((AlertType.MalformedMessage, byzantine), (a.Type, a.Culprit)));
         Assert.Equal(sentBefore, bus.Sent[1].Count);
-        Assert.Throws<InvalidOperationException>(() => new DkgComplaint(group, 1, 2, (DkgComplaintReason)7).Encode());
+        Assert.Throws<ArgumentOutOfRangeException>(() => DkgComplaint.Sign(group, DkgTestBus.KeyOf(1), DkgTestBus.Instance, [], 1, 2, (DkgComplaintReason)7));
+    }
+
+    private static byte[] WithByte(byte[] bytes, Index at, byte value)
+    {
+        var copy = bytes.ToArray();
+        copy[at] = value;
+        return copy;
     }
 
     [Theory]
@@ -438,8 +446,8 @@ public class DkgMachineTests
         bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Dealing, [1, 2, 3], confidential: false);
         bus.Inject(byzantine, 1, DkgRounds.Dealing, (byte)DkgMessageType.Share, validShareFromAnother, confidential: true);
         bus.Inject(byzantine, 1, DkgRounds.Dealing, (byte)DkgMessageType.Share, shareInClear, confidential: false);
-        bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(group, byzantine, byzantine, DkgComplaintReason.Invalid).Encode(), confidential: false);
-        bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, new DkgComplaint(group, byzantine, 9, DkgComplaintReason.Missing).Encode(), confidential: false);
+        bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, DkgTestBus.SignedComplaint(group, byzantine, byzantine, DkgComplaintReason.Invalid), confidential: false);
+        bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Complaint, DkgTestBus.SignedComplaint(group, byzantine, 9, DkgComplaintReason.Missing), confidential: false);
         bus.Inject(byzantine, 1, DkgRounds.Complaints, (byte)DkgMessageType.Reveal, new DkgReveal(group, 3, 1, group.One).Encode(), confidential: false);
         bus.Run();
 

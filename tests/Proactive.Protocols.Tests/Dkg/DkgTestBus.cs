@@ -1,5 +1,6 @@
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
+using Proactive.Crypto.Signing;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Dkg;
 using Proactive.Protocols.Machines;
@@ -26,7 +27,7 @@ internal sealed class DkgTestBus : IDisposable
         Seed = seed;
         foreach (var id in parameters.Servers)
         {
-            Machines[id] = new DkgMachine(Instance, group, options ?? Options, "dkg-test-network"u8);
+            Machines[id] = new DkgMachine(Instance, group, options ?? Options, KeyOf(id), PublicKeyOf, NetworkContext);
             Events[id] = [];
             Persisted[id] = [];
             Sent[id] = [];
@@ -35,6 +36,20 @@ internal sealed class DkgTestBus : IDisposable
     }
 
     public static InstanceId Instance { get; } = new(ProtocolKind.Dkg, 0, 0);
+
+    /// <summary>The network context every machine binds into proofs and complaint signatures.</summary>
+    public static byte[] NetworkContext { get; } = "dkg-test-network"u8.ToArray();
+
+    /// <summary>Server <paramref name="id"/>'s period signing key (deterministic; the test signs for Byzantine servers with it).</summary>
+    public static Ed25519PrivateKey KeyOf(int id) => Keys.GetOrAdd(id, i => Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)(0x40 + i), Ed25519PrivateKey.SeedLength).ToArray()));
+
+    public static Ed25519PublicKey? PublicKeyOf(int id) => id is >= 1 and <= ClusterParameters.MaxServers ? KeyOf(id).PublicKey : null;
+
+    /// <summary>A complaint signed by <paramref name="complainer"/>'s key.</summary>
+    public static byte[] SignedComplaint(PrimeOrderGroup group, int complainer, int accused, DkgComplaintReason reason) =>
+        DkgComplaint.Sign(group, KeyOf(complainer), Instance, NetworkContext, complainer, accused, reason).Encode();
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Ed25519PrivateKey> Keys = new();
 
     public static DkgOptions Options { get; } = new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
 

@@ -29,7 +29,7 @@ public class DkgTransitionTests
     [MemberData(nameof(Table))]
     public void Transition(string row, string inputs, DkgState expected)
     {
-        using var machine = new DkgMachine(DkgTestBus.Instance, PrimeOrderGroup.Ed25519, DkgTestBus.Options);
+        using var machine = new DkgMachine(DkgTestBus.Instance, PrimeOrderGroup.Ed25519, DkgTestBus.Options, DkgTestBus.KeyOf(1), DkgTestBus.PublicKeyOf);
         var random = new DeterministicRandomSource(7);
         var context = new ProtocolContext(1, Parameters, TimeSpan.Zero, random);
         var digest = new byte[32];
@@ -69,14 +69,14 @@ public class DkgTransitionTests
     [Fact]
     public void Decision_before_start_and_a_second_different_decision_are_caller_mistakes()
     {
-        using var machine = new DkgMachine(DkgTestBus.Instance, PrimeOrderGroup.Ed25519, DkgTestBus.Options);
+        using var machine = new DkgMachine(DkgTestBus.Instance, PrimeOrderGroup.Ed25519, DkgTestBus.Options, DkgTestBus.KeyOf(1), DkgTestBus.PublicKeyOf);
         var context = new ProtocolContext(1, Parameters, TimeSpan.Zero, new DeterministicRandomSource(8));
         Assert.Throws<InvalidOperationException>(() => machine.OnQualifiedSetDecided(context, [1], new Outbox()));
         machine.Start(context, new Outbox());
         machine.OnQualifiedSetDecided(context, [1], new Outbox());
         machine.OnQualifiedSetDecided(context, [1], new Outbox());
         Assert.Throws<InvalidOperationException>(() => machine.OnQualifiedSetDecided(context, [2], new Outbox()));
-        Assert.Throws<ArgumentException>(() => new DkgMachine(new InstanceId(ProtocolKind.Refresh, 0, 0), PrimeOrderGroup.Ed25519, DkgTestBus.Options));
+        Assert.Throws<ArgumentException>(() => new DkgMachine(new InstanceId(ProtocolKind.Refresh, 0, 0), PrimeOrderGroup.Ed25519, DkgTestBus.Options, DkgTestBus.KeyOf(1), DkgTestBus.PublicKeyOf));
     }
 
     [Fact]
