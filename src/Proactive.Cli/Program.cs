@@ -1,11 +1,13 @@
 using System.CommandLine;
 using Proactive.Cli.Commands;
+using Proactive.Cli.Commands.Cluster;
 
 var root = new RootCommand("proactive: a proactively secure threshold key and secret service.");
 root.Subcommands.Add(FrostDemoCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ProvisionCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
+root.Subcommands.Add(ClusterCommand.Create());
 var parse = root.Parse(args);
 var exit = parse.Invoke();
 
