@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Proactive.Cli.Commands;
+using Proactive.Cli.Commands.Cluster;
 
 var root = new RootCommand("proactive: a proactively secure threshold key and secret service.");
 root.Subcommands.Add(FrostDemoCommand.Create());
@@ -7,6 +8,7 @@ root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ProvisionCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(NodeCommand.Create());
+root.Subcommands.Add(ClusterCommand.Create());
 var parse = root.Parse(args);
 var exit = parse.Invoke();
 

@@ -118,7 +118,7 @@ internal static class ConfigCommand
 
             try
             {
-                Write(path, config.ToJson(), replace);
+                AtomicFile.Write(path, config.ToJson(), replace);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -180,30 +180,7 @@ internal static class ConfigCommand
         return true;
     }
 
-    /// <summary>Writes next to the target and renames, so a reader never sees half a file; without <paramref name="replace"/> an existing file is kept.</summary>
-    private static void Write(string path, byte[] content, bool replace)
-    {
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: replace);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-    }
-
-    private static void PrintSummary(ClusterConfig config)
+    internal static void PrintSummary(ClusterConfig config)
     {
         var p = config.Parameters;
         var w = Console.Out;
