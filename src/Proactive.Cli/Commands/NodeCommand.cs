@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Proactive.Node.Api;
 using Proactive.Node.Configuration;
 using Proactive.Node.Hosting;
 using Proactive.Node.Storage;
@@ -19,6 +20,7 @@ internal static class NodeCommand
         var dir = new Option<string>("--dir") { Description = "The server's directory (made by 'proactive provision').", Required = true };
         var config = new Option<string>("--config") { Description = "The cluster configuration C (made by 'proactive config new').", Required = true };
         var rom = new Option<string?>("--rom") { Description = "The ROM file, when it is not DIR/rom.json." };
+        var webhook = new Option<Uri?>("--webhook") { Description = "Post every alert as JSON to this http(s) URL." };
         var level = new Option<LogLevel>("--log-level") { Description = "The least severe log level written.", DefaultValueFactory = _ => LogLevel.Information };
 
         var run = new Command("run", "Run this server: initialize with its peers, then recover and refresh every period.")
@@ -26,6 +28,7 @@ internal static class NodeCommand
             dir,
             config,
             rom,
+            webhook,
             level,
         };
         run.SetAction(async (parse, cancellationToken) =>
@@ -44,7 +47,7 @@ internal static class NodeCommand
             try
             {
                 var cluster = ClusterConfig.Load(parse.GetValue(config)!);
-                options = new NodeHostOptions(new ServerDirectory(parse.GetValue(dir)!, parse.GetValue(rom)), cluster);
+                options = new NodeHostOptions(new ServerDirectory(parse.GetValue(dir)!, parse.GetValue(rom)), cluster) { Webhook = parse.GetValue(webhook) };
             }
             catch (Exception e) when (e is ClusterConfigException or NodeStoreException or IOException or UnauthorizedAccessException)
             {
@@ -64,7 +67,7 @@ internal static class NodeCommand
                 await host.RunAsync(stop.Token);
                 return 0;
             }
-            catch (Exception e) when (e is NodeStartException or NodeStoreException or IOException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (e is NodeStartException or NodeStoreException or AlertLogException or IOException or System.Net.Sockets.SocketException)
             {
                 Console.Error.WriteLine($"proactive node run: server {options.ServerId} cannot run: {e.Message}");
                 return 1;

@@ -6,6 +6,7 @@ using System.Net;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Proactive.Crypto.Random;
+using Proactive.Node.Api;
 using Proactive.Node.Configuration;
 using Proactive.Node.Storage;
 using Proactive.Node.Transport;
@@ -61,6 +62,9 @@ public sealed partial class NodeHost : IAsyncDisposable
     private PeriodCertificates? _certificates;
     private PeerTransport? _transport;
     private EnvelopeOpener? _opener;
+    private AlertLog? _alertLog;
+    private AlertWebhook? _webhook;
+    private NodeApi? _api;
     private long _timerGeneration;
     private int _directoryVersionSeen = -1;
     private volatile NodeSnapshot _snapshot;
@@ -85,8 +89,36 @@ public sealed partial class NodeHost : IAsyncDisposable
     /// <summary>Raised on the loop for every alert this server raises (after it is logged).</summary>
     public event Action<Alert>? AlertRaised;
 
+    /// <summary>The alert log's file name in the server's directory.</summary>
+    public const string AlertLogFileName = "alerts.db";
+
     /// <summary>This server.</summary>
     public int Self => _options.ServerId;
+
+    /// <summary>Where the application API listens (after start), when C gives this server an API port.</summary>
+    public IPEndPoint? ApiEndpoint => _api?.BoundEndpoint;
+
+    /// <summary>The status the API serves: the loop's snapshot, the peers' reachability, the ROM's protection (any thread).</summary>
+    public NodeStatus Status()
+    {
+        var snapshot = _snapshot;
+        var reachability = _transport?.Reachability() ?? [];
+        var peers = reachability.Select(r => new PeerStatus(r.PeerId, r.Reachable, Latest(r.LastSuccess, r.LastReceived))).ToList();
+        var (romProtected, romDescription) = _store is { } store ? NodeStatus.DescribeRom(store.RomProtection) : (false, "unknown");
+        var state = snapshot.State switch
+        {
+            "operational" => NodeState.Operational,
+            "recovering" => NodeState.Recovering,
+            "stopping" => NodeState.Stopping,
+            _ => NodeState.Initializing,
+        };
+        return new NodeStatus(
+            Self, state, snapshot.Period, snapshot.PeriodStartedAt, snapshot.NextRefreshAt, snapshot.LastRefreshDurationMs,
+            snapshot.NetworkKey, snapshot.KeyTableFingerprint, peers, snapshot.AlertCount, romProtected, romDescription,
+            snapshot.StartedAt, NodeAssembly.Version);
+    }
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 
     /// <summary>Where the peer listener is bound (after start).</summary>
     public IPEndPoint? PeerEndpoint => _transport?.BoundEndpoint;
@@ -110,6 +142,13 @@ public sealed partial class NodeHost : IAsyncDisposable
         }
 
         _store.ScrubResidue();
+        _alertLog = AlertLog.Open(Path.Combine(_options.Directory.Root, AlertLogFileName));
+        if (_options.Webhook is { } webhook)
+        {
+            _webhook = new AlertWebhook(new AlertWebhookOptions { Url = webhook }, _loggerFactory);
+            _alertLog.Recorded += stored => _webhook.Post(stored);
+        }
+
         using var snapshot = _store.ReadAll();
         _controller = ServerController.Restore(Self, _config.Parameters, _config.Suite.Group, _config.NetworkId, _options.Timeouts ?? NodeTimeouts.ForPeriod(_config.Period), snapshot.Entries);
         _controller.TlsFingerprintOf = period => _certificates?.FingerprintOf(period);
@@ -128,6 +167,12 @@ public sealed partial class NodeHost : IAsyncDisposable
 
         PrepareStart(snapshot.Entries);
         await _transport.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (server.ApiPort is { } apiPort)
+        {
+            _api = new NodeApi(new IPEndPoint(ResolveAddress(_options.ApiHost ?? server.Host), apiPort), Status, _alertLog, _loggerFactory);
+            await _api.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         NodeLog.Listening(_logger, Self, _transport.BoundEndpoint, _phase);
 
         using var ticker = new PeriodicTimer(_options.TickInterval);
@@ -441,6 +486,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     {
         _alertCount++;
         NodeLog.AlertRaised(_logger, Self, alert.Type, alert.Culprit, alert.Period, alert.Instance, alert.Detail);
+        _alertLog?.Record(alert, Self, DateTimeOffset.UtcNow);
         AlertRaised?.Invoke(alert);
     }
 
@@ -458,10 +504,22 @@ public sealed partial class NodeHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _work.Writer.TryComplete();
+        if (_api is not null)
+        {
+            await _api.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_transport is not null)
         {
             await _transport.DisposeAsync().ConfigureAwait(false);
         }
+
+        if (_webhook is not null)
+        {
+            await _webhook.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _alertLog?.Dispose();
 
         _certificates?.Dispose();
         foreach (var machine in _bootstrapMachines.Values)

@@ -45,6 +45,12 @@ public sealed class NodeHostOptions
     /// <summary>How often initialization's exchanges re-send to servers that lack an item.</summary>
     public TimeSpan ExchangeRetryInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Where alerts are also posted (JSON), if anywhere.</summary>
+    public Uri? Webhook { get; init; }
+
+    /// <summary>The address the application API binds, when not the server's host in C (the API is meant for loopback or a private network).</summary>
+    public string? ApiHost { get; init; }
+
     /// <summary>The randomness of keys and protocols; the OS CSPRNG when null.</summary>
     public IRandomSource? Random { get; init; }
 }
