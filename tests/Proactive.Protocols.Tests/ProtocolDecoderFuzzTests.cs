@@ -119,7 +119,13 @@ public sealed class ProtocolDecoderFuzzTests
             | Read(input, (ref CanonicalReader r) => InvariantInformation.TryRead(ref r, null, out var w) ? w.Encode() : null)),
         new("InvariantCertificate", ["InvariantCertificate.TryDecode"], input =>
             Canonical(input, InvariantCertificate.TryDecode(input, null, out var v) ? v.Encode() : null)),
+        new("OpenFrame", ["OpenFrame.TryDecode"], input =>
+            Canonical(input, OpenFrame.TryDecode(input, Group, FuzzNetwork, 1, out var header, out var message, out _)
+                ? OpenFrame.Encode(Group.Id, FuzzNetwork, header.Sender, header.Instance, new OutboundMessage(header.Recipient == 0 ? null : header.Recipient, header.Attempt, header.Round, header.Type, message.Payload.ToArray(), false))
+                : null)),
     ];
+
+    private static readonly NetworkId FuzzNetwork = NetworkId.FromBytes(new byte[NetworkId.Length]);
 
     private static readonly Lazy<List<byte[]>> HarvestedSamples = new(Harvest);
 
@@ -274,6 +280,8 @@ public sealed class ProtocolDecoderFuzzTests
 
         samples.Add(InvariantSample().Encode());
         samples.Add(InvariantSample().Information.Encode());
+        samples.Add(OpenFrame.Encode(Group.Id, FuzzNetwork, 2, VcertRecoverMachine.InstanceOf(3), new OutboundMessage(null, 0, VcertRecoverWire.Round, VcertRecoverWire.PushType, InvariantSample().Encode(), false)));
+        samples.Add(OpenFrame.Encode(Group.Id, FuzzNetwork, 3, new InstanceId(ProtocolKind.KeyTable, 2, 0), new OutboundMessage(1, 4, KeyTableWire.EntryRound, KeyTableWire.EntryType, [1, 2, 3], false)));
 
         // Fault paths.
         var digest = SHA256.HashData("a package"u8);

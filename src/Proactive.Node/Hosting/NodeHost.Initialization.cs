@@ -70,6 +70,16 @@ public sealed partial class NodeHost
             _anchor = anchor;
             _phase = NodePhase.Operational;
             _pinning.Pin(0, LoadPeerEntries(entries, 0));
+            if (Controller.CommittedPeriod is >= 1 and var committed)
+            {
+                UpdateProvider(committed);
+            }
+
+            if (Controller.CommittedPeriod is not null && MustRejoin)
+            {
+                Rejoin(Controller.PublicState is null ? "its stored public state is missing or corrupted" : "its stored shares are missing or corrupted");
+            }
+
             return;
         }
 
@@ -79,6 +89,7 @@ public sealed partial class NodeHost
             // No start key and no valid copy of M: the store was lost or corrupted after initialization.
             _phase = NodePhase.Recovering;
             NodeLog.Recovering(_logger, Self);
+            StartRecovering();
             return;
         }
 
@@ -194,6 +205,11 @@ public sealed partial class NodeHost
 
     private void RouteBootstrap(InstanceId instance, InboundMessage message)
     {
+        if (RouteRecovery(instance, message))
+        {
+            return;
+        }
+
         if (_bootstrapMachines.TryGetValue(instance, out var machine))
         {
             RunBootstrap(machine, (c, o) => machine.Receive(c, message, o));

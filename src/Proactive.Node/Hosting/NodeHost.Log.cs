@@ -24,8 +24,17 @@ internal static partial class NodeLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "server {Server}: the stored keys of period {Period} do not decode; they are not used")]
     public static partial void BadStoredKeys(ILogger logger, int server, ulong period);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "server {Server}: period {Period} starts{Recovering}")]
-    public static partial void PeriodStarts(ILogger logger, int server, ulong period, string recovering);
+    [LoggerMessage(Level = LogLevel.Information, Message = "server {Server}: period {Period} starts{Self} (recovering: {Recovering})")]
+    public static partial void PeriodStarts(ILogger logger, int server, ulong period, string self, IReadOnlyList<int> recovering);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "server {Server}: {Reason}: restoring the certified public state from a peer and recovering its shares in the next period")]
+    public static partial void Rejoining(ILogger logger, int server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "server {Server}: adopted a verified [S_cert(M), M] from a peer; restoring the public state")]
+    public static partial void InvariantAdopted(ILogger logger, int server);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "server {Server}: public state of period {Period} restored from server {From} and verified against its certificate; recovering its shares in period {Join}")]
+    public static partial void PublicStateRestored(ILogger logger, int server, ulong period, int from, ulong join);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "server {Server}: refresh of period {Period} committed in {Milliseconds:F0} ms")]
     public static partial void PeriodCommitted(ILogger logger, int server, ulong period, double milliseconds);

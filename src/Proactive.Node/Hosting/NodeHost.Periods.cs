@@ -37,8 +37,9 @@ public sealed partial class NodeHost
                 AdvanceInitialization();
                 break;
             case NodePhase.Operational:
+                SendRecoveryNotice();
                 var due = PeriodAt(DateTimeOffset.UtcNow);
-                if (due >= 1 && due > Controller.CurrentPeriod)
+                if (due >= 1 && due > Controller.CurrentPeriod && due >= (_joinFrom ?? 0))
                 {
                     StartPeriod(due);
                 }
@@ -61,20 +62,28 @@ public sealed partial class NodeHost
             CreatePeriodKeys(period);
         }
 
-        var recovering = new List<int>();
-        if (Controller.HasShares || Controller.Digest is not null)
+        var needs = !Controller.HasShares;
+        if (_restoredState is null && (Controller.HasShares || Controller.Digest is not null))
         {
             var stored = Store.TryGet(DataSpace.Private, ServerController.SharesKey, out var bytes) ? bytes : [];
-            var needs = Controller.CheckStoredShares(Context, stored, period, out var check);
+            needs = Controller.CheckStoredShares(Context, stored, period, out var check);
             Apply(check);
-            if (needs)
-            {
-                recovering.Add(Self);
-            }
         }
 
-        NodeLog.PeriodStarts(_logger, Self, period, recovering.Count > 0 ? " (recovering its shares)" : "");
-        Apply(Controller.BeginPeriod(Context, period, recovering));
+        if (MustRejoin)
+        {
+            // Peers learn of a recovery at the start of the period it runs in only too late to help.
+            Apply(Controller.BeginPeriod(Context, period, RecoveringIn(period, self: false)));
+            Rejoin(Controller.PublicState is null ? "its public state is missing or corrupted" : "its shares are missing or corrupted");
+            return;
+        }
+
+        var recovering = RecoveringIn(period, needs);
+        StartVcertPush(period);
+        NodeLog.PeriodStarts(_logger, Self, period, needs ? " (recovering its shares)" : "", recovering);
+        var restored = _restoredState;
+        _restoredState = null;
+        Apply(Controller.BeginPeriod(Context, period, recovering, restored));
 
         // Keys of periods before p - 1 can no longer sign or open anything the opener accepts.
         if (period >= 2)
@@ -89,7 +98,11 @@ public sealed partial class NodeHost
 
                 erase.Add(new PersistRequest(ServerController.EraseKey(NodeKeySpace.OwnPeriodKeys(old)), []));
                 erase.Add(new PersistRequest(ServerController.EraseKey(NodeKeySpace.OwnTlsCertificate(old)), []));
-                _certificates!.Retire(old);
+                if (_certificates!.CurrentPeriod != old)
+                {
+                    _certificates.Retire(old);
+                }
+
                 if (old == 0)
                 {
                     break;
@@ -124,6 +137,7 @@ public sealed partial class NodeHost
         }
 
         OnInitializationEvent(emitted);
+        OnRecoveryEvent(emitted);
     }
 
     /// <summary>The KeyTable of p decided: pin the peers' certificates, keep their keys, present this server's certificate of p.</summary>

@@ -79,7 +79,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<NodeHost>();
         _random = options.Random ?? SystemRandomSource.Instance;
-        _pinning = new NodePinning([.. _config.Parameters.Servers]);
+        _pinning = new NodePinning([.. _config.Parameters.Servers], IsSilent);
         _snapshot = NodeSnapshot.Starting(options.ServerId, DateTimeOffset.UtcNow);
     }
 
@@ -294,6 +294,7 @@ public sealed partial class NodeHost : IAsyncDisposable
                 return;
             }
 
+            NoteAuthenticated(peer);
             Route(result.Instance, result.Message!);
             return;
         }

@@ -7,12 +7,16 @@ namespace Proactive.Node.Hosting;
 
 /// <summary>
 /// The node's pins: the TLS fingerprints the period-0 exchange and the decided KeyTables announced,
-/// for the last <see cref="PeriodsKept"/> periods; a peer for which this server holds no pin at all
-/// (during initialization, or after it lost its own store) is accepted on the name its certificate
-/// claims, because there is nothing to pin against yet. Message signatures carry the security
-/// either way (BRIEF section 4); the pins keep everyone else off the peer port.
+/// for the last <see cref="PeriodsKept"/> periods. A certificate that is not pinned is still accepted on
+/// the name it claims for a peer this server holds no pin for (during initialization, or after it lost
+/// its own store) and for a peer that has been silent for a while (no authenticated envelope): such a
+/// peer may have lost its store and be recovering with a new certificate, which peers can only pin
+/// once the KeyTable that announces it is decided, so it must be able to reach them first. What it
+/// can send before that are open frames, which authenticate themselves; its envelopes need keys the
+/// KeyTable vouches for. Message signatures carry the security either way (BRIEF section 4); the
+/// pins keep everyone else off the peer port while the peer is alive.
 /// </summary>
-public sealed class NodePinning(IReadOnlyCollection<int> servers) : IPeerPinning
+public sealed class NodePinning(IReadOnlyCollection<int> servers, Func<int, bool> isSilent) : IPeerPinning
 {
     /// <summary>How many periods of pins are kept (a peer a period behind still connects).</summary>
     public const int PeriodsKept = 3;
@@ -32,7 +36,7 @@ public sealed class NodePinning(IReadOnlyCollection<int> servers) : IPeerPinning
 
         lock (_gate)
         {
-            return _servers.Contains(peerId) && !_pinned.Contains(peerId);
+            return _servers.Contains(peerId) && (!_pinned.Contains(peerId) || isSilent(peerId));
         }
     }
 

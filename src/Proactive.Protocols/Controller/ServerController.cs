@@ -433,7 +433,9 @@ public sealed partial class ServerController : IDisposable
             RecoveryMachine machine;
             if (r == Self)
             {
-                if (_digest is null)
+                // Data-key shares are checked against the recorded digest, which a server that lost
+                // its store no longer has; signing-key shares are checked against their commitments.
+                if (_digest is null && _publicState.DataKeyCount > 0)
                 {
                     continue;
                 }
@@ -906,7 +908,7 @@ public sealed partial class ServerController : IDisposable
     private void OnShareRecovered(RecoveryMachine recovery, ControllerStep step)
     {
         var recovered = recovery.TakeRecoveredShares();
-        if (recovered is null || _publicState is null || _digest is null)
+        if (recovered is null || _publicState is null || (_digest is null && _publicState.DataKeyCount > 0))
         {
             recovered?.Dispose();
             return;

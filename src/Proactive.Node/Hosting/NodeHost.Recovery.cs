@@ -1,0 +1,225 @@
+// References: toolkit (seed 001) Table 2 (Vcert-recover at boot and every period start) and Table 1
+// (a recovering server sends K_i in the clear; lost shares are recovered in the refresh); patent (seed
+// 000) figure 4; docs/BRIEF.md section 3 "Recover"; docs/NODE.md "Recovery".
+using Proactive.Crypto.Frost;
+using Proactive.Protocols.Bootstrap;
+using Proactive.Protocols.Machines;
+using Proactive.Protocols.Refresh;
+
+namespace Proactive.Node.Hosting;
+
+public sealed partial class NodeHost
+{
+    /// <summary>The instance sequence of a recovery notice: "I will recover my shares in period p" (open frame, empty payload).</summary>
+    public const ulong RecoveryNoticeSequence = 4;
+
+    private readonly Dictionary<ulong, HashSet<int>> _recoveryNotices = [];
+    private readonly long[] _lastAuthenticated = new long[256];
+    private VcertRecoverMachine? _vcert;
+    private StateSyncMachine? _sync;
+    private RefreshPublicState? _restoredState;
+    private ulong? _joinFrom;
+    private long _lastNoticeTicks;
+
+    /// <summary>How long a peer must have been silent (no authenticated envelope) before a certificate not pinned for it is let in: it may be recovering with a new one.</summary>
+    private TimeSpan SilenceBeforeRepin => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(2).Ticks, _config.Period.Ticks / 5));
+
+    /// <summary>Whether <paramref name="peer"/> sent no authenticated envelope for a while (any thread).</summary>
+    private bool IsSilent(int peer) =>
+        peer is < 1 or > 255 || Environment.TickCount64 - Interlocked.Read(ref _lastAuthenticated[peer]) > (long)SilenceBeforeRepin.TotalMilliseconds;
+
+    private void NoteAuthenticated(int peer)
+    {
+        if (peer is >= 1 and <= 255)
+        {
+            Interlocked.Exchange(ref _lastAuthenticated[peer], Environment.TickCount64);
+        }
+    }
+
+    /// <summary>A server that lost its store: ask for [S_cert(M), M] (Table 2) with a transport certificate of its own until it has keys.</summary>
+    private void StartRecovering()
+    {
+        if (_certificates!.CurrentPeriod is null)
+        {
+            // Nothing pins this certificate yet; peers let it in while this server is silent to them.
+            _certificates.Install(Transport.PeerCertificate.Create(Self, 0, DateTimeOffset.UtcNow));
+            _certificates.SwitchTo(0);
+        }
+
+        RaiseAlert(new Alert(
+            AlertType.CorruptedShares, 0, 0, null,
+            "this server holds neither a valid [S_cert(M), M] nor its start key: its store was lost or corrupted; recovering M, the public state and its shares from its peers (toolkit Table 2)",
+            []));
+        _vcert = new VcertRecoverMachine(VcertRecoverMachine.InstanceOf(0), _config.Parameters, Self, Store.Rom.StartPublicKey, _config.Suite, null, _config.Period * 6);
+        RunBootstrap(_vcert, _vcert.Start);
+    }
+
+    /// <summary>Every period an operational server pushes its copy of [S_cert(M), M] (Table 2) and answers requests.</summary>
+    private void StartVcertPush(ulong period)
+    {
+        if (!Store.TryGet(Storage.DataSpace.Public, VcertRecoverMachine.StorageKey, out var stored))
+        {
+            return;
+        }
+
+        _vcert = new VcertRecoverMachine(VcertRecoverMachine.InstanceOf(period), _config.Parameters, Self, Store.Rom.StartPublicKey, _config.Suite, stored, _config.Period);
+        RunBootstrap(_vcert, _vcert.Start);
+    }
+
+    /// <summary>Bootstrap messages other than initialization's: Vcert-recover, public-state sync, recovery notices.</summary>
+    private bool RouteRecovery(InstanceId instance, InboundMessage message)
+    {
+        switch (instance.Sequence)
+        {
+            case VcertRecoverMachine.InstanceSequence when _vcert is { } vcert:
+                RunBootstrap(vcert, (c, o) => vcert.Receive(c, message, o));
+                return true;
+            case StateSyncMachine.InstanceSequence when _sync is { } sync:
+                RunBootstrap(sync, (c, o) => sync.Receive(c, message, o));
+                return true;
+            case RecoveryNoticeSequence when instance.Period >= Controller.CurrentPeriod && instance.Period <= Controller.CurrentPeriod + 2:
+                var notices = _recoveryNotices.TryGetValue(instance.Period, out var set) ? set : _recoveryNotices[instance.Period] = [];
+                if (notices.Add(message.Sender))
+                {
+                    RaiseAlert(new Alert(
+                        AlertType.CorruptedShares, message.Sender, Controller.CurrentPeriod, instance,
+                        $"server {message.Sender} lost its shares (store wiped or corrupted) and recovers them in period {instance.Period}",
+                        message.Signed.ToArray()));
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Recovery events: M adopted from a peer; the public state restored from a peer.</summary>
+    private void OnRecoveryEvent(ProtocolEvent emitted)
+    {
+        switch (emitted)
+        {
+            case InvariantVerified { Recovered: true } verified when _phase == NodePhase.Recovering:
+                OnInvariantAdopted(verified.Certificate);
+                break;
+            case PublicStateRestored restored when _sync is { IsSeeker: true }:
+                OnPublicStateRestored(restored);
+                break;
+            case Protocols.KeyTable.PeriodCertified certified when certified.Period >= 1 && _phase == NodePhase.Operational:
+                UpdateProvider(certified.Period);
+                break;
+        }
+    }
+
+    private void OnInvariantAdopted(InvariantCertificate certificate)
+    {
+        if (!TryReadConstants(certificate.Information.Constants, out var anchor))
+        {
+            RaiseAlert(new Alert(AlertType.RecoveryFailed, 0, 0, _vcert?.Instance, "the adopted [S_cert(M), M] names another cluster configuration than this server's", []));
+            return;
+        }
+
+        _information = certificate.Information;
+        _constants = certificate.Information.Constants.ToArray();
+        _anchor = anchor;
+        NodeLog.InvariantAdopted(_logger, Self);
+        SeekPublicState(certificate.Information.NetworkKey);
+    }
+
+    /// <summary>
+    /// An operational server whose public state or shares are gone (corrupted on disk, or lost in a
+    /// refresh): it sits out the rest of the period, restores the certified public state from a peer
+    /// and announces that it recovers its shares in the next period, as a wiped server does.
+    /// </summary>
+    private void Rejoin(string reason)
+    {
+        if (_sync is { IsSeeker: true } || _information is null)
+        {
+            return;
+        }
+
+        NodeLog.Rejoining(_logger, Self, reason);
+        RaiseAlert(new Alert(AlertType.CorruptedShares, 0, Controller.CurrentPeriod, null, $"this server's {reason}: restoring the certified public state from a peer, shares in the next period", []));
+        _joinFrom = ulong.MaxValue;
+        SeekPublicState(_information.NetworkKey);
+    }
+
+    /// <summary>Whether this operational server lacks what a period needs: the public state, or shares it could check.</summary>
+    private bool MustRejoin => _restoredState is null && (Controller.PublicState is null || !Controller.HasShares);
+
+    private void SeekPublicState(GroupPublicKey networkKey)
+    {
+        // The state of the current period: its KeyTable holds the keys the next period's entries are signed with.
+        var current = Math.Max(1, PeriodAt(DateTimeOffset.UtcNow));
+        _sync = StateSyncMachine.ForSeeker(StateSyncMachine.InstanceOf(current), Self, networkKey, current, TimeSpan.FromSeconds(1));
+        RunBootstrap(_sync, _sync.Start);
+    }
+
+    private void OnPublicStateRestored(PublicStateRestored restored)
+    {
+        if (!restored.Certificate.TryGetTable(out var table))
+        {
+            return;
+        }
+
+        var period = restored.Certificate.Period;
+        foreach (var entry in table.Entries.Where(e => e.ServerId != Self))
+        {
+            Controller.KeyDirectory.Set(entry.Entry.Keys);
+        }
+
+        _localDirectoryVersion++;
+        _pinning.Pin(period, table.Entries.Where(e => e.ServerId != Self).Select(e => e.Entry));
+        _restoredState = restored.State;
+        _joinFrom = period + 1;
+        _phase = NodePhase.Operational;
+        _sync = StateSyncMachine.ForProvider(StateSyncMachine.InstanceOf(0), Self);
+        NodeLog.PublicStateRestored(_logger, Self, period, restored.From, period + 1);
+        SendRecoveryNotice();
+    }
+
+    /// <summary>Until it joins, a recovering server tells its peers it recovers in the next period (they run share recovery for it).</summary>
+    private void SendRecoveryNotice()
+    {
+        if (_joinFrom is not { } join || join == ulong.MaxValue || Controller.CurrentPeriod >= join || Controller.HasShares
+            || Environment.TickCount64 - _lastNoticeTicks < 500)
+        {
+            return;
+        }
+
+        _lastNoticeTicks = Environment.TickCount64;
+        Send(new InstanceId(ProtocolKind.Bootstrap, join, RecoveryNoticeSequence), new OutboundMessage(null, 0, 0, 1, [], false));
+    }
+
+    /// <summary>Servers that announced they recover their shares in <paramref name="period"/>, plus this one when it must.</summary>
+    private List<int> RecoveringIn(ulong period, bool self)
+    {
+        var set = new SortedSet<int>(_recoveryNotices.GetValueOrDefault(period) ?? []);
+        if (self)
+        {
+            set.Add(Self);
+        }
+
+        foreach (var old in _recoveryNotices.Keys.Where(p => p <= period).ToList())
+        {
+            _recoveryNotices.Remove(old);
+        }
+
+        return [.. set];
+    }
+
+    private void UpdateProvider(ulong period)
+    {
+        if (Controller.CertificateOf(period) is not { } certificate || Controller.PublicState is not { } state
+            || !certificate.Certifies(period, null, Protocols.KeyTable.PeriodCertificate.HashPublicState(state)))
+        {
+            return;
+        }
+
+        if (_sync is not { IsSeeker: false })
+        {
+            _sync = StateSyncMachine.ForProvider(StateSyncMachine.InstanceOf(0), Self);
+        }
+
+        _sync.Provide(certificate, state);
+    }
+}
