@@ -5,6 +5,7 @@ using System.Buffers.Binary;
 using Proactive.Crypto.Frost;
 using Proactive.Crypto.Hpke;
 using Proactive.Crypto.Signing;
+using Proactive.Node.Storage;
 using Proactive.Node.Transport;
 using Proactive.Protocols.Bootstrap;
 using Proactive.Protocols.Controller;
@@ -75,6 +76,15 @@ public sealed partial class NodeHost
                 UpdateProvider(committed);
             }
 
+            // The controller restores the public state; the shares are read and checked against it here.
+            if (Controller.CommittedPeriod is { } last && Controller.PublicState is not null
+                && Store.TryGet(DataSpace.Private, ServerController.SharesKey, out var shares))
+            {
+                Controller.CheckStoredShares(Context, shares, last, out var check);
+                Apply(check);
+            }
+
+            StartVcertPush(Controller.CurrentPeriod);
             if (Controller.CommittedPeriod is not null && MustRejoin)
             {
                 Rejoin(Controller.PublicState is null ? "its stored public state is missing or corrupted" : "its stored shares are missing or corrupted");
@@ -343,6 +353,7 @@ public sealed partial class NodeHost
         }
 
         _phase = NodePhase.Operational;
+        StartVcertPush(0);
         InitializationDuration = DateTimeOffset.UtcNow - (_initializationStartedAt ?? DateTimeOffset.UtcNow);
         var firstPeriod = PeriodStart(1);
         NodeLog.Initialized(_logger, Self, InitializationDuration.Value.TotalSeconds, erased, firstPeriod);

@@ -251,10 +251,18 @@ public sealed partial class NodeHost : IAsyncDisposable
 
     private void OnTimer(InstanceId instance, int timerId)
     {
-        if (_bootstrapMachines.TryGetValue(instance, out var machine))
+        var machine = _bootstrapMachines.GetValueOrDefault(instance)
+            ?? (_vcert?.Instance == instance ? _vcert : null)
+            ?? (IProtocolMachine?)(_sync?.Instance == instance ? _sync : null);
+        if (machine is not null)
         {
             RunBootstrap(machine, (c, o) => machine.Timeout(c, timerId, o));
             return;
+        }
+
+        if (instance.Protocol == ProtocolKind.Bootstrap)
+        {
+            return; // a timer of a bootstrap machine that has been replaced
         }
 
         Apply(Controller.Timeout(Context, instance, timerId));

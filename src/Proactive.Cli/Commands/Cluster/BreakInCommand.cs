@@ -7,7 +7,8 @@ namespace Proactive.Cli.Commands.Cluster;
 /// <summary>
 /// <c>proactive cluster break-in --server I ATTACK</c>: the mobile adversary of the demo, one attack at
 /// a time. <c>--wipe</c>, <c>--corrupt-public</c> and <c>--corrupt-shares</c> kill the server (kill -9),
-/// damage its disk and restart it, so that it must recover from its peers; <c>--steal</c> copies its
+/// damage its disk and restart it, so that it must recover from its peers; <c>--crash</c> kills and restarts
+/// it with its disk intact (the reliability trials); <c>--steal</c> copies its
 /// shares without stopping it (for <c>combine-stolen</c>). Exit 0 done, 1 nothing to attack (no data
 /// yet), 2 usage (unknown server, no cluster, not exactly one attack).
 /// </summary>
@@ -19,26 +20,28 @@ internal static class BreakInCommand
         var wipe = new Option<bool>("--wipe") { Description = "Kill it and erase its disk (store, keys, alerts; not the read-only ROM), then restart it: it must recover its shares." };
         var corruptPublic = new Option<bool>("--corrupt-public") { Description = "Kill it, flip the bytes of its public state (controller/public-state), restart it." };
         var corruptShares = new Option<bool>("--corrupt-shares") { Description = "Kill it, flip the bytes of its private shares (controller/shares), restart it." };
+        var crash = new Option<bool>("--crash") { Description = "Kill it (kill -9) at once, disk intact, and restart it: it must catch up with its peers." };
         var steal = new Option<bool>("--steal") { Description = "Copy its shares and period (read-only, it keeps running) to DIR/stolen/server-I-period-P.bin." };
         var dir = ClusterCommand.DirectoryOption();
-        var command = new Command("break-in", "Attack one server of the local cluster: --wipe, --corrupt-public, --corrupt-shares or --steal.")
+        var command = new Command("break-in", "Attack one server of the local cluster: --wipe, --corrupt-public, --corrupt-shares, --crash or --steal.")
         {
             server,
             wipe,
             corruptPublic,
             corruptShares,
+            crash,
             steal,
             dir,
         };
         command.SetAction(parse =>
         {
-            var attacks = new[] { (wipe, Attack.Wipe), (corruptPublic, Attack.CorruptPublic), (corruptShares, Attack.CorruptShares), (steal, Attack.Steal) }
+            var attacks = new[] { (wipe, Attack.Wipe), (corruptPublic, Attack.CorruptPublic), (corruptShares, Attack.CorruptShares), (crash, Attack.Crash), (steal, Attack.Steal) }
                 .Where(a => parse.GetValue(a.Item1))
                 .Select(a => a.Item2)
                 .ToList();
             if (attacks.Count != 1)
             {
-                Console.Error.WriteLine("Choose exactly one attack: --wipe, --corrupt-public, --corrupt-shares or --steal.");
+                Console.Error.WriteLine("Choose exactly one attack: --wipe, --corrupt-public, --corrupt-shares, --crash or --steal.");
                 return ClusterCommand.ExitUsage;
             }
 
@@ -85,6 +88,7 @@ internal static class BreakInCommand
         Wipe,
         CorruptPublic,
         CorruptShares,
+        Crash,
         Steal,
     }
 
@@ -125,6 +129,7 @@ internal static class BreakInCommand
         {
             Attack.Wipe => $"erased its disk ({StoreAttacks.Wipe(directory, layout.AlertsPath(id)).Count} store, key and alert files; rom.json kept)",
             Attack.CorruptPublic => $"flipped the bytes of {StoreAttacks.CorruptPublicState(directory)} public-state row(s)",
+            Attack.Crash => "left its disk as it was",
             _ => $"flipped the bytes of its shares ({StoreAttacks.CorruptShares(directory)} row)",
         };
         Console.WriteLine($"Broke into server {id}: {(killed ? $"killed it (kill -9, pid {entry!.Pid}), " : string.Empty)}{what}.");
