@@ -45,10 +45,17 @@ proactive_check_prerequisites() {
   if [ "${PROACTIVE_NEEDS_OPENSSL_CLI:-0}" = "1" ] && ! command -v openssl >/dev/null 2>&1; then
     missing+=(openssl)
   fi
+  # run.sh's demo reads the cluster's JSON status with python3.
+  if [ "${PROACTIVE_NEEDS_PYTHON:-0}" = "1" ] && ! command -v python3 >/dev/null 2>&1; then
+    missing+=(python3)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     proactive_install_debian_packages "${missing[@]}"
     proactive_has_library libsodium.so.23 || proactive_fail "libsodium.so.23 still cannot be found after installing libsodium23."
     proactive_has_library libcrypto.so.3 || proactive_fail "libcrypto.so.3 still cannot be found after installing libssl3."
+    if [ "${PROACTIVE_NEEDS_PYTHON:-0}" = "1" ]; then
+      command -v python3 >/dev/null 2>&1 || proactive_fail "python3 is still missing after installing it."
+    fi
     if [ "${PROACTIVE_NEEDS_OPENSSL_CLI:-0}" = "1" ]; then
       command -v openssl >/dev/null 2>&1 || proactive_fail "the openssl command is still missing after installing openssl."
     fi

@@ -1,9 +1,7 @@
 // References: toolkit (seed 001) Table 3 (initialization) and Table 2 (Vcert-recover); patent (seed 000)
 // figures 3-4, claims 9-10; docs/BRIEF.md section 3 "Initialization"; docs/NODE.md "Initialization".
-using System.Buffers;
 using System.Buffers.Binary;
 using Proactive.Crypto.Frost;
-using Proactive.Crypto.Hpke;
 using Proactive.Crypto.Signing;
 using Proactive.Node.Storage;
 using Proactive.Node.Transport;
@@ -120,8 +118,8 @@ public sealed partial class NodeHost
         var keys = PeriodKeys.Generate(Self, period, _random);
         var tls = PeerCertificate.Create(Self, period, DateTimeOffset.UtcNow);
         Store.ApplyPersisted([
-            new PersistRequest(NodeKeySpace.OwnPeriodKeys(period), EncodeOwnKeys(keys)),
-            new PersistRequest(NodeKeySpace.OwnTlsCertificate(period), EncodeTls(tls)),
+            new PersistRequest(NodeKeySpace.OwnPeriodKeys(period), NodeKeyCodec.EncodeOwnKeys(keys)),
+            new PersistRequest(NodeKeySpace.OwnTlsCertificate(period), NodeKeyCodec.EncodeTls(tls)),
         ]);
         _certificates!.Install(tls);
         Controller.InstallPeriodKeys(keys, [keys.PublicKeys]);
@@ -142,13 +140,17 @@ public sealed partial class NodeHost
             .OfType<ulong>().Order().ToList();
         foreach (var period in periods)
         {
-            if (TryDecodeOwnKeys(entries[NodeKeySpace.OwnPeriodKeys(period)], period, out var keys))
+            if (NodeKeyCodec.TryDecodeOwnKeys(entries[NodeKeySpace.OwnPeriodKeys(period)], Self, period, out var keys))
             {
                 var everyone = LoadPeerEntries(entries, period).Select(e => e.Keys).Append(keys.PublicKeys).ToList();
                 Controller.InstallPeriodKeys(keys, everyone);
             }
+            else
+            {
+                NodeLog.BadStoredKeys(_logger, Self, period);
+            }
 
-            if (entries.TryGetValue(NodeKeySpace.OwnTlsCertificate(period), out var tls) && TryDecodeTls(tls, period, out var certificate))
+            if (entries.TryGetValue(NodeKeySpace.OwnTlsCertificate(period), out var tls) && NodeKeyCodec.TryDecodeTls(tls, period, out var certificate))
             {
                 _certificates!.Install(certificate);
             }
@@ -421,66 +423,5 @@ public sealed partial class NodeHost
 
         anchor = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(constants[encoded.Length..]));
         return true;
-    }
-
-    // ---- Own keys on disk (private) ----------------------------------------------------------
-
-    private static byte[] EncodeOwnKeys(PeriodKeys keys)
-    {
-        var bytes = new byte[Ed25519PrivateKey.SeedLength + HpkeSuite.PrivateKeyLength];
-        keys.Signing.WriteSeedTo(bytes.AsSpan(0, Ed25519PrivateKey.SeedLength));
-        keys.Encryption.WriteTo(bytes.AsSpan(Ed25519PrivateKey.SeedLength));
-        return bytes;
-    }
-
-    private bool TryDecodeOwnKeys(byte[] bytes, ulong period, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PeriodKeys? keys)
-    {
-        keys = null;
-        if (bytes.Length != Ed25519PrivateKey.SeedLength + HpkeSuite.PrivateKeyLength
-            || !HpkePrivateKey.TryImport(bytes.AsSpan(Ed25519PrivateKey.SeedLength), out var encryption))
-        {
-            NodeLog.BadStoredKeys(_logger, Self, period);
-            return false;
-        }
-
-        keys = PeriodKeys.FromKeys(Self, period, Ed25519PrivateKey.FromSeed(bytes.AsSpan(0, Ed25519PrivateKey.SeedLength)), encryption);
-        return true;
-    }
-
-    private static byte[] EncodeTls(PeerCertificate certificate)
-    {
-        var der = certificate.ExportCertificate();
-        var key = ArrayPool<byte>.Shared.Rent(PeerCertificate.PrivateKeyBufferLength);
-        try
-        {
-            if (!certificate.TryExportPrivateKey(key, out var written))
-            {
-                throw new InvalidOperationException("The TLS key did not export.");
-            }
-
-            var bytes = new byte[4 + der.Length + written];
-            BinaryPrimitives.WriteInt32BigEndian(bytes, der.Length);
-            der.CopyTo(bytes, 4);
-            key.AsSpan(0, written).CopyTo(bytes.AsSpan(4 + der.Length));
-            return bytes;
-        }
-        finally
-        {
-            key.AsSpan().Clear();
-            ArrayPool<byte>.Shared.Return(key);
-        }
-    }
-
-    private static bool TryDecodeTls(byte[] bytes, ulong period, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PeerCertificate? certificate)
-    {
-        certificate = null;
-        if (bytes.Length < 4)
-        {
-            return false;
-        }
-
-        var length = BinaryPrimitives.ReadInt32BigEndian(bytes);
-        return length > 0 && length <= bytes.Length - 4
-            && PeerCertificate.TryImport(bytes.AsSpan(4, length), bytes.AsSpan(4 + length), period, out certificate);
     }
 }

@@ -29,6 +29,9 @@ public sealed partial class NodeHost
         return (ulong)((time - anchor).Ticks / _config.Period.Ticks);
     }
 
+    /// <summary>How late in a period a server may still start it: the KeyTable's judging window.</summary>
+    private TimeSpan LateStart => (_options.Timeouts?.KeyTable ?? NodeTimeouts.ForPeriod(_config.Period).KeyTable!).JudgingWindow;
+
     private void OnTick()
     {
         switch (_phase)
@@ -38,10 +41,20 @@ public sealed partial class NodeHost
                 break;
             case NodePhase.Operational:
                 SendRecoveryNotice();
-                var due = PeriodAt(DateTimeOffset.UtcNow);
+                var now = DateTimeOffset.UtcNow;
+                var due = PeriodAt(now);
                 if (due >= 1 && due > Controller.CurrentPeriod && due >= (_joinFrom ?? 0))
                 {
-                    StartPeriod(due);
+                    if (_restoredState is null && now - PeriodStart(due) > LateStart && _sync is not { IsSeeker: true })
+                    {
+                        // Restarted, or woken up, after its peers judged the KeyTable of the period: its
+                        // K_i would be missing and its shares a period behind. It sits the period out.
+                        Rejoin($"it reached period {due} {(now - PeriodStart(due)).TotalSeconds:F1} s after its start", damaged: false);
+                    }
+                    else if (_sync is not { IsSeeker: true })
+                    {
+                        StartPeriod(due);
+                    }
                 }
 
                 break;
@@ -62,7 +75,8 @@ public sealed partial class NodeHost
             CreatePeriodKeys(period);
         }
 
-        var needs = !Controller.HasShares;
+        var needs = !Controller.HasShares || (_restoredState is not null && _sharesStale);
+        _sharesStale = false;
         if (_restoredState is null && (Controller.HasShares || Controller.Digest is not null))
         {
             var stored = Store.TryGet(DataSpace.Private, ServerController.SharesKey, out var bytes) ? bytes : [];

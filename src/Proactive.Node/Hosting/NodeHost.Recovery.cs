@@ -20,6 +20,7 @@ public sealed partial class NodeHost
     private RefreshPublicState? _restoredState;
     private ulong? _joinFrom;
     private long _lastNoticeTicks;
+    private bool _sharesStale;
 
     /// <summary>How long a peer must have been silent (no authenticated envelope) before a certificate not pinned for it is let in: it may be recovering with a new one.</summary>
     private TimeSpan SilenceBeforeRepin => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(2).Ticks, _config.Period.Ticks / 5));
@@ -130,7 +131,7 @@ public sealed partial class NodeHost
     /// refresh): it sits out the rest of the period, restores the certified public state from a peer
     /// and announces that it recovers its shares in the next period, as a wiped server does.
     /// </summary>
-    private void Rejoin(string reason)
+    private void Rejoin(string reason, bool damaged = true)
     {
         if (_sync is { IsSeeker: true } || _information is null)
         {
@@ -138,7 +139,11 @@ public sealed partial class NodeHost
         }
 
         NodeLog.Rejoining(_logger, Self, reason);
-        RaiseAlert(new Alert(AlertType.CorruptedShares, 0, Controller.CurrentPeriod, null, $"this server's {reason}: restoring the certified public state from a peer, shares in the next period", []));
+        if (damaged)
+        {
+            RaiseAlert(new Alert(AlertType.CorruptedShares, 0, Controller.CurrentPeriod, null, $"this server rejoins: {reason}; it restores the certified public state from a peer and recovers its shares in the next period", []));
+        }
+
         _joinFrom = ulong.MaxValue;
         SeekPublicState(_information.NetworkKey);
     }
@@ -146,10 +151,13 @@ public sealed partial class NodeHost
     /// <summary>Whether this operational server lacks what a period needs: the public state, or shares it could check.</summary>
     private bool MustRejoin => _restoredState is null && (Controller.PublicState is null || !Controller.HasShares);
 
-    private void SeekPublicState(GroupPublicKey networkKey)
+    /// <summary>How long before a period starts a recovery notice must go out (peers pass the announced servers to BeginPeriod).</summary>
+    private TimeSpan NoticeLead => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, _config.Period.Ticks / 4));
+
+    private void SeekPublicState(GroupPublicKey networkKey, ulong? oldest = null)
     {
         // The state of the current period: its KeyTable holds the keys the next period's entries are signed with.
-        var current = Math.Max(1, PeriodAt(DateTimeOffset.UtcNow));
+        var current = oldest ?? Math.Max(1, PeriodAt(DateTimeOffset.UtcNow));
         _sync = StateSyncMachine.ForSeeker(StateSyncMachine.InstanceOf(current), Self, networkKey, current, TimeSpan.FromSeconds(1));
         RunBootstrap(_sync, _sync.Start);
     }
@@ -162,6 +170,14 @@ public sealed partial class NodeHost
         }
 
         var period = restored.Certificate.Period;
+        if (DateTimeOffset.UtcNow > PeriodStart(period + 1) - NoticeLead && _information is not null)
+        {
+            // Too close to the next period for the peers to hear the notice in time: take the next state.
+            _sync = null;
+            SeekPublicState(_information.NetworkKey, period + 1);
+            return;
+        }
+
         foreach (var entry in table.Entries.Where(e => e.ServerId != Self))
         {
             Controller.KeyDirectory.Set(entry.Entry.Keys);
@@ -170,6 +186,8 @@ public sealed partial class NodeHost
         _localDirectoryVersion++;
         _pinning.Pin(period, table.Entries.Where(e => e.ServerId != Self).Select(e => e.Entry));
         _restoredState = restored.State;
+        // Shares of an older period than the restored state cannot take part in its refresh.
+        _sharesStale = Controller.CommittedPeriod != period;
         _joinFrom = period + 1;
         _phase = NodePhase.Operational;
         _sync = StateSyncMachine.ForProvider(StateSyncMachine.InstanceOf(0), Self);
@@ -180,7 +198,7 @@ public sealed partial class NodeHost
     /// <summary>Until it joins, a recovering server tells its peers it recovers in the next period (they run share recovery for it).</summary>
     private void SendRecoveryNotice()
     {
-        if (_joinFrom is not { } join || join == ulong.MaxValue || Controller.CurrentPeriod >= join || Controller.HasShares
+        if (_joinFrom is not { } join || join == ulong.MaxValue || Controller.CurrentPeriod >= join || (Controller.HasShares && !_sharesStale)
             || Environment.TickCount64 - _lastNoticeTicks < 500)
         {
             return;

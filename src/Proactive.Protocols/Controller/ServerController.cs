@@ -406,6 +406,19 @@ public sealed partial class ServerController : IDisposable
         if (currentPublicState is not null)
         {
             _publicState = currentPublicState;
+            if (currentPublicState.DataKeyCount == 0)
+            {
+                // The digest on this server's disk belongs to the shares of an older state; with no data
+                // keys, recovered shares are checked against the commitments of the state given here.
+                _digest = null;
+            }
+        }
+
+        if (currentPublicState is not null && recovering.Contains(Self))
+        {
+            // Shares of an older state are worthless against the state given here: recovery replaces them.
+            _shares?.Dispose();
+            _shares = null;
         }
 
         if (_publicState is null)

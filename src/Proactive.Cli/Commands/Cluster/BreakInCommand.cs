@@ -21,27 +21,29 @@ internal static class BreakInCommand
         var corruptPublic = new Option<bool>("--corrupt-public") { Description = "Kill it, flip the bytes of its public state (controller/public-state), restart it." };
         var corruptShares = new Option<bool>("--corrupt-shares") { Description = "Kill it, flip the bytes of its private shares (controller/shares), restart it." };
         var crash = new Option<bool>("--crash") { Description = "Kill it (kill -9) at once, disk intact, and restart it: it must catch up with its peers." };
+        var impersonate = new Option<bool>("--impersonate") { Description = "Steal its period key and TLS key (it keeps running) and, as the next period starts, announce a K_i of the attacker's in its name: it must raise 'impersonation detected'." };
         var steal = new Option<bool>("--steal") { Description = "Copy its shares and period (read-only, it keeps running) to DIR/stolen/server-I-period-P.bin." };
         var dir = ClusterCommand.DirectoryOption();
-        var command = new Command("break-in", "Attack one server of the local cluster: --wipe, --corrupt-public, --corrupt-shares, --crash or --steal.")
+        var command = new Command("break-in", "Attack one server of the local cluster: --wipe, --corrupt-public, --corrupt-shares, --crash, --impersonate or --steal.")
         {
             server,
             wipe,
             corruptPublic,
             corruptShares,
             crash,
+            impersonate,
             steal,
             dir,
         };
         command.SetAction(parse =>
         {
-            var attacks = new[] { (wipe, Attack.Wipe), (corruptPublic, Attack.CorruptPublic), (corruptShares, Attack.CorruptShares), (crash, Attack.Crash), (steal, Attack.Steal) }
+            var attacks = new[] { (wipe, Attack.Wipe), (corruptPublic, Attack.CorruptPublic), (corruptShares, Attack.CorruptShares), (crash, Attack.Crash), (impersonate, Attack.Impersonate), (steal, Attack.Steal) }
                 .Where(a => parse.GetValue(a.Item1))
                 .Select(a => a.Item2)
                 .ToList();
             if (attacks.Count != 1)
             {
-                Console.Error.WriteLine("Choose exactly one attack: --wipe, --corrupt-public, --corrupt-shares, --crash or --steal.");
+                Console.Error.WriteLine("Choose exactly one attack: --wipe, --corrupt-public, --corrupt-shares, --crash, --impersonate or --steal.");
                 return ClusterCommand.ExitUsage;
             }
 
@@ -89,12 +91,18 @@ internal static class BreakInCommand
         CorruptPublic,
         CorruptShares,
         Crash,
+        Impersonate,
         Steal,
     }
 
     private static int Run(ClusterLayout layout, ClusterConfig config, int id, Attack attack)
     {
         var directory = layout.Server(id);
+        if (attack == Attack.Impersonate)
+        {
+            return Impersonate(layout, config, id);
+        }
+
         if (attack == Attack.Steal)
         {
             var stolen = StoreAttacks.Steal(directory, id, layout.StolenDirectory, DateTimeOffset.UtcNow);
@@ -146,5 +154,33 @@ internal static class BreakInCommand
         }
 
         return ClusterCommand.ExitOk;
+    }
+
+    private static int Impersonate(ClusterLayout layout, ClusterConfig config, int id)
+    {
+        var stolen = Impersonation.Steal(layout.Server(id), id);
+        if (stolen is null)
+        {
+            Console.Error.WriteLine($"Server {id} holds no period keys yet (not initialized?); nothing stolen.");
+            return ClusterCommand.ExitFailed;
+        }
+
+        using (stolen.Keys)
+        using (stolen.Tls)
+        {
+            var apiPort = ClusterState.Load(layout.StatePath)?.Server(id)?.ApiPort;
+            using var client = new NodeStatusClient(TimeSpan.FromSeconds(5));
+            var status = apiPort is { } port ? client.StatusAsync(port, CancellationToken.None).GetAwaiter().GetResult() : null;
+            if (status?.NextRefreshAt is not { } next)
+            {
+                Console.Error.WriteLine($"Server {id} does not say when its next period starts (is it running?).");
+                return ClusterCommand.ExitFailed;
+            }
+
+            Console.WriteLine($"Stole server {id}'s period key and TLS key of period {stolen.Period}; waiting for period {stolen.Period + 1} (starts {next:HH:mm:ss}).");
+            var report = Impersonation.RunAsync(config, id, stolen, next, CancellationToken.None).GetAwaiter().GetResult();
+            Console.WriteLine($"Impersonated server {id}: {report}. Its alerts should now say 'ImpersonationDetected'.");
+            return ClusterCommand.ExitOk;
+        }
     }
 }
