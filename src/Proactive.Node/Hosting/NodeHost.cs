@@ -159,6 +159,12 @@ public sealed partial class NodeHost : IAsyncDisposable
         var server = _config.Server(Self);
         var transportOptions = _options.Transport ?? new PeerTransportOptions();
         transportOptions.ListenEndpoint = new IPEndPoint(ResolveAddress(server.Host), server.PeerPort);
+        if (_options.Transport is null)
+        {
+            // A peer that was down must be reached again within a protocol window or two once it is back.
+            transportOptions.MaxBackoff = (_options.Timeouts ?? NodeTimeouts.ForPeriod(_config.Period)).Refresh.DealingWindow * 2;
+        }
+
         _transport = new PeerTransport(transportOptions, _certificates, _pinning, OnFrameAsync, _loggerFactory);
         foreach (var peer in _config.Servers.Where(s => s.Id != Self))
         {

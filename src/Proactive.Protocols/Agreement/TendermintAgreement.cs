@@ -1031,6 +1031,13 @@ public sealed class TendermintAgreement : IProtocolMachine
         }
 
         var verification = certificate.Verify(_parameters, _publicKeys, _instanceContext);
+        if (verification.Error == CertificateError.UnknownSigner && verification.Culprit >= 1 && verification.Culprit <= _parameters.ServerCount)
+        {
+            // This server does not know a signer's key of the period yet (it is recovering, or the
+            // signer's KeyTable entry is still on its way): nothing is proven against the relay.
+            return;
+        }
+
         if (!verification.IsValid)
         {
             var type = verification.Error == CertificateError.InvalidSignature ? AlertType.InvalidSignature : AlertType.MalformedMessage;

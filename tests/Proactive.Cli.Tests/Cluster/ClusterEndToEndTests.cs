@@ -97,7 +97,7 @@ public sealed class ClusterEndToEndTests : IDisposable
             var healthy = WaitUntil(
                 () => Status().All(s => s.GetProperty("state").GetString() == "operational" && s.GetProperty("networkKey").GetString() == key && Period(s) >= struck + 2),
                 TimeSpan.FromSeconds(60));
-            Assert.True(healthy, $"trial {trial} (server {server} killed in period {struck}): " + string.Join(", ", Status().Select(s => $"{s.GetProperty("id")}: {s.GetProperty("state")} p{Period(s)}")));
+            Assert.True(healthy, $"trial {trial} (server {server} killed in period {struck}): " + string.Join(", ", Status().Select(s => $"{s.GetProperty("id")}: {s.GetProperty("state")} p{Period(s)}")) + LogTails());
         }
     }
 
@@ -165,6 +165,14 @@ public sealed class ClusterEndToEndTests : IDisposable
         kill.WaitForExit();
         Assert.Equal(0, kill.ExitCode);
     }
+
+    /// <summary>The end of every server's log, for a failure message (the folder is deleted afterwards).</summary>
+    private string LogTails() => string.Concat(Directory.GetDirectories(_dir, "server-*").Order().Select(server =>
+    {
+        var log = Path.Combine(server, "node.log");
+        var lines = File.Exists(log) ? File.ReadAllLines(log).Where(l => !l.Contains("refused a frame", StringComparison.Ordinal)).TakeLast(15) : [];
+        return $"\n--- {Path.GetFileName(server)}\n" + string.Join("\n", lines);
+    }));
 
     /// <summary>A server's period, 0 while it does not answer.</summary>
     private static ulong Period(JsonElement server) =>
