@@ -71,6 +71,9 @@ public sealed record NodeStatus(
     /// <summary>How many of <see cref="Peers"/> are reachable (derived, so it always agrees with the list).</summary>
     public int PeersReachable => Peers.Count(peer => peer.Reachable);
 
+    /// <summary>Peer frames this server refused or dropped, by reason (bad signatures, wrong periods, replays, malformed frames...).</summary>
+    public IReadOnlyDictionary<string, long> Refused { get; init; } = new Dictionary<string, long>();
+
     /// <summary>The <see cref="KeyTableFingerprint"/> of an encoded KeyTable: SHA-256, lowercase hex.</summary>
     public static string Fingerprint(ReadOnlySpan<byte> encodedKeyTable) =>
         Convert.ToHexStringLower(SHA256.HashData(encodedKeyTable));

@@ -152,7 +152,7 @@ public sealed partial class NodeHost
     private bool MustRejoin => _restoredState is null && (Controller.PublicState is null || !Controller.HasShares);
 
     /// <summary>How long before a period starts a recovery notice must go out (peers pass the announced servers to BeginPeriod).</summary>
-    private TimeSpan NoticeLead => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, _config.Period.Ticks / 4));
+    private TimeSpan NoticeLead => TimeSpan.FromTicks(Math.Min(TimeSpan.FromMilliseconds(300).Ticks, _config.Period.Ticks / 10));
 
     private void SeekPublicState(GroupPublicKey networkKey, ulong? oldest = null)
     {

@@ -115,7 +115,10 @@ public sealed partial class NodeHost : IAsyncDisposable
         return new NodeStatus(
             Self, state, snapshot.Period, snapshot.PeriodStartedAt, snapshot.NextRefreshAt, snapshot.LastRefreshDurationMs,
             snapshot.NetworkKey, snapshot.KeyTableFingerprint, peers, snapshot.AlertCount, romProtected, romDescription,
-            snapshot.StartedAt, NodeAssembly.Version);
+            snapshot.StartedAt, NodeAssembly.Version)
+        {
+            Refused = snapshot.Refused,
+        };
     }
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : (a > b ? a : b);
@@ -282,13 +285,13 @@ public sealed partial class NodeHost : IAsyncDisposable
         {
             if (!OpenFrame.TryDecode(bytes, _config.Suite.Group, _config.NetworkId, Self, out var header, out var open, out var why))
             {
-                Refuse(peer, why);
+                Refuse(peer, "open frame refused", why);
                 return;
             }
 
             if (header.Sender != peer)
             {
-                Refuse(peer, $"an open frame claiming server {header.Sender}");
+                Refuse(peer, "open frame of another sender", $"an open frame claiming server {header.Sender}");
                 return;
             }
 
@@ -323,14 +326,15 @@ public sealed partial class NodeHost : IAsyncDisposable
                 _counters.Count("duplicate envelope");
                 break;
             default:
-                Refuse(peer, result.Failure.IsFailure ? $"envelope {result.Rejection} ({result.Failure})" : $"envelope {result.Rejection}");
+                Refuse(peer, $"envelope {result.Rejection}", result.Failure.IsFailure ? $"envelope {result.Rejection} ({result.Failure})" : $"envelope {result.Rejection}");
                 break;
         }
     }
 
-    private void Refuse(int peer, string reason)
+    /// <summary>Counts a refused frame under <paramref name="counter"/> (a fixed name) and logs <paramref name="reason"/>.</summary>
+    private void Refuse(int peer, string counter, string reason)
     {
-        _counters.Count(reason.Split(' ', 3) is [var a, var b, ..] ? $"{a} {b}" : reason);
+        _counters.Count(counter);
         NodeLog.Refused(_logger, Self, peer, reason);
     }
 

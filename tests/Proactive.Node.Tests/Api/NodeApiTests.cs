@@ -47,7 +47,7 @@ public sealed class NodeApiTests : IAsyncLifetime, IDisposable
         Assert.Equal("application/json", type);
         var root = json.RootElement;
         Assert.Equal(
-            ["serverId", "state", "period", "periodStartedAt", "nextRefreshAt", "lastRefreshDurationMs", "networkKey", "keyTableFingerprint", "peers", "alertCount", "romWriteProtected", "romProtection", "startedAt", "version", "peersReachable"],
+            ["serverId", "state", "period", "periodStartedAt", "nextRefreshAt", "lastRefreshDurationMs", "networkKey", "keyTableFingerprint", "peers", "alertCount", "romWriteProtected", "romProtection", "startedAt", "version", "peersReachable", "refused"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(1, root.GetProperty("serverId").GetInt32());
         Assert.Equal("operational", root.GetProperty("state").GetString());
