@@ -37,6 +37,13 @@ public sealed class ClusterEndToEndTests : IDisposable
         var up = ProactiveProcess.Run("cluster", "up", "--nodes", "5", "--threshold", "2", "--faults", "1", "--period", "10s", "--detach", "--timeout", "120s", "--dir", _dir);
         Assert.True(up.ExitCode == 0, up.StandardOutput + up.StandardError);
 
+        // Table 3: every server erased its start key S_start once [S_cert(M), M] was stored.
+        foreach (var server in Directory.GetDirectories(_dir, "server-*"))
+        {
+            Assert.False(File.Exists(new ServerDirectory(server).StartKeyPath), $"{server} still holds its start key");
+            Assert.True(File.Exists(new ServerDirectory(server).RomPath));
+        }
+
         var again = ProactiveProcess.Run("cluster", "up", "--detach", "--dir", _dir);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already running", again.StandardError, StringComparison.Ordinal);
@@ -195,7 +202,7 @@ public sealed class ClusterEndToEndTests : IDisposable
         var oldKeys = PeriodKeys.FromKeys(2, period - 2, CopySigning(stolen.Keys), PeriodKeys.Generate(2, period - 2, SystemRandomSource.Instance).Encryption);
         var stale = new EnvelopeSealer(2, oldKeys, directory, config.NetworkId, config.Suite.Group, SystemRandomSource.Instance)
             .Seal(new InstanceId(ProtocolKind.Signing, period - 2, 999_999), new OutboundMessage(null, 1, 0, 1, [4], false));
-        byte[] garbage = [Envelope.FormatVersion, .. Enumerable.Repeat((byte)0xEE, 80)];
+        var garbage = valid[..30]; // an envelope cut inside its header
         var unsigned = (byte[])OpenFrame.Encode(config.Suite.Id, config.NetworkId, 2, VcertRecoverMachineInstance(period), new OutboundMessage(null, 0, 0, 2, [], false)).Clone();
         unsigned[1 + 1 + NetworkId.Length + 8] = (byte)ProtocolKind.Refresh; // a refresh message may not travel unsigned
         var impostor = OpenFrame.Encode(config.Suite.Id, config.NetworkId, 3, VcertRecoverMachineInstance(period), new OutboundMessage(null, 0, 0, 2, [], false));
