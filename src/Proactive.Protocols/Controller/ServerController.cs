@@ -482,8 +482,8 @@ public sealed partial class ServerController : IDisposable
     public Func<ulong, byte[]?>? TlsFingerprintOf { get; set; }
 
     /// <summary>
-    /// Raised when the directory learned keys of a period (from authenticated KeyTable entries, or from
-    /// the decided table): the node retries the envelopes it parked for want of them and updates its pins.
+    /// Goes up each time the directory learns keys (from authenticated KeyTable entries, or from the
+    /// decided table): when it changed, the node opens again the envelopes it parked for want of them.
     /// </summary>
     public int DirectoryVersion { get; private set; }
 
