@@ -75,12 +75,13 @@ if proactive cluster combine-stolen --dir "$dir" "$dir"/stolen/server-1-period-$
   proactive_fail "shares of different periods combined: the refresh is broken."
 fi
 
-step "What the servers recorded (GET /v1/alerts of server 1)"
-api=$(proactive cluster status --dir "$dir" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["apiUrl"])')
-python3 -c '
+step "What the servers recorded (GET /v1/alerts of every server)"
+proactive cluster status --dir "$dir" --json | python3 -c '
 import json, sys, urllib.request
-for a in json.load(urllib.request.urlopen(sys.argv[1].rstrip("/") + "/v1/alerts", timeout=10))["alerts"]:
-    print("  #%s period %s %s culprit %s: %s" % (a["id"], a["period"], a["type"], a["culprit"], a["detail"]))' "$api"
+for server in json.load(sys.stdin):
+    alerts = json.load(urllib.request.urlopen(server["apiUrl"].rstrip("/") + "/v1/alerts", timeout=10))["alerts"]
+    for a in alerts:
+        print("  server %s #%s period %s %s culprit %s: %s" % (server["id"], a["id"], a["period"], a["type"], a["culprit"], a["detail"]))'
 
 if [ $stop_at_end = 1 ]; then
   step "Stopping the cluster"
