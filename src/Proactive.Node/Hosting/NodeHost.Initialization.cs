@@ -35,6 +35,9 @@ public sealed partial class NodeHost
     public static readonly InstanceId StatementsExchange = new(ProtocolKind.Bootstrap, 0, 2);
 
     private const byte InitialKeysVersion = 1;
+
+    /// <summary>How far a proposed schedule anchor may be from this server's clock (servers start initialization together).</summary>
+    private static readonly TimeSpan MaxAnchorSkew = TimeSpan.FromHours(1);
     private const int InitialKeysBodyLength = 1 + KeyTableEntry.EncodedLength + 8;
     private static readonly byte[] InitialKeysLabel = "proactive-initial-keys-v1"u8.ToArray();
 
@@ -117,10 +120,20 @@ public sealed partial class NodeHost
     {
         var keys = PeriodKeys.Generate(Self, period, _random);
         var tls = PeerCertificate.Create(Self, period, DateTimeOffset.UtcNow);
-        Store.ApplyPersisted([
-            new PersistRequest(NodeKeySpace.OwnPeriodKeys(period), NodeKeyCodec.EncodeOwnKeys(keys)),
-            new PersistRequest(NodeKeySpace.OwnTlsCertificate(period), NodeKeyCodec.EncodeTls(tls)),
-        ]);
+        var ownKeys = NodeKeyCodec.EncodeOwnKeys(keys);
+        var ownTls = NodeKeyCodec.EncodeTls(tls);
+        try
+        {
+            Store.ApplyPersisted([
+                new PersistRequest(NodeKeySpace.OwnPeriodKeys(period), ownKeys),
+                new PersistRequest(NodeKeySpace.OwnTlsCertificate(period), ownTls),
+            ]);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(ownKeys);
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(ownTls);
+        }
         _certificates!.Install(tls);
         Controller.InstallPeriodKeys(keys, [keys.PublicKeys]);
         if (_certificates.CurrentPeriod is null)
@@ -393,8 +406,9 @@ public sealed partial class NodeHost
 
     /// <summary>An item of server <paramref name="server"/>: its own period-0 keys, signed with the start key C lists for it.</summary>
     private bool IsValidInitialKeys(int server, ReadOnlyMemory<byte> item) =>
-        TryReadInitialKeys(item.Span, out var entry, out _, out var signature)
+        TryReadInitialKeys(item.Span, out var entry, out var anchorMs, out var signature)
         && entry!.ServerId == server
+        && Math.Abs(anchorMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) <= (long)MaxAnchorSkew.TotalMilliseconds
         && _config.Server(server).StartPublicKey.Verify(InitialKeysMessage(item.Span[..InitialKeysBodyLength]), signature);
 
     private bool IsValidStatement(int server, ReadOnlyMemory<byte> statement) =>

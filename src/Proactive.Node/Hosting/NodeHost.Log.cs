@@ -45,6 +45,9 @@ internal static partial class NodeLog
     [LoggerMessage(Level = LogLevel.Critical, Message = "server {Server}: the store failed; stopping")]
     public static partial void StoreFailed(ILogger logger, Exception exception, int server);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "server {Server}: internal error while handling {Work}; the unit of work is dropped")]
+    public static partial void InternalError(ILogger logger, Exception exception, int server, string work);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "server {Server}: envelope of server {Signer} delivered by server {Peer}, dropped")]
     public static partial void Relayed(ILogger logger, int server, int signer, int peer);
 

@@ -34,6 +34,7 @@ public sealed partial class NodeHost
 
     private void OnTick()
     {
+        Interlocked.Exchange(ref _scheduledPeriod, (long)PeriodAt(DateTimeOffset.UtcNow));
         switch (_phase)
         {
             case NodePhase.Initializing:
@@ -45,13 +46,19 @@ public sealed partial class NodeHost
                 var due = PeriodAt(now);
                 if (due >= 1 && due > Controller.CurrentPeriod && due >= (_joinFrom ?? 0))
                 {
-                    if (_restoredState is null && now - PeriodStart(due) > LateStart && _sync is not { IsSeeker: true })
+                    if (_restoredState is not null && _joinFrom is { } join && due != join && _information is not null)
+                    {
+                        // The restored state is of the period before the join: too late for it now.
+                        _restoredState = null;
+                        SeekPublicState(_information.NetworkKey, due);
+                    }
+                    else if (_restoredState is null && now - PeriodStart(due) > LateStart && _seeker is null)
                     {
                         // Restarted, or woken up, after its peers judged the KeyTable of the period: its
                         // K_i would be missing and its shares a period behind. It sits the period out.
                         Rejoin($"it reached period {due} {(now - PeriodStart(due)).TotalSeconds:F1} s after its start", damaged: false);
                     }
-                    else if (_sync is not { IsSeeker: true })
+                    else if (_seeker is null)
                     {
                         StartPeriod(due);
                     }
@@ -73,6 +80,14 @@ public sealed partial class NodeHost
         if (Controller.PeriodKeysOf(period) is null)
         {
             CreatePeriodKeys(period);
+        }
+
+        // The certificate announced in the KeyTable of p - 1, which every peer that decided that table
+        // pins by now; the one of p is announced now and presented from p + 1 on.
+        if (_certificates!.HeldPeriods.Where(p => p < period).DefaultIfEmpty().Max() is var previous
+            && _certificates.FingerprintOf(previous) is not null && (_certificates.CurrentPeriod ?? 0) < previous)
+        {
+            _certificates.SwitchTo(previous);
         }
 
         var needs = !Controller.HasShares || (_restoredState is not null && _sharesStale);
@@ -100,38 +115,44 @@ public sealed partial class NodeHost
         Apply(Controller.BeginPeriod(Context, period, recovering, restored));
 
         // Keys of periods before p - 1 can no longer sign or open anything the opener accepts.
-        if (period >= 2)
+        // Every stored one, also after a gap of several periods.
+        var erase = new List<PersistRequest>();
+        foreach (var old in StoredOwnKeyPeriods().Where(old => old + 1 < period))
         {
-            var erase = new List<PersistRequest>();
-            for (var old = period - 2; ; old--)
+            erase.Add(new PersistRequest(ServerController.EraseKey(NodeKeySpace.OwnPeriodKeys(old)), []));
+            erase.Add(new PersistRequest(ServerController.EraseKey(NodeKeySpace.OwnTlsCertificate(old)), []));
+            if (_certificates!.CurrentPeriod != old)
             {
-                if (!Store.TryGet(DataSpace.Private, NodeKeySpace.OwnPeriodKeys(old), out _))
-                {
-                    break;
-                }
-
-                erase.Add(new PersistRequest(ServerController.EraseKey(NodeKeySpace.OwnPeriodKeys(old)), []));
-                erase.Add(new PersistRequest(ServerController.EraseKey(NodeKeySpace.OwnTlsCertificate(old)), []));
-                if (_certificates!.CurrentPeriod != old)
-                {
-                    _certificates.Retire(old);
-                }
-
-                if (old == 0)
-                {
-                    break;
-                }
+                _certificates.Retire(old);
             }
-
-            Store.ApplyPersisted(erase);
         }
+
+        Store.ApplyPersisted(erase);
 
         _replayGuard.ForgetPeriodsBefore(period - 1);
         _parkedFrames.RemoveAll(f => f.Period + 1 < period);
+        _parkedBytes = _parkedFrames.Sum(f => (long)f.Frame.Length);
         _parkedMessages.RemoveAll(m => m.Instance.Period + 1 < period);
     }
 
     private TimeSpan _lastRefreshStart;
+
+    /// <summary>The periods of which this server's own keys are on disk.</summary>
+    private List<ulong> StoredOwnKeyPeriods()
+    {
+        var prefix = NodeKeySpace.OwnPeriodKeys(0)[..^1];
+        var periods = new List<ulong>();
+        foreach (var entry in Store.ReadPrefix(DataSpace.Private, prefix))
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(entry.Value);
+            if (ulong.TryParse(entry.Key.AsSpan(prefix.Length), out var period))
+            {
+                periods.Add(period);
+            }
+        }
+
+        return periods;
+    }
 
     private void OnEvent(InstanceId instance, ProtocolEvent emitted)
     {
@@ -154,7 +175,7 @@ public sealed partial class NodeHost
         OnRecoveryEvent(emitted);
     }
 
-    /// <summary>The KeyTable of p decided: pin the peers' certificates, keep their keys, present this server's certificate of p.</summary>
+    /// <summary>The KeyTable of p decided: pin the peers' certificates (presented from p + 1 on) and keep their keys.</summary>
     private void OnKeyTableDecided(KeyTableDecided decided)
     {
         var period = decided.Instance.Period;
@@ -167,10 +188,6 @@ public sealed partial class NodeHost
         var others = table.Entries.Where(e => e.ServerId != Self).Select(e => e.Entry).ToList();
         _pinning.Pin(period, others);
         Store.ApplyPersisted([new PersistRequest(NodeKeySpace.PeerKeys(period), EncodePeerEntries(others))]);
-        if (_certificates!.FingerprintOf(period) is not null && (_certificates.CurrentPeriod ?? 0) < period)
-        {
-            _certificates.SwitchTo(period);
-        }
     }
 
     private void Publish(string? state)

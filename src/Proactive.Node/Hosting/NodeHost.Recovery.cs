@@ -14,28 +14,14 @@ public sealed partial class NodeHost
     public const ulong RecoveryNoticeSequence = 4;
 
     private readonly Dictionary<ulong, HashSet<int>> _recoveryNotices = [];
-    private readonly long[] _lastAuthenticated = new long[256];
     private VcertRecoverMachine? _vcert;
-    private StateSyncMachine? _sync;
+    private StateSyncMachine? _seeker;
+    private StateSyncMachine? _provider;
     private RefreshPublicState? _restoredState;
     private ulong? _joinFrom;
     private long _lastNoticeTicks;
     private bool _sharesStale;
-
-    /// <summary>How long a peer must have been silent (no authenticated envelope) before a certificate not pinned for it is let in: it may be recovering with a new one.</summary>
-    private TimeSpan SilenceBeforeRepin => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(2).Ticks, _config.Period.Ticks / 5));
-
-    /// <summary>Whether <paramref name="peer"/> sent no authenticated envelope for a while (any thread).</summary>
-    private bool IsSilent(int peer) =>
-        peer is < 1 or > 255 || Environment.TickCount64 - Interlocked.Read(ref _lastAuthenticated[peer]) > (long)SilenceBeforeRepin.TotalMilliseconds;
-
-    private void NoteAuthenticated(int peer)
-    {
-        if (peer is >= 1 and <= 255)
-        {
-            Interlocked.Exchange(ref _lastAuthenticated[peer], Environment.TickCount64);
-        }
-    }
+    private bool _damaged = true;
 
     /// <summary>A server that lost its store: ask for [S_cert(M), M] (Table 2) with a transport certificate of its own until it has keys.</summary>
     private void StartRecovering()
@@ -75,12 +61,15 @@ public sealed partial class NodeHost
             case VcertRecoverMachine.InstanceSequence when _vcert is { } vcert:
                 RunBootstrap(vcert, (c, o) => vcert.Receive(c, message, o));
                 return true;
-            case StateSyncMachine.InstanceSequence when _sync is { } sync:
-                RunBootstrap(sync, (c, o) => sync.Receive(c, message, o));
+            case StateSyncMachine.InstanceSequence when message.Type == StateSyncWire.RequestType && _provider is { } provider:
+                RunBootstrap(provider, (c, o) => provider.Receive(c, message, o));
+                return true;
+            case StateSyncMachine.InstanceSequence when message.Type == StateSyncWire.AnswerType && _seeker is { } seeker:
+                RunBootstrap(seeker, (c, o) => seeker.Receive(c, message, o));
                 return true;
             case RecoveryNoticeSequence when instance.Period >= Controller.CurrentPeriod && instance.Period <= Controller.CurrentPeriod + 2:
                 var notices = _recoveryNotices.TryGetValue(instance.Period, out var set) ? set : _recoveryNotices[instance.Period] = [];
-                if (notices.Add(message.Sender))
+                if (notices.Add(message.Sender) && !message.Payload.Span.SequenceEqual([(byte)1]))
                 {
                     RaiseAlert(new Alert(
                         AlertType.CorruptedShares, message.Sender, Controller.CurrentPeriod, instance,
@@ -102,9 +91,10 @@ public sealed partial class NodeHost
             case InvariantVerified { Recovered: true } verified when _phase == NodePhase.Recovering:
                 OnInvariantAdopted(verified.Certificate);
                 break;
-            case PublicStateRestored restored when _sync is { IsSeeker: true }:
+            case PublicStateRestored restored when _seeker is not null:
                 OnPublicStateRestored(restored);
                 break;
+
             case Protocols.KeyTable.PeriodCertified certified when certified.Period >= 1 && _phase == NodePhase.Operational:
                 UpdateProvider(certified.Period);
                 break;
@@ -133,12 +123,13 @@ public sealed partial class NodeHost
     /// </summary>
     private void Rejoin(string reason, bool damaged = true)
     {
-        if (_sync is { IsSeeker: true } || _information is null)
+        if (_seeker is not null || _information is null)
         {
             return;
         }
 
         NodeLog.Rejoining(_logger, Self, reason);
+        _damaged = damaged;
         if (damaged)
         {
             RaiseAlert(new Alert(AlertType.CorruptedShares, 0, Controller.CurrentPeriod, null, $"this server rejoins: {reason}; it restores the certified public state from a peer and recovers its shares in the next period", []));
@@ -158,8 +149,8 @@ public sealed partial class NodeHost
     {
         // The state of the current period: its KeyTable holds the keys the next period's entries are signed with.
         var current = oldest ?? Math.Max(1, PeriodAt(DateTimeOffset.UtcNow));
-        _sync = StateSyncMachine.ForSeeker(StateSyncMachine.InstanceOf(current), Self, networkKey, current, TimeSpan.FromSeconds(1));
-        RunBootstrap(_sync, _sync.Start);
+        _seeker = StateSyncMachine.ForSeeker(StateSyncMachine.InstanceOf(current), Self, networkKey, current, TimeSpan.FromSeconds(1));
+        RunBootstrap(_seeker, _seeker.Start);
     }
 
     private void OnPublicStateRestored(PublicStateRestored restored)
@@ -173,7 +164,7 @@ public sealed partial class NodeHost
         if (DateTimeOffset.UtcNow > PeriodStart(period + 1) - NoticeLead && _information is not null)
         {
             // Too close to the next period for the peers to hear the notice in time: take the next state.
-            _sync = null;
+            _seeker = null;
             SeekPublicState(_information.NetworkKey, period + 1);
             return;
         }
@@ -190,7 +181,7 @@ public sealed partial class NodeHost
         _sharesStale = Controller.CommittedPeriod != period;
         _joinFrom = period + 1;
         _phase = NodePhase.Operational;
-        _sync = StateSyncMachine.ForProvider(StateSyncMachine.InstanceOf(0), Self);
+        _seeker = null;
         NodeLog.PublicStateRestored(_logger, Self, period, restored.From, period + 1);
         SendRecoveryNotice();
     }
@@ -205,7 +196,9 @@ public sealed partial class NodeHost
         }
 
         _lastNoticeTicks = Environment.TickCount64;
-        Send(new InstanceId(ProtocolKind.Bootstrap, join, RecoveryNoticeSequence), new OutboundMessage(null, 0, 0, 1, [], false));
+        // The payload says why: 0, its store was damaged (peers raise an alert); 1, it fell behind (a crash, a
+        // late start: peers only log it).
+        Send(new InstanceId(ProtocolKind.Bootstrap, join, RecoveryNoticeSequence), new OutboundMessage(null, 0, 0, 1, [_damaged ? (byte)0 : (byte)1], false));
     }
 
     /// <summary>Servers that announced they recover their shares in <paramref name="period"/>, plus this one when it must.</summary>
@@ -233,11 +226,7 @@ public sealed partial class NodeHost
             return;
         }
 
-        if (_sync is not { IsSeeker: false })
-        {
-            _sync = StateSyncMachine.ForProvider(StateSyncMachine.InstanceOf(0), Self);
-        }
-
-        _sync.Provide(certificate, state);
+        _provider ??= StateSyncMachine.ForProvider(StateSyncMachine.InstanceOf(0), Self);
+        _provider.Provide(certificate, state);
     }
 }

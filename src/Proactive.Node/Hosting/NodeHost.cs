@@ -40,6 +40,9 @@ public sealed partial class NodeHost : IAsyncDisposable
     /// <summary>How many envelopes wait for their sender's keys at most.</summary>
     public const int MaxParkedFrames = 8192;
 
+    /// <summary>How many bytes of envelopes wait for their sender's keys at most.</summary>
+    public const long MaxParkedBytes = 64L * 1024 * 1024;
+
     /// <summary>How many outbound messages wait for a recipient's encryption key at most.</summary>
     public const int MaxParkedMessages = 4096;
 
@@ -66,6 +69,8 @@ public sealed partial class NodeHost : IAsyncDisposable
     private AlertWebhook? _webhook;
     private NodeApi? _api;
     private long _timerGeneration;
+    private long _scheduledPeriod;
+    private long _parkedBytes;
     private int _directoryVersionSeen = -1;
     private volatile NodeSnapshot _snapshot;
 
@@ -79,7 +84,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<NodeHost>();
         _random = options.Random ?? SystemRandomSource.Instance;
-        _pinning = new NodePinning([.. _config.Parameters.Servers], IsSilent);
+        _pinning = new NodePinning([.. _config.Parameters.Servers], () => (ulong)Interlocked.Read(ref _scheduledPeriod));
         _snapshot = NodeSnapshot.Starting(options.ServerId, DateTimeOffset.UtcNow);
     }
 
@@ -200,6 +205,12 @@ public sealed partial class NodeHost : IAsyncDisposable
                     NodeLog.StoreFailed(_logger, e, Self);
                     throw;
                 }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A bug, not bad input (machines never throw on what peers send): keep serving, loudly.
+                    _counters.Count("internal error");
+                    NodeLog.InternalError(_logger, e, Self, work.GetType().Name);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -262,7 +273,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     {
         var machine = _bootstrapMachines.GetValueOrDefault(instance)
             ?? (_vcert?.Instance == instance ? _vcert : null)
-            ?? (IProtocolMachine?)(_sync?.Instance == instance ? _sync : null);
+            ?? (IProtocolMachine?)(_seeker?.Instance == instance ? _seeker : null);
         if (machine is not null)
         {
             RunBootstrap(machine, (c, o) => machine.Timeout(c, timerId, o));
@@ -295,6 +306,13 @@ public sealed partial class NodeHost : IAsyncDisposable
                 return;
             }
 
+            if (header.Instance.Protocol == ProtocolKind.KeyTable && header.Period + EnvelopeOpener.AllowedPeriodLag < Controller.CurrentPeriod)
+            {
+                // The envelopes' window: a KeyTable entry or certificate of a past period is late, not a replay to blame.
+                Refuse(peer, "open frame StalePeriod", $"an open frame of {header.Instance}, period {header.Period}");
+                return;
+            }
+
             Route(header.Instance, open);
             return;
         }
@@ -311,14 +329,14 @@ public sealed partial class NodeHost : IAsyncDisposable
                 return;
             }
 
-            NoteAuthenticated(peer);
             Route(result.Instance, result.Message!);
             return;
         }
 
         switch (result.Rejection)
         {
-            case EnvelopeRejection.UnknownSender when result.Header is { } header && header.Period + 1 >= Controller.CurrentPeriod:
+            case EnvelopeRejection.UnknownSender when result.Header is { } header && header.Period + 1 >= Controller.CurrentPeriod
+                && header.Sender == peer && _config.Parameters.Servers.Contains(peer):
                 Park(peer, bytes, header.Period);
                 break;
             case EnvelopeRejection.Replay:
@@ -340,12 +358,16 @@ public sealed partial class NodeHost : IAsyncDisposable
 
     private void Park(int peer, byte[] bytes, ulong period)
     {
-        if (_parkedFrames.Count >= MaxParkedFrames)
+        // Bounded in count and bytes, and per peer to a fair share, so one peer cannot crowd out the rest.
+        var fromPeer = _parkedFrames.Count(f => f.Peer == peer);
+        if (_parkedFrames.Count >= MaxParkedFrames || _parkedBytes + bytes.Length > MaxParkedBytes
+            || fromPeer >= MaxParkedFrames / _config.Parameters.ServerCount)
         {
             _counters.Count("parking full");
             return;
         }
 
+        _parkedBytes += bytes.Length;
         _parkedFrames.Add((peer, bytes, period));
     }
 
@@ -373,6 +395,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         var floor = Controller.CurrentPeriod == 0 ? 0 : Controller.CurrentPeriod - 1;
         var frames = _parkedFrames.Where(f => f.Period >= floor).ToList();
         _parkedFrames.Clear();
+        _parkedBytes = 0;
         foreach (var (peer, bytes, _) in frames)
         {
             OnFrame(peer, bytes);

@@ -8,15 +8,17 @@ namespace Proactive.Node.Hosting;
 /// <summary>
 /// The node's pins: the TLS fingerprints the period-0 exchange and the decided KeyTables announced,
 /// for the last <see cref="PeriodsKept"/> periods. A certificate that is not pinned is still accepted on
-/// the name it claims for a peer this server holds no pin for (during initialization, or after it lost
-/// its own store) and for a peer that has been silent for a while (no authenticated envelope): such a
-/// peer may have lost its store and be recovering with a new certificate, which peers can only pin
-/// once the KeyTable that announces it is decided, so it must be able to reach them first. What it
-/// can send before that are open frames, which authenticate themselves; its envelopes need keys the
-/// KeyTable vouches for. Message signatures carry the security either way (BRIEF section 4); the
-/// pins keep everyone else off the peer port while the peer is alive.
+/// the name it claims in three cases, each one where there is nothing current to pin against:
+/// this server holds no pin for the peer at all (initialization); the peer is missing from the latest
+/// table this server pinned (it lost its store, or was away, and comes back with a new certificate,
+/// which peers can pin only once the KeyTable announcing it is decided, so it must reach them first);
+/// this server's own pins are stale (it was away for more than a period and must catch up). What such
+/// a connection can carry before its sender's keys are known is open frames, which authenticate
+/// themselves; envelopes need keys the KeyTable vouches for. Message signatures carry the security
+/// either way (BRIEF section 4); the pins keep everyone else off the peer port while the peer is in
+/// the KeyTable.
 /// </summary>
-public sealed class NodePinning(IReadOnlyCollection<int> servers, Func<int, bool> isSilent) : IPeerPinning
+public sealed class NodePinning(IReadOnlyCollection<int> servers, Func<ulong> currentPeriod) : IPeerPinning
 {
     /// <summary>How many periods of pins are kept (a peer a period behind still connects).</summary>
     public const int PeriodsKept = 3;
@@ -24,7 +26,8 @@ public sealed class NodePinning(IReadOnlyCollection<int> servers, Func<int, bool
     private readonly InMemoryPeerPinning _pins = new();
     private readonly HashSet<int> _servers = [.. servers];
     private readonly Lock _gate = new();
-    private readonly HashSet<int> _pinned = [];
+    private readonly Dictionary<int, ulong> _lastPinnedIn = [];
+    private ulong? _latestPeriod;
 
     /// <inheritdoc />
     public bool IsPinned(int peerId, ReadOnlySpan<byte> certificateFingerprint)
@@ -36,11 +39,19 @@ public sealed class NodePinning(IReadOnlyCollection<int> servers, Func<int, bool
 
         lock (_gate)
         {
-            return _servers.Contains(peerId) && (!_pinned.Contains(peerId) || isSilent(peerId));
+            if (!_servers.Contains(peerId))
+            {
+                return false;
+            }
+
+            return _latestPeriod is not { } latest
+                || !_lastPinnedIn.TryGetValue(peerId, out var pinnedIn)
+                || pinnedIn < latest
+                || latest + 1 < currentPeriod();
         }
     }
 
-    /// <summary>Pins the fingerprints of <paramref name="entries"/> for <paramref name="period"/>; drops periods older than <see cref="PeriodsKept"/>.</summary>
+    /// <summary>Pins the fingerprints of <paramref name="entries"/> (the peers of a decided table) for <paramref name="period"/>; drops periods older than <see cref="PeriodsKept"/>.</summary>
     public void Pin(ulong period, IEnumerable<KeyTableEntry> entries)
     {
         var list = entries.Where(e => e.TlsCertificateFingerprint.ToArray().Any(b => b != 0)).ToList();
@@ -52,9 +63,14 @@ public sealed class NodePinning(IReadOnlyCollection<int> servers, Func<int, bool
 
         lock (_gate)
         {
+            if (_latestPeriod is null || period > _latestPeriod)
+            {
+                _latestPeriod = period;
+            }
+
             foreach (var entry in list)
             {
-                _pinned.Add(entry.ServerId);
+                _lastPinnedIn[entry.ServerId] = Math.Max(period, _lastPinnedIn.GetValueOrDefault(entry.ServerId));
             }
         }
     }

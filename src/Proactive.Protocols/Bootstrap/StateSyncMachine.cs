@@ -42,7 +42,7 @@ public static class StateSyncWire
 /// </summary>
 /// <remarks>
 /// <para>One machine plays one role. A provider (<see cref="ForProvider"/>) answers each requester at
-/// most <see cref="MaxAnswersPerRequester"/> times per instance and updates its material every period
+/// most <see cref="MaxAnswersPerRequester"/> times per material and updates its material every period
 /// (<see cref="Provide"/>). A seeker (<see cref="ForSeeker"/>) broadcasts a request at start and every
 /// retry interval until an answer verifies, then emits <see cref="PublicStateRestored"/> once and is
 /// finished. Answers and requests travel in open frames: the seeker knows no period keys yet, and
@@ -121,6 +121,8 @@ public sealed class StateSyncMachine : IProtocolMachine
         }
 
         _answer = EncodeAnswer(certificate.Encode(), state.Encode());
+        // New material: requesters that asked for the old one get answers again.
+        _answers.Clear();
     }
 
     /// <inheritdoc />

@@ -18,10 +18,10 @@ public sealed class NodeHostingTests
     private static byte[] Fingerprint(byte value) => Enumerable.Repeat(value, KeyTableEntry.FingerprintLength).ToArray();
 
     [Fact]
-    public void Pins_hold_for_live_peers_and_give_way_only_for_silent_or_never_pinned_ones()
+    public void Pins_hold_for_peers_in_the_latest_table_and_give_way_only_where_there_is_nothing_current_to_pin()
     {
-        var silent = new HashSet<int>();
-        var pinning = new NodePinning([1, 2, 3], silent.Contains);
+        ulong current = 1;
+        var pinning = new NodePinning([1, 2, 3], () => current);
 
         // Nothing pinned yet (initialization): a certificate naming a server of C is let in, others not.
         Assert.True(pinning.IsPinned(2, Fingerprint(7)));
@@ -32,23 +32,28 @@ public sealed class NodeHostingTests
         Assert.False(pinning.IsPinned(2, Fingerprint(0xA2)));
         Assert.False(pinning.IsPinned(2, Fingerprint(7)));
 
-        // Server 2 goes silent (wiped, restarting with a new certificate): let in until its new pin is decided.
-        silent.Add(2);
+        // Server 2 is missing from the next table (it lost its store): its new certificate is let in.
+        current = 2;
+        pinning.Pin(2, [Entry(3, 2, 0xB2)]);
         Assert.True(pinning.IsPinned(2, Fingerprint(7)));
         Assert.False(pinning.IsPinned(3, Fingerprint(7)));
+        Assert.True(pinning.IsPinned(3, Fingerprint(0xB2)));
+
+        // This server was away for periods: its pins are stale, nothing current to pin against.
+        current = 5;
+        Assert.True(pinning.IsPinned(3, Fingerprint(7)));
 
         // Pins of the last periods are kept; older ones go.
-        silent.Clear();
-        pinning.Pin(2, [Entry(2, 2, 0xB1)]);
-        pinning.Pin(3, [Entry(2, 3, 0xC1)]);
-        Assert.True(pinning.IsPinned(2, Fingerprint(0xA1)));
-        pinning.Pin(4, [Entry(2, 4, 0xD1)]);
-        Assert.False(pinning.IsPinned(2, Fingerprint(0xA1)));
-        Assert.True(pinning.IsPinned(2, Fingerprint(0xB1)));
+        current = 4;
+        pinning.Pin(3, [Entry(2, 3, 0xC1), Entry(3, 3, 0xC2)]);
+        pinning.Pin(4, [Entry(2, 4, 0xD1), Entry(3, 4, 0xD2)]);
+        Assert.False(pinning.IsPinned(3, Fingerprint(0xA2)));
+        Assert.True(pinning.IsPinned(3, Fingerprint(0xB2)));
         Assert.True(pinning.IsPinned(2, Fingerprint(0xD1)));
+        Assert.False(pinning.IsPinned(2, Fingerprint(7)));
 
         // A zero fingerprint (the simulator's "no TLS") is no pin.
-        var fresh = new NodePinning([1, 2], _ => false);
+        var fresh = new NodePinning([1, 2], () => 1);
         fresh.Pin(1, [Entry(2, 1, 0)]);
         Assert.True(fresh.IsPinned(2, Fingerprint(7)));
     }
