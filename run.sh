@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: a local cluster of 5 servers (t=2, f=1, a period of 10 s) as separate processes on
 # loopback, and the demo of issue 4: initialization, a refresh, one server's store wiped and another's
-# public data corrupted, both back at the next period with the network key unchanged, and shares
+# public data corrupted, both back within two periods with the network key unchanged, and shares
 # stolen before a refresh that do not combine with shares stolen after it. The cluster keeps running
 # at the end (its live view: `proactive cluster up --dir .cluster`; stop: `proactive cluster down`).
 # Options: --keep (leave the cluster running, default) or --down (stop it at the end).
@@ -66,7 +66,7 @@ proactive cluster break-in --server 4 --corrupt-public --dir "$dir"
 proactive cluster break-in --server 5 --steal --dir "$dir"
 now=$(period)
 
-step "Both recover at the next period (Table 2: M from a peer, the certified public state, share recovery)"
+step "Both recover within two periods (Table 2: M from a peer, the certified public state, share recovery)"
 wait_period $((now + 2))
 status
 
