@@ -129,7 +129,6 @@ public sealed class AlertLog : IDisposable
     public const int DuplicateIndexCapacity = 4096;
 
     private const string Columns = "id, detected_at, last_detected_at, reporter, type, culprit, period, instance, detail, evidence, evidence_length, count";
-    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private readonly Lock _gate = new();
     private readonly SqliteConnection _connection;
@@ -175,24 +174,15 @@ public sealed class AlertLog : IDisposable
         var create = !exists || new FileInfo(path).Length == 0;
         if (!exists)
         {
-            foreach (var leftover in new[] { path + "-wal", path + "-shm" })
+            if (SqliteFile.OrphanedLogOf(path) is { } leftover)
             {
-                if (File.Exists(leftover))
-                {
-                    throw new AlertLogException(AlertLogError.OrphanedLog, leftover, $"{leftover} exists but {path} does not: a new alert log there could replay another database's log. Move the leftover files away first.");
-                }
+                throw new AlertLogException(AlertLogError.OrphanedLog, leftover, $"{leftover} exists but {path} does not: a new alert log there could replay another database's log. Move the leftover files away first.");
             }
 
             CreateEmptyFile(path);
         }
 
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWrite,
-            Cache = SqliteCacheMode.Private,
-            Pooling = false,
-        }.ToString());
+        var connection = SqliteFile.Connect(path);
         try
         {
             connection.Open();
@@ -400,15 +390,9 @@ public sealed class AlertLog : IDisposable
 
     private static void CreateEmptyFile(string path)
     {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = OwnerReadWrite;
-        }
-
         try
         {
-            new FileStream(path, options).Dispose();
+            SqliteFile.CreateOwnerOnly(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -424,16 +408,8 @@ public sealed class AlertLog : IDisposable
         Require(connection, path, "PRAGMA cell_size_check = ON", null, null);
     }
 
-    private static void Require(SqliteConnection connection, string path, string pragma, string? expected, string? what)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = pragma;
-        var result = Convert.ToString(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-        if (expected is not null && !string.Equals(result, expected, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new AlertLogException(AlertLogError.UnsupportedSetting, path, $"SQLite refused {what} for {path} (got '{result}').");
-        }
-    }
+    private static void Require(SqliteConnection connection, string path, string pragma, string? expected, string? what) =>
+        SqliteFile.Require(connection, pragma, expected, result => new AlertLogException(AlertLogError.UnsupportedSetting, path, $"SQLite refused {what} for {path} (got '{result}')."));
 
     private static void CreateSchema(SqliteConnection connection)
     {

@@ -52,7 +52,6 @@ public sealed class NodeStore : IDisposable
 
     private const string PublicTable = "public_data";
     private const string PrivateTable = "private_data";
-    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private readonly Lock _gate = new();
     private readonly SqliteConnection _connection;
@@ -115,24 +114,15 @@ public sealed class NodeStore : IDisposable
                 throw new NodeStoreException(StoreError.StoreMissing, path, $"The store {path} does not exist. A server whose disk was wiped starts with an empty store and recovers from its peers; open it with CreateIfMissing.");
             }
 
-            foreach (var leftover in new[] { directory.StoreWalPath, directory.StoreSharedMemoryPath })
+            if (SqliteFile.OrphanedLogOf(path) is { } leftover)
             {
-                if (File.Exists(leftover))
-                {
-                    throw new NodeStoreException(StoreError.OrphanedLog, leftover, $"{leftover} exists but {path} does not: a new store there could replay another database's log. Move the leftover files away first.");
-                }
+                throw new NodeStoreException(StoreError.OrphanedLog, leftover, $"{leftover} exists but {path} does not: a new store there could replay another database's log. Move the leftover files away first.");
             }
 
-            CreateEmptyFile(path);
+            SqliteFile.CreateOwnerOnly(path);
         }
 
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWrite,
-            Cache = SqliteCacheMode.Private,
-            Pooling = false,
-        }.ToString());
+        var connection = SqliteFile.Connect(path);
         try
         {
             connection.Open();
@@ -394,18 +384,6 @@ public sealed class NodeStore : IDisposable
         }
     }
 
-    private static void CreateEmptyFile(string path)
-    {
-        // SQLite treats an empty file as an empty database and gives its -wal and -shm files the same mode.
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = OwnerReadWrite;
-        }
-
-        new FileStream(path, options).Dispose();
-    }
-
     private static void Configure(SqliteConnection connection, string path)
     {
         Require(connection, path, "PRAGMA journal_mode = WAL", "wal", "journal_mode=WAL (commits would not be durable and atomic as designed)");
@@ -416,16 +394,8 @@ public sealed class NodeStore : IDisposable
         Require(connection, path, "PRAGMA cell_size_check = ON", null, null);
     }
 
-    private static void Require(SqliteConnection connection, string path, string pragma, string? expected, string? what)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = pragma;
-        var result = Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        if (expected is not null && !string.Equals(result, expected, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new NodeStoreException(StoreError.UnsupportedSetting, path, $"SQLite refused {what} for {path} (got '{result}').");
-        }
-    }
+    private static void Require(SqliteConnection connection, string path, string pragma, string? expected, string? what) =>
+        SqliteFile.Require(connection, pragma, expected, result => new NodeStoreException(StoreError.UnsupportedSetting, path, $"SQLite refused {what} for {path} (got '{result}')."));
 
     private static void CreateSchema(SqliteConnection connection, RomRecord rom)
     {
