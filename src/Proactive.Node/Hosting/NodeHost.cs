@@ -266,7 +266,11 @@ public sealed partial class NodeHost : IAsyncDisposable
         }
 
         RetryParkedIfDirectoryChanged();
-        Publish(null);
+        if (work is NodeWork.Tick)
+        {
+            // The status is rebuilt on the clock (every tick), not for every frame.
+            Publish(null);
+        }
     }
 
     private void OnTimer(InstanceId instance, int timerId)
