@@ -216,8 +216,18 @@ public sealed partial class NodeHost : IAsyncDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        finally
+        {
+            // API calls still queued would otherwise wait forever.
+            _work.Writer.TryComplete();
+            while (_work.Reader.TryRead(out var left))
+            {
+                (left as NodeWork.Call)?.Abandon();
+            }
+        }
 
         Publish("stopping");
+
         await ticks.ConfigureAwait(false);
     }
 
@@ -262,6 +272,9 @@ public sealed partial class NodeHost : IAsyncDisposable
                 break;
             case NodeWork.Tick:
                 OnTick();
+                break;
+            case NodeWork.Call call:
+                call.Run();
                 break;
         }
 
@@ -593,4 +606,7 @@ internal abstract record NodeWork
     {
         public static Tick Instance { get; } = new();
     }
+
+    /// <summary>Work an API request asked for (see <c>NodeHost.OnLoopAsync</c>): runs on the loop, completes the request's task.</summary>
+    public sealed record Call(Action Run, Action Abandon) : NodeWork;
 }
