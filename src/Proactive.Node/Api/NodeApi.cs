@@ -6,22 +6,30 @@ using System.Net;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Net.Http.Headers;
+using Proactive.Node.Hosting;
 using Proactive.Protocols.Machines;
 
 namespace Proactive.Node.Api;
 
 /// <summary>
-/// The node's application API, read-only for now: <c>GET /v1/status</c>, <c>GET /v1/alerts</c> and
-/// <c>GET /v1/health</c> on Kestrel (HTTP/1.1), with every error an RFC 7807 problem detail. See
+/// The node's application API on Kestrel (HTTP/1.1): <c>GET /v1/status</c>, <c>GET /v1/alerts</c>,
+/// <c>GET /v1/health</c>, the application services (<c>NodeApi.Services.cs</c>) and
+/// <c>GET /openapi.json</c>, with every error an RFC 9457 problem detail with a stable <c>code</c>. See
 /// docs/API.md for the bodies.
 /// </summary>
 /// <remarks>
-/// Plain HTTP without client authentication: bind it to loopback (the default the node uses) until
-/// the API gains client authentication; nothing it serves is secret, but the alert evidence and the
-/// peer list are not for everyone. No route takes a body, so a request with one is refused (413), and
-/// the header limits are small.
+/// <para>Plain HTTP: bind it to loopback (the default the node uses). Application routes are
+/// authenticated per request (<see cref="RequestAuthenticator"/>); status and alerts are not, and
+/// nothing they serve is secret, but the alert evidence and the peer list are not for everyone.</para>
+/// <para><b>Routes</b> are declared once, in a table of <see cref="ApiRoute"/>s: the endpoints, who may
+/// call each, its body limit, the 405 answers and the OpenAPI document all come from it. A route
+/// without a body refuses one (413 <c>body-not-accepted</c>); a route with one reads at most its limit
+/// (<see cref="DefaultMaxBodyBytes"/> unless it says less; beyond: 413 <c>payload-too-large</c>). Header
+/// limits are small.</para>
 /// </remarks>
 public sealed partial class NodeApi : IAsyncDisposable
 {
@@ -37,10 +45,17 @@ public sealed partial class NodeApi : IAsyncDisposable
     /// <summary>Alerts per page when the request gives no <c>limit</c>.</summary>
     public const int DefaultAlertLimit = 100;
 
-    /// <summary>The media type of every error.</summary>
-    public const string ProblemJson = "application/problem+json";
+    /// <summary>The OpenAPI document's route.</summary>
+    public const string OpenApiPath = "/openapi.json";
 
-    private const string ProblemPrefix = "urn:proactive:problem:";
+    /// <summary>The media type of every error.</summary>
+    public const string ProblemJson = ApiProblems.MediaType;
+
+    /// <summary>
+    /// The body limit of a route that takes one and says no less: 1 MiB of payload (a stored value)
+    /// plus room for its JSON and hex or base64 framing.
+    /// </summary>
+    public const long DefaultMaxBodyBytes = (1024 * 1024) + (64 * 1024);
 
     private static readonly string[] QueryParameters = ["after", "limit", "type", "period"];
     private static readonly Dictionary<string, AlertType> AlertTypesByName =
@@ -51,6 +66,10 @@ public sealed partial class NodeApi : IAsyncDisposable
     private readonly AlertLog _alerts;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly IApplicationServices? _services;
+    private readonly RequestAuthenticator? _authenticator;
+    private readonly IReadOnlyList<ApiRoute> _routes;
+    private readonly Lazy<byte[]> _openApi;
     private WebApplication? _app;
     private IPEndPoint? _boundEndpoint;
     private int _disposed;
@@ -59,7 +78,12 @@ public sealed partial class NodeApi : IAsyncDisposable
     /// <param name="status">Builds the current status; called on a request thread for every status and health request, so it must be thread-safe and quick.</param>
     /// <param name="alerts">The alert log to serve (not owned: the caller disposes it after this API).</param>
     /// <param name="loggerFactory">Logs (Kestrel's too); none when null.</param>
-    public NodeApi(IPEndPoint listenEndpoint, Func<NodeStatus> status, AlertLog alerts, ILoggerFactory? loggerFactory = null)
+    /// <param name="services">The application services (the node's); none: their routes answer 503 <c>not-operational</c>.</param>
+    /// <param name="applications">The registered instances authenticated routes check handles against; none: every handle is unknown (401 <c>unknown-handle</c>).</param>
+    /// <param name="time">The clock request timestamps are checked against; the system's when null.</param>
+    public NodeApi(
+        IPEndPoint listenEndpoint, Func<NodeStatus> status, AlertLog alerts, ILoggerFactory? loggerFactory = null,
+        IApplicationServices? services = null, IApplicationDirectory? applications = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(listenEndpoint);
         ArgumentNullException.ThrowIfNull(status);
@@ -69,6 +93,10 @@ public sealed partial class NodeApi : IAsyncDisposable
         _alerts = alerts;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<NodeApi>();
+        _services = services;
+        _authenticator = services is null ? null : new RequestAuthenticator(services.Network, applications, time);
+        _routes = [.. StatusRoutes(), .. ServiceRoutes()];
+        _openApi = new Lazy<byte[]>(() => OpenApiDocument.Build(_routes, NodeAssembly.Version));
     }
 
     /// <summary>The endpoint actually bound (the real port when port 0 was asked for).</summary>
@@ -96,7 +124,8 @@ public sealed partial class NodeApi : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = 0; // no route takes a body
+            // The largest any route accepts; each request is held to its own route's limit (ServeAsync).
+            kestrel.Limits.MaxRequestBodySize = _routes.Max(r => r.MaxBodyBytes ?? 0);
             kestrel.Limits.MaxRequestLineSize = 2 * 1024;
             kestrel.Limits.MaxRequestHeadersTotalSize = 8 * 1024;
             kestrel.Limits.MaxRequestHeaderCount = 32;
@@ -107,9 +136,14 @@ public sealed partial class NodeApi : IAsyncDisposable
 
         var app = builder.Build();
         app.Use(GuardAsync);
-        app.MapGet(StatusPath, new RequestDelegate(ServeStatusAsync));
-        app.MapGet(AlertsPath, new RequestDelegate(ServeAlertsAsync));
-        app.MapGet(HealthPath, new RequestDelegate(ServeHealthAsync));
+        foreach (var route in _routes)
+        {
+            app.MapMethods(route.Path, [route.Method], new RequestDelegate(context => ServeAsync(route, context)))
+                .WithMetadata(route)
+                .WithName(route.OperationId)
+                .WithDisplayName($"{route.Method} {route.Path}");
+        }
+
         app.MapFallback(new RequestDelegate(ServeNotFoundAsync));
         try
         {
@@ -221,26 +255,150 @@ public sealed partial class NodeApi : IAsyncDisposable
         return true;
     }
 
-    private static Task WriteProblemAsync(HttpContext context, int status, string kind, string title, string detail)
-    {
-        var problem = new ApiProblem(ProblemPrefix + kind, title, status, detail, context.Request.Path.Value);
-        context.Response.StatusCode = status;
-        return WriteAsync(context, problem, NodeApiJsonContext.Default.ApiProblem, ProblemJson);
-    }
-
     private static Task WriteAsync<T>(HttpContext context, T value, JsonTypeInfo<T> typeInfo, string contentType = "application/json")
     {
-        // Status, health and alerts change all the time; no cache may serve an old copy.
+        // Status, health, alerts and the services' answers change all the time; no cache may serve an old copy.
         context.Response.Headers.CacheControl = "no-store";
         return context.Response.WriteAsJsonAsync(value, typeInfo, contentType, context.RequestAborted);
     }
 
+    private IEnumerable<ApiRoute> StatusRoutes()
+    {
+        IReadOnlyList<ProblemKind> none = [];
+        yield return new ApiRoute("GET", StatusPath, "getStatus", "This server's status: period, keys, peers, alerts.", RouteAccess.Public, null, null, NodeApiJsonContext.Default.NodeStatus, none, ServeStatusAsync);
+        yield return new ApiRoute("GET", AlertsPath, "getAlerts", "This server's alerts, oldest first, with filters and paging.", RouteAccess.Public, null, null, NodeApiJsonContext.Default.AlertPage, [ApiProblems.InvalidQuery], ServeAlertsAsync)
+        {
+            Query =
+            [
+                new QueryParameter("after", "Only alerts with a greater id (paging forward, polling).", "integer"),
+                new QueryParameter("limit", $"Most alerts in the page, 1 to {AlertLog.MaxQueryLimit} (default {DefaultAlertLimit}).", "integer"),
+                new QueryParameter("type", "Only alerts of this type (case-insensitive).", "string"),
+                new QueryParameter("period", "Only alerts of this period.", "integer"),
+            ],
+        };
+        yield return new ApiRoute("GET", HealthPath, "getHealth", "200 when operational, 503 otherwise, with the same body.", RouteAccess.Public, null, null, NodeApiJsonContext.Default.HealthReport, none, ServeHealthAsync)
+        {
+            OtherSuccessStatuses = [StatusCodes.Status503ServiceUnavailable],
+        };
+        yield return new ApiRoute("GET", OpenApiPath, "getOpenApi", "This API's OpenAPI 3.1 document.", RouteAccess.Public, null, null, OpenApiJsonContext.Default.JsonObject, none, ServeOpenApiAsync);
+    }
+
+    /// <summary>
+    /// Every request that matched a route: its body (bounded by the route, read whole: authenticated
+    /// requests sign its hash), its authentication when the route needs one, then its handler.
+    /// </summary>
+    private async Task ServeAsync(ApiRoute route, HttpContext context)
+    {
+        var body = ReadOnlyMemory<byte>.Empty;
+        if (route.MaxBodyBytes is { } limit)
+        {
+            var (read, error) = await ReadBodyAsync(context, limit).ConfigureAwait(false);
+            if (error is not null)
+            {
+                await error.WriteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
+            body = read;
+        }
+
+        AuthenticatedApplication? application = null;
+        if (route.Access == RouteAccess.Application)
+        {
+            if (_authenticator is null)
+            {
+                await ApiProblems.WriteAsync(context, ApiProblems.NotOperational, "This API serves no application services.", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                return;
+            }
+
+            var request = context.Request;
+            var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path + request.QueryString;
+            if (!_authenticator.TryAuthenticate(request.Method, target, request.Headers, body.Span, out application, out var refused))
+            {
+                await refused.WriteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
+            context.Features.Set(application);
+        }
+
+        if (route.MaxBodyBytes is not null && body.Length > 0 && !IsJson(context.Request.ContentType))
+        {
+            await ApiProblems.WriteAsync(context, ApiProblems.UnsupportedMediaType, $"{route.Method} {route.Path} takes application/json (UTF-8), not '{context.Request.ContentType}'.").ConfigureAwait(false);
+            return;
+        }
+
+        await route.Handler(new ApiRequest(context, body, application)).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the whole body, refusing it (413 <c>payload-too-large</c>) once it passes <paramref name="limit"/> bytes.</summary>
+    private static async Task<(ReadOnlyMemory<byte> Body, ApiError? Error)> ReadBodyAsync(HttpContext context, long limit)
+    {
+        var request = context.Request;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+
+        var tooLarge = new ApiError(ApiProblems.PayloadTooLarge, $"The body is larger than the {limit} bytes this route accepts.");
+        var buffer = new byte[(int)Math.Min(request.ContentLength ?? 4096, limit)];
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length >= limit)
+                    {
+                        // Full at the limit: one more byte means too large.
+                        var probe = new byte[1];
+                        return await request.Body.ReadAsync(probe, context.RequestAborted).ConfigureAwait(false) == 0 ? (buffer, null) : (default, tooLarge);
+                    }
+
+                    Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), limit));
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (buffer.AsMemory(0, length), null);
+                }
+
+                length += read;
+            }
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (default, tooLarge);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+        {
+            return (default, new ApiError(ApiProblems.InvalidRequest, $"The request body could not be read ({e.Message})."));
+        }
+    }
+
+    /// <summary><c>application/json</c>, with no charset or UTF-8: the only body media type the API reads.</summary>
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && parsed.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (!parsed.Charset.HasValue || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
     private async Task GuardAsync(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
+        var route = context.GetEndpoint()?.Metadata.GetMetadata<ApiRoute>();
+        var hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+        if (hasBody && route?.MaxBodyBytes is null)
         {
-            await WriteProblemAsync(context, StatusCodes.Status413PayloadTooLarge, "body-not-accepted", "Request body not accepted", "This API takes no request bodies.").ConfigureAwait(false);
+            var detail = route is null ? "This request takes no body." : $"{route.Method} {route.Path} takes no request body.";
+            await ApiProblems.WriteAsync(context, ApiProblems.BodyNotAccepted, detail).ConfigureAwait(false);
+            return;
+        }
+
+        if (route?.MaxBodyBytes is { } limit && request.ContentLength > limit)
+        {
+            await ApiProblems.WriteAsync(context, ApiProblems.PayloadTooLarge, $"The body ({request.ContentLength} bytes) is larger than the {limit} bytes {route.Method} {route.Path} accepts.").ConfigureAwait(false);
             return;
         }
 
@@ -248,59 +406,102 @@ public sealed partial class NodeApi : IAsyncDisposable
         {
             await next(context).ConfigureAwait(false);
         }
+        catch (NodeBusyException e)
+        {
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await ApiProblems.WriteAsync(context, ApiProblems.Busy, e.Message).ConfigureAwait(false);
+            }
+        }
         catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
             LogRequestFailed(_logger, request.Path.Value ?? string.Empty, e);
             if (!context.Response.HasStarted)
             {
                 context.Response.Clear();
-                await WriteProblemAsync(context, StatusCodes.Status500InternalServerError, "internal-error", "Internal error", "The server could not answer this request; its log says why.").ConfigureAwait(false);
+                await ApiProblems.WriteAsync(context, ApiProblems.InternalError, "The server could not answer this request; its log says why.").ConfigureAwait(false);
             }
         }
     }
 
-    private Task ServeStatusAsync(HttpContext context)
+    private Task ServeStatusAsync(ApiRequest request)
     {
+        var context = request.Http;
         // The log's own count, so that the status and /v1/alerts never disagree.
         var status = _status() with { AlertCount = _alerts.Count() };
         return WriteAsync(context, status, NodeApiJsonContext.Default.NodeStatus);
     }
 
-    private Task ServeHealthAsync(HttpContext context)
+    private Task ServeHealthAsync(ApiRequest request)
     {
+        var context = request.Http;
         var state = _status().State;
         var ok = state == NodeState.Operational;
         context.Response.StatusCode = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
         return WriteAsync(context, new HealthReport(ok, state), NodeApiJsonContext.Default.HealthReport);
     }
 
-    private Task ServeAlertsAsync(HttpContext context)
+    private Task ServeAlertsAsync(ApiRequest request)
     {
+        var context = request.Http;
         if (!TryParseAlertQuery(context.Request.Query, out var query, out var problem))
         {
-            return WriteProblemAsync(context, StatusCodes.Status400BadRequest, "invalid-query", "Invalid query", problem);
+            return ApiProblems.WriteAsync(context, ApiProblems.InvalidQuery, problem);
         }
 
         var page = _alerts.Query(query.After, query.Limit, query.Type, query.Period);
         return WriteAsync(context, page, NodeApiJsonContext.Default.AlertPage);
     }
 
+    private Task ServeOpenApiAsync(ApiRequest request)
+    {
+        var response = request.Http.Response;
+        response.ContentType = "application/json";
+        response.Headers.CacheControl = "no-store";
+        return response.Body.WriteAsync(_openApi.Value, request.Http.RequestAborted).AsTask();
+    }
+
     private Task ServeNotFoundAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? string.Empty;
-        if (path.TrimEnd('/') is StatusPath or AlertsPath or HealthPath)
+        var methods = _routes.Where(r => PathMatches(r.Path, path)).Select(r => r.Method).Distinct().ToList();
+        if (methods.Count > 0)
         {
-            context.Response.Headers.Allow = HttpMethods.Get;
-            return WriteProblemAsync(context, StatusCodes.Status405MethodNotAllowed, "method-not-allowed", "Method not allowed", $"{path} answers GET only.");
+            context.Response.Headers.Allow = string.Join(", ", methods);
+            return ApiProblems.WriteAsync(context, ApiProblems.MethodNotAllowed, $"{path} answers {string.Join(" and ", methods)} only.");
         }
 
-        return WriteProblemAsync(context, StatusCodes.Status404NotFound, "not-found", "No such resource", $"There is no resource at {path}; the routes are GET {StatusPath}, {AlertsPath} and {HealthPath}.");
+        var routes = string.Join(", ", _routes.Select(r => $"{r.Method} {r.Path}"));
+        return ApiProblems.WriteAsync(context, ApiProblems.NotFound, $"There is no resource at {path}; the routes are {routes}.");
+    }
+
+    /// <summary>Whether <paramref name="path"/> is a path of <paramref name="pattern"/> (<c>{x}</c> one segment, <c>{*x}</c> the rest), ignoring a trailing slash.</summary>
+    internal static bool PathMatches(string pattern, string path)
+    {
+        var expected = pattern.Trim('/').Split('/');
+        var actual = path.Trim('/').Split('/');
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var segment = expected[i];
+            if (segment.StartsWith("{*", StringComparison.Ordinal))
+            {
+                return actual.Length > i;
+            }
+
+            if (i >= actual.Length || (segment.StartsWith('{') ? actual[i].Length == 0 : !segment.Equals(actual[i], StringComparison.OrdinalIgnoreCase)))
+            {
+                return false;
+            }
+        }
+
+        return actual.Length == expected.Length;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Application API listening on http://{Endpoint}")]
     private static partial void LogListening(ILogger logger, IPEndPoint endpoint);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Application API listening on http://{Endpoint}, beyond loopback: plain HTTP without client authentication, anyone who can reach it can read the status and the alerts")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Application API listening on http://{Endpoint}, beyond loopback: plain HTTP, anyone who can reach it can read the status and the alerts, and see application requests and answers")]
     private static partial void LogListeningExposed(ILogger logger, IPEndPoint endpoint);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Application API request for {Path} failed")]

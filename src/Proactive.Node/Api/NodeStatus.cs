@@ -93,14 +93,6 @@ public sealed record NodeStatus(
 /// <param name="State">The node's state.</param>
 public sealed record HealthReport(bool Ok, NodeState State);
 
-/// <summary>An RFC 7807 problem detail: every error of the API, as <c>application/problem+json</c>.</summary>
-/// <param name="Type">A URI naming the kind of problem (<c>urn:proactive:problem:...</c>; stable, for programs).</param>
-/// <param name="Title">A short summary of that kind, the same for every occurrence.</param>
-/// <param name="Status">The HTTP status code.</param>
-/// <param name="Detail">What was wrong with this request.</param>
-/// <param name="Instance">The request path.</param>
-public sealed record ApiProblem(string Type, string Title, int Status, string Detail, string? Instance);
-
 /// <summary>Source-generated JSON for the API's bodies and the webhook's (camelCase, no reflection).</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

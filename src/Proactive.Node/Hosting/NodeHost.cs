@@ -183,7 +183,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         await _transport.StartAsync(cancellationToken).ConfigureAwait(false);
         if (server.ApiPort is { } apiPort)
         {
-            _api = new NodeApi(new IPEndPoint(ResolveAddress(_options.ApiHost ?? server.Host), apiPort), Status, _alertLog, _loggerFactory);
+            _api = new NodeApi(new IPEndPoint(ResolveAddress(_options.ApiHost ?? server.Host), apiPort), Status, _alertLog, _loggerFactory, ApplicationServices);
             await _api.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 

@@ -204,8 +204,9 @@ public sealed class NodeApiTests : IAsyncLifetime, IDisposable
     private static void AssertProblem(JsonDocument json, string type, int status)
     {
         var root = json.RootElement;
-        Assert.Equal(["type", "title", "status", "detail", "instance"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["type", "title", "status", "detail", "instance", "code"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(type, root.GetProperty("type").GetString());
+        Assert.Equal(type["urn:proactive:problem:".Length..], root.GetProperty("code").GetString());
         Assert.Equal(status, root.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(root.GetProperty("title").GetString()));
     }
