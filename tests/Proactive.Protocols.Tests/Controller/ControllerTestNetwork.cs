@@ -77,16 +77,24 @@ internal sealed class ControllerTestNetwork : IDisposable
 
     public IEnumerable<T> EventsOf<T>(int server) => Events[server].Select(e => e.Event).OfType<T>();
 
-    /// <summary>Period 0: the DKG of the network key through the controllers and agreement, then the import of <paramref name="secrets"/> data secrets a client dealt with Shamir.</summary>
-    public void RunNetworkKeyDkg(int secrets = 0)
+    /// <summary>
+    /// Period 0: the DKG of the network key (and, with <paramref name="dprfKey"/>, of the DPRF key) through
+    /// the controllers and agreement, then the import of <paramref name="secrets"/> data secrets a client
+    /// dealt with Shamir.
+    /// </summary>
+    public void RunNetworkKeyDkg(int secrets = 0, bool dprfKey = false)
     {
         InstallKeys(0, _parameters.Servers);
         foreach (var server in _parameters.Servers)
         {
             Run(server, c => Controllers[server].StartDkg(c, ServerController.NetworkKeyDkg));
+            if (dprfKey)
+            {
+                Run(server, c => Controllers[server].StartDkg(c, ServerController.DprfKeyDkg));
+            }
         }
 
-        RunUntil(() => _parameters.Servers.All(s => Controllers[s].NetworkKey is not null), TimeSpan.FromSeconds(30));
+        RunUntil(() => _parameters.Servers.All(s => Controllers[s].NetworkKey is not null && (!dprfKey || Controllers[s].DprfKey is not null)), TimeSpan.FromSeconds(30));
         var dealt = _parameters.Servers.ToDictionary(s => s, _ => new Scalar[secrets]);
         var client = new DeterministicRandomSource(_seed + 424242);
         for (var k = 0; k < secrets; k++)
