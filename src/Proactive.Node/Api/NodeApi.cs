@@ -103,6 +103,9 @@ public sealed partial class NodeApi : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The API has not started.</exception>
     public IPEndPoint BoundEndpoint => _boundEndpoint ?? throw new InvalidOperationException("The API has not started.");
 
+    /// <summary>Every route this API serves (the table the endpoints, the 405s and the OpenAPI document come from).</summary>
+    internal IReadOnlyList<ApiRoute> Routes => _routes;
+
     /// <summary>The base address of the bound endpoint, e.g. <c>http://127.0.0.1:7101/</c>.</summary>
     public Uri BaseAddress => new($"http://{BoundEndpoint}/");
 
