@@ -51,6 +51,8 @@ public sealed partial class NodeApi : IAsyncDisposable
     private readonly AlertLog _alerts;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly IApplicationGateway? _gateway;
+    private readonly IApplicationDirectory? _directory;
     private WebApplication? _app;
     private IPEndPoint? _boundEndpoint;
     private int _disposed;
@@ -59,8 +61,12 @@ public sealed partial class NodeApi : IAsyncDisposable
     /// <param name="status">Builds the current status; called on a request thread for every status and health request, so it must be thread-safe and quick.</param>
     /// <param name="alerts">The alert log to serve (not owned: the caller disposes it after this API).</param>
     /// <param name="loggerFactory">Logs (Kestrel's too); none when null.</param>
-    public NodeApi(IPEndPoint listenEndpoint, Func<NodeStatus> status, AlertLog alerts, ILoggerFactory? loggerFactory = null)
+    /// <param name="gateway">The node's application side; null serves the read-only routes only.</param>
+    /// <param name="directory">The registered application instances (with <paramref name="gateway"/>).</param>
+    public NodeApi(IPEndPoint listenEndpoint, Func<NodeStatus> status, AlertLog alerts, ILoggerFactory? loggerFactory = null, IApplicationGateway? gateway = null, IApplicationDirectory? directory = null)
     {
+        _gateway = gateway;
+        _directory = directory;
         ArgumentNullException.ThrowIfNull(listenEndpoint);
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(alerts);
@@ -110,6 +116,11 @@ public sealed partial class NodeApi : IAsyncDisposable
         app.MapGet(StatusPath, new RequestDelegate(ServeStatusAsync));
         app.MapGet(AlertsPath, new RequestDelegate(ServeAlertsAsync));
         app.MapGet(HealthPath, new RequestDelegate(ServeHealthAsync));
+        if (_gateway is not null && _directory is not null)
+        {
+            ApplicationRoutes.Map(app, _gateway, _directory);
+        }
+
         app.MapFallback(new RequestDelegate(ServeNotFoundAsync));
         try
         {
@@ -238,7 +249,7 @@ public sealed partial class NodeApi : IAsyncDisposable
     private async Task GuardAsync(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
+        if ((request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0) && !(_gateway is not null && ApplicationRoutes.TakesBody(request.Path)))
         {
             await WriteProblemAsync(context, StatusCodes.Status413PayloadTooLarge, "body-not-accepted", "Request body not accepted", "This API takes no request bodies.").ConfigureAwait(false);
             return;

@@ -501,7 +501,8 @@ public sealed class ApplicationState
         return id;
     }
 
-    internal static byte[] Json(Action<Utf8JsonWriter> write)
+    /// <summary>One JSON object written by <paramref name="write"/> (the answers' bodies).</summary>
+    public static byte[] Json(Action<Utf8JsonWriter> write)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
