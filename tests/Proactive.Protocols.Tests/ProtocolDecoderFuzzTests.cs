@@ -5,6 +5,7 @@ using Proactive.Crypto.Frost;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Signing;
 using Proactive.Protocols.Agreement;
+using Proactive.Protocols.Application;
 using Proactive.Protocols.Bootstrap;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Controller;
@@ -59,6 +60,12 @@ public sealed class ProtocolDecoderFuzzTests
         new("PeriodPublicKeys", ["PeriodPublicKeys.TryDecode", "PeriodPublicKeys.TryRead"], input =>
             Canonical(input, PeriodPublicKeys.TryDecode(input, out var v, out _) ? v.Encode() : null)
             | Read(input, (ref CanonicalReader r) => PeriodPublicKeys.TryRead(ref r, out var w) ? w.Encode() : null)),
+        new("SignedRequest", ["SignedRequest.TryDecode", "SignedRequest.TryRead"], input =>
+            Canonical(input, SignedRequest.TryDecode(input, out var v) ? v.Encode() : null)
+            | Read(input, (ref CanonicalReader r) => SignedRequest.TryRead(ref r, out var w) ? w.Encode() : null)),
+        new("LedgerBatch", ["LedgerBatch.TryDecode"], input => Canonical(input, LedgerBatch.TryDecode(input, out var v) ? v.Encode() : null)),
+        new("ApplicationRecord", ["ApplicationRecord.TryDecode"], input => Canonical(input, ApplicationRecord.TryDecode(input, out var v) ? v.Encode() : null)),
+        new("DataRecord", ["DataRecord.TryDecode"], input => Canonical(input, DataRecord.TryDecode(input, out var v) ? v.Encode() : null)),
         new("NonceUseRecord", ["NonceUseRecord.TryDecode"], input => Canonical(input, NonceUseRecord.TryDecode(input, out var v) ? v.Encode() : null)),
         new("NonceCommitmentBatch", ["NonceCommitmentBatch.TryDecode"], input => Canonical(input, NonceCommitmentBatch.TryDecode(Suite, input, out var v, out _) ? v.Encode(Suite) : null)),
         new("SigningRequest", ["SigningRequest.TryDecode"], input => Canonical(input, SigningRequest.TryDecode(Suite, Parameters.ServerCount, input, out var v, out _) ? v.Encode() : null)),
@@ -282,6 +289,15 @@ public sealed class ProtocolDecoderFuzzTests
         samples.Add(InvariantSample().Information.Encode());
         samples.Add(OpenFrame.Encode(Group.Id, FuzzNetwork, 2, VcertRecoverMachine.InstanceOf(3), new OutboundMessage(null, 0, VcertRecoverWire.Round, VcertRecoverWire.PushType, InvariantSample().Encode(), false)));
         samples.Add(OpenFrame.Encode(Group.Id, FuzzNetwork, 3, new InstanceId(ProtocolKind.KeyTable, 2, 0), new OutboundMessage(1, 4, KeyTableWire.EntryRound, KeyTableWire.EntryType, [1, 2, 3], false)));
+
+        // The applications' ledger.
+        var request = new SignedRequest("app_000102030405060708090a0b0c0d0e0f_0", "POST", "/v1/data", 1_790_000_000_000, new byte[SignedRequest.NonceLength], "{\"id\":\"x\"}"u8, new byte[64]);
+        samples.Add(request.Encode());
+        samples.Add(new LedgerBatch(3, 7, true, [request, request]).Encode());
+        var application = new ApplicationRecord(new byte[ApplicationRecord.IdLength], "fuzz", ApplicationKind.DistributedPassword, new byte[32], ApplicationQuota.Default, 2);
+        application.Instances[1] = new byte[32];
+        samples.Add(application.Encode());
+        samples.Add(new DataRecord("entry", DataType.PublicReadWrite, [1, 2, 3], 2, 0, 4).Encode());
 
         // Fault paths.
         var digest = SHA256.HashData("a package"u8);

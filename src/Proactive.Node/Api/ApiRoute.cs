@@ -37,9 +37,10 @@ internal sealed record ApiRequest(HttpContext Http, ReadOnlyMemory<byte> Body, A
 /// <param name="Access">Public or signed by an application instance.</param>
 /// <param name="MaxBodyBytes">Largest body accepted; null when the route takes no body (one is refused with 413 <c>body-not-accepted</c>).</param>
 /// <param name="RequestType">The JSON body's type, for the document; null when there is none.</param>
-/// <param name="ResponseType">The success body's type.</param>
+/// <param name="ResponseType">The success body's type; null when its schema is not described (any JSON object).</param>
 /// <param name="Problems">The problems specific to this route (those every route of its kind can answer are added by the document).</param>
-/// <param name="Handler">Answers the request.</param>
+/// <param name="Handler">Answers the request; null for a route another mapper serves (<see cref="ApplicationRoutes"/>),
+/// listed here so that the document and the 405 answers know it.</param>
 internal sealed record ApiRoute(
     string Method,
     string Path,
@@ -48,9 +49,9 @@ internal sealed record ApiRoute(
     RouteAccess Access,
     long? MaxBodyBytes,
     JsonTypeInfo? RequestType,
-    JsonTypeInfo ResponseType,
+    JsonTypeInfo? ResponseType,
     IReadOnlyList<ProblemKind> Problems,
-    Func<ApiRequest, Task> Handler)
+    Func<ApiRequest, Task>? Handler)
 {
     /// <summary>Documented query parameters.</summary>
     public IReadOnlyList<QueryParameter> Query { get; init; } = [];
@@ -64,6 +65,12 @@ internal sealed record ApiRoute(
     /// <summary>Every problem this route can answer: its own and those of its kind (authentication, bodies), by status then code.</summary>
     public IReadOnlyList<ProblemKind> AllProblems()
     {
+        if (Handler is null)
+        {
+            // Served elsewhere: its mapper's own list, plus the guard's failure answer.
+            return [.. Problems.Append(ApiProblems.InternalError).DistinctBy(p => (p.Code, p.Status)).OrderBy(p => p.Status).ThenBy(p => p.Code, StringComparer.Ordinal)];
+        }
+
         var all = new List<ProblemKind>(Problems) { ApiProblems.InternalError, ApiProblems.Busy };
         if (MaxBodyBytes is null)
         {
@@ -79,6 +86,6 @@ internal sealed record ApiRoute(
             all.AddRange([ApiProblems.Unauthenticated, ApiProblems.UnknownHandle, ApiProblems.BadSignature, ApiProblems.StaleRequest, ApiProblems.ReplayedRequest]);
         }
 
-        return [.. all.DistinctBy(p => p.Code).OrderBy(p => p.Status).ThenBy(p => p.Code, StringComparer.Ordinal)];
+        return [.. all.DistinctBy(p => (p.Code, p.Status)).OrderBy(p => p.Status).ThenBy(p => p.Code, StringComparer.Ordinal)];
     }
 }

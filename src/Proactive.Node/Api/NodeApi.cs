@@ -66,6 +66,8 @@ public sealed partial class NodeApi : IAsyncDisposable
     private readonly AlertLog _alerts;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly IApplicationGateway? _gateway;
+    private readonly IApplicationDirectory? _directory;
     private readonly IApplicationServices? _services;
     private readonly RequestAuthenticator? _authenticator;
     private readonly IReadOnlyList<ApiRoute> _routes;
@@ -78,12 +80,13 @@ public sealed partial class NodeApi : IAsyncDisposable
     /// <param name="status">Builds the current status; called on a request thread for every status and health request, so it must be thread-safe and quick.</param>
     /// <param name="alerts">The alert log to serve (not owned: the caller disposes it after this API).</param>
     /// <param name="loggerFactory">Logs (Kestrel's too); none when null.</param>
+    /// <param name="gateway">The node's application side (registration, storage: <see cref="ApplicationRoutes"/>); null serves none of those routes.</param>
+    /// <param name="directory">The registered application instances: what <paramref name="gateway"/>'s routes and the authenticated service routes check handles against; none: every handle is unknown (401 <c>unknown-handle</c>).</param>
     /// <param name="services">The application services (the node's); none: their routes answer 503 <c>not-operational</c>.</param>
-    /// <param name="applications">The registered instances authenticated routes check handles against; none: every handle is unknown (401 <c>unknown-handle</c>).</param>
     /// <param name="time">The clock request timestamps are checked against; the system's when null.</param>
     public NodeApi(
         IPEndPoint listenEndpoint, Func<NodeStatus> status, AlertLog alerts, ILoggerFactory? loggerFactory = null,
-        IApplicationServices? services = null, IApplicationDirectory? applications = null, TimeProvider? time = null)
+        IApplicationGateway? gateway = null, IApplicationDirectory? directory = null, IApplicationServices? services = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(listenEndpoint);
         ArgumentNullException.ThrowIfNull(status);
@@ -93,9 +96,11 @@ public sealed partial class NodeApi : IAsyncDisposable
         _alerts = alerts;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<NodeApi>();
+        _gateway = gateway;
+        _directory = directory;
         _services = services;
-        _authenticator = services is null ? null : new RequestAuthenticator(services.Network, applications, time);
-        _routes = [.. StatusRoutes(), .. ServiceRoutes()];
+        _authenticator = services is null ? null : new RequestAuthenticator(services.Network, directory, time);
+        _routes = [.. StatusRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : GatewayRoutes())];
         _openApi = new Lazy<byte[]>(() => OpenApiDocument.Build(_routes, NodeAssembly.Version));
     }
 
@@ -139,12 +144,17 @@ public sealed partial class NodeApi : IAsyncDisposable
 
         var app = builder.Build();
         app.Use(GuardAsync);
-        foreach (var route in _routes)
+        foreach (var route in _routes.Where(r => r.Handler is not null))
         {
             app.MapMethods(route.Path, [route.Method], new RequestDelegate(context => ServeAsync(route, context)))
                 .WithMetadata(route)
                 .WithName(route.OperationId)
                 .WithDisplayName($"{route.Method} {route.Path}");
+        }
+
+        if (_gateway is not null && _directory is not null)
+        {
+            ApplicationRoutes.Map(app, _gateway, _directory);
         }
 
         app.MapFallback(new RequestDelegate(ServeNotFoundAsync));
@@ -331,7 +341,7 @@ public sealed partial class NodeApi : IAsyncDisposable
             return;
         }
 
-        await route.Handler(new ApiRequest(context, body, application)).ConfigureAwait(false);
+        await route.Handler!(new ApiRequest(context, body, application)).ConfigureAwait(false);
     }
 
     /// <summary>Reads the whole body, refusing it (413 <c>payload-too-large</c>) once it passes <paramref name="limit"/> bytes.</summary>
@@ -392,7 +402,9 @@ public sealed partial class NodeApi : IAsyncDisposable
         var request = context.Request;
         var route = context.GetEndpoint()?.Metadata.GetMetadata<ApiRoute>();
         var hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
-        if (hasBody && route?.MaxBodyBytes is null)
+
+        // ApplicationRoutes' endpoints carry no route metadata and bound their bodies themselves.
+        if (hasBody && route?.MaxBodyBytes is null && !(_gateway is not null && ApplicationRoutes.TakesBody(request.Path)))
         {
             var detail = route is null ? "This request takes no body." : $"{route.Method} {route.Path} takes no request body.";
             await ApiProblems.WriteAsync(context, ApiProblems.BodyNotAccepted, detail).ConfigureAwait(false);

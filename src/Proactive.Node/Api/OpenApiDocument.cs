@@ -115,18 +115,19 @@ internal static class OpenApiDocument
         if (route.MaxBodyBytes is { } maxBody)
         {
             operation["x-proactive-max-body-bytes"] = maxBody;
-            if (route.RequestType is { } requestType)
+            operation["requestBody"] = new JsonObject
             {
-                operation["requestBody"] = new JsonObject
+                ["required"] = true,
+                ["content"] = new JsonObject
                 {
-                    ["required"] = true,
-                    ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = Ref(schemas, requestType) } },
-                };
-            }
+                    ["application/json"] = new JsonObject { ["schema"] = route.RequestType is { } requestType ? Ref(schemas, requestType) : new JsonObject { ["type"] = "object" } },
+                },
+            };
         }
 
         var responses = new JsonObject();
-        var success = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = Ref(schemas, route.ResponseType) } };
+        var schema = route.ResponseType is { } responseType ? Ref(schemas, responseType) : new JsonObject { ["type"] = "object" };
+        var success = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = schema } };
         responses["200"] = new JsonObject { ["description"] = "OK", ["content"] = success.DeepClone() };
         foreach (var status in route.OtherSuccessStatuses)
         {

@@ -141,10 +141,11 @@ public sealed class RequestAuthenticator
             return false;
         }
 
-        if (timestamp.Length is 0 or > 15 || !timestamp.All(char.IsAsciiDigit)
+        // Canonical decimal only (no sign, no leading zeros): the ledger re-creates the signed text from the number.
+        if (timestamp.Length is 0 or > 15 || !timestamp.All(char.IsAsciiDigit) || (timestamp.Length > 1 && timestamp[0] == '0')
             || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var timestampMs))
         {
-            error = Garbled(ApplicationRequestSigning.TimestampHeader, "the Unix time in milliseconds, decimal digits only");
+            error = Garbled(ApplicationRequestSigning.TimestampHeader, "the Unix time in milliseconds, decimal digits without leading zeros");
             return false;
         }
 

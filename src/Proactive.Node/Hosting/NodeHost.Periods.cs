@@ -2,6 +2,7 @@
 // docs/BRIEF.md section 3 "Refresh for period p"; docs/NODE.md "Periods".
 using System.Security.Cryptography;
 using Proactive.Node.Storage;
+using Proactive.Protocols.Application;
 using Proactive.Protocols.Controller;
 using Proactive.Protocols.KeyTable;
 using Proactive.Protocols.Machines;
@@ -168,6 +169,9 @@ public sealed partial class NodeHost
                 break;
             case KeyTableDecided decided when decided.Instance.Sequence == 0:
                 OnKeyTableDecided(decided);
+                break;
+            case LedgerRequestApplied applied:
+                OnLedgerRequestApplied(applied);
                 break;
         }
 

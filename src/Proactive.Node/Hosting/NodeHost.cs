@@ -160,6 +160,8 @@ public sealed partial class NodeHost : IAsyncDisposable
         using var snapshot = _store.ReadAll();
         _controller = ServerController.Restore(Self, _config.Parameters, _config.Suite.Group, _config.NetworkId, _options.Timeouts ?? NodeTimeouts.ForPeriod(_config.Period), snapshot.Entries);
         _controller.TlsFingerprintOf = period => _certificates?.FingerprintOf(period);
+        _controller.PeriodSchedule = LedgerSchedule;
+        RefreshDirectory();
         _certificates = new PeriodCertificates(Self, _options.TlsGracePeriod);
         RestoreKeys(snapshot.Entries);
         _opener = new EnvelopeOpener(Self, p => _controller.PeriodKeysOf(p), _controller.KeyDirectory, _config.NetworkId, _config.Suite.Group, _replayGuard);
@@ -183,7 +185,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         await _transport.StartAsync(cancellationToken).ConfigureAwait(false);
         if (server.ApiPort is { } apiPort)
         {
-            _api = new NodeApi(new IPEndPoint(ResolveAddress(_options.ApiHost ?? server.Host), apiPort), Status, _alertLog, _loggerFactory, ApplicationServices);
+            _api = new NodeApi(new IPEndPoint(ResolveAddress(_options.ApiHost ?? server.Host), apiPort), Status, _alertLog, _loggerFactory, this, this, ApplicationServices);
             await _api.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 

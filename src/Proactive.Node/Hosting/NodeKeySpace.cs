@@ -1,6 +1,7 @@
 // References: toolkit (seed 001) section 3.2 (ROM, public and private data); docs/NODE.md "Storage", "The node".
 using System.Globalization;
 using Proactive.Node.Storage;
+using Proactive.Protocols.Application;
 using Proactive.Protocols.Bootstrap;
 using Proactive.Protocols.Controller;
 
@@ -31,5 +32,5 @@ public static class NodeKeySpace
     /// <summary>The storage policy of a node: the controller's public keys, [S_cert(M), M], and everything under <see cref="PublicPrefix"/>.</summary>
     public static KeySpacePolicy Policy { get; } = new(
         [ServerController.PublicStateKey, ServerController.DigestKey, VcertRecoverMachine.StorageKey],
-        [PublicPrefix, ServerController.CertificateKeyPrefix]);
+        [PublicPrefix, ServerController.CertificateKeyPrefix, ApplicationKeys.Prefix]);
 }

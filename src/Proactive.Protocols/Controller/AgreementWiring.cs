@@ -48,7 +48,7 @@ public static class AgreementWiring
         }
 
         var protocol = agreement.Sequence >> SequenceBits;
-        if (protocol is 0 or (ulong)ProtocolKind.Agreement || protocol > (ulong)ProtocolKind.Randomness)
+        if (protocol is 0 or (ulong)ProtocolKind.Agreement or (ulong)ProtocolKind.Bootstrap || protocol > (ulong)ProtocolKind.Ledger)
         {
             return false;
         }

@@ -6,6 +6,7 @@ using Proactive.Crypto.Dprf;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Sharing;
 using Proactive.Protocols.Agreement;
+using Proactive.Protocols.Application;
 using Proactive.Protocols.Cluster;
 using Proactive.Protocols.Dkg;
 using Proactive.Protocols.Envelopes;
@@ -217,6 +218,7 @@ public sealed partial class ServerController : IDisposable
         }
 
         RestoreCertificates(controller, store);
+        RestoreLedger(controller, store);
         return controller;
     }
 
@@ -471,6 +473,7 @@ public sealed partial class ServerController : IDisposable
 
         StartKeyTable(context, period, recovering, step);
         StartPeriodCertificate(context, period, recovering, step);
+        StartLedgerIfReady(context, step);
         StartRefreshIfReady(context, step);
         return step;
     }
@@ -550,6 +553,12 @@ public sealed partial class ServerController : IDisposable
         var step = new ControllerStep();
         StartSignerOnFirstPackage(context, instance, step);
         Record(instance, message.Sender);
+        if (instance.Protocol == ProtocolKind.Ledger && instance.Sequence == 0)
+        {
+            ReceiveSubmission(context, message, step);
+            return step;
+        }
+
         if (_machines.TryGetValue(instance, out var machine))
         {
             if (machine.IsFinished && machine is not TendermintAgreement && !IsCatchUpRequest(machine, message))
@@ -584,6 +593,8 @@ public sealed partial class ServerController : IDisposable
                 step.Drop(instance, message.Sender, "buffer full");
             }
 
+            // Peers running the open ledger instance: join them (this server may have nothing to propose).
+            StartLedgerIfReady(context, step);
             return step;
         }
 
@@ -653,13 +664,15 @@ public sealed partial class ServerController : IDisposable
             ProtocolKind.Randomness => instance.Period == CurrentPeriod && instance.Sequence == 0,
             ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence is 0 or PeriodCertificateMachine.CertificateSequence,
             ProtocolKind.Signing => IsExpectedSigning(instance),
+            ProtocolKind.Ledger => IsExpectedLedger(instance),
             _ => false,
         };
     }
 
     private void StartRefreshIfReady(ProtocolContext context, ControllerStep step)
     {
-        if (_refreshStarted || _publicState is null || CurrentPeriod == 0 || _pendingRecoveries.Any(i => _machines.TryGetValue(i, out var m) && !m.IsFinished))
+        if (_refreshStarted || _publicState is null || CurrentPeriod == 0 || _pendingRecoveries.Any(i => _machines.TryGetValue(i, out var m) && !m.IsFinished)
+            || !LedgerAllowsRefresh)
         {
             return;
         }
@@ -749,6 +762,9 @@ public sealed partial class ServerController : IDisposable
             case KeyTableProposal p:
                 Propose(context, machine.Instance, p.EncodedTable, step);
                 break;
+            case LedgerBatchProposal p:
+                Propose(context, p.Instance, [], step);
+                break;
             case AgreementDecided decided when AgreementWiring.TryParentOf(decided.Instance, out var parent) && _machines.TryGetValue(parent, out var target):
                 Decide(context, target, decided.Value, step);
                 break;
@@ -797,6 +813,18 @@ public sealed partial class ServerController : IDisposable
             return;
         }
 
+        var period = parent.Period;
+        Func<int, Crypto.Signing.Ed25519PublicKey?> publicKeys = server => _directory.TryGet(server, period, out var k) ? k.Signing : null;
+        if (parentMachine is LedgerMachine ledger)
+        {
+            if (LedgerAgreement(ledger, agreementId, keys, publicKeys, step) is { } ledgerAgreement)
+            {
+                StartMachine(context, ledgerAgreement, step);
+            }
+
+            return;
+        }
+
         Func<byte[], bool> isValid = parentMachine switch
         {
             DkgMachine d => d.IsAcceptableQualifiedSet,
@@ -808,13 +836,12 @@ public sealed partial class ServerController : IDisposable
 
         // A KeyTable proposal keeps improving after it is made (a late authenticated entry replaces one in the clear).
         Func<byte[]> getValue = parentMachine is KeyTableMachine table ? table.CurrentTable : () => _latestProposal[parent];
-        var period = parent.Period;
         var agreement = new TendermintAgreement(
             agreementId,
             _parameters,
             Self,
             keys.Signing,
-            server => _directory.TryGet(server, period, out var k) ? k.Signing : null,
+            publicKeys,
             AgreementWiring.InstanceContext(parent, _network),
             getValue,
             isValid,
@@ -838,6 +865,14 @@ public sealed partial class ServerController : IDisposable
                 break;
             case KeyTableMachine table:
                 Run(context, table, step, (c, o) => table.OnKeyTableDecided(c, value, o));
+                break;
+            case LedgerMachine ledger:
+                Run(context, ledger, step, (_, o) => ledger.OnBatchDecided(value, o));
+                if (ledger.IsFinished)
+                {
+                    OnLedgerDecided(context, ledger, step);
+                }
+
                 break;
         }
     }

@@ -13,6 +13,9 @@ public enum ProtocolKind : byte
 
     /// <summary>Bootstrapping: initialization (toolkit Table 3) and the periodical Vcert-recover (Table 2).</summary>
     Bootstrap = 8,
+
+    /// <summary>The applications' ledger: agreed batches of client-signed requests (docs/PROTOCOLS.md "Application ledger").</summary>
+    Ledger = 9,
 }
 
 /// <summary>

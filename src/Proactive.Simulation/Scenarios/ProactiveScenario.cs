@@ -29,7 +29,7 @@ namespace Proactive.Simulation.Scenarios;
 /// refresh of every secret, under the network model, crashes and the (mobile) adversary, and checks
 /// the invariants of BRIEF section 1 (see <see cref="Run"/>).
 /// </summary>
-public sealed class ProactiveScenario
+public sealed partial class ProactiveScenario
 {
     private readonly ProactiveScenarioOptions _options;
     private readonly ClusterParameters _parameters;
@@ -83,7 +83,7 @@ public sealed class ProactiveScenario
         });
         foreach (var id in _parameters.Servers)
         {
-            _hosts[id] = new ControllerHost(_simulator, id, new ServerController(id, _parameters, _group, _network, options.Timeouts));
+            _hosts[id] = new ControllerHost(_simulator, id, WithSchedule(new ServerController(id, _parameters, _group, _network, options.Timeouts)));
         }
     }
 
@@ -241,6 +241,8 @@ public sealed class ProactiveScenario
             host.Run(context => host.Controller.BeginPeriod(context, period, recovering, state));
         }
 
+        SubmitApplicationRequests(period);
+
         // A server that missed a whole refresh has no digest of the shares it should hold, so share
         // recovery cannot check data keys for it (see docs/PROTOCOLS.md, limitations): it still deals
         // and votes, but is not expected to commit.
@@ -278,6 +280,7 @@ public sealed class ProactiveScenario
         CheckRandomness(period);
         CheckKeyTable(period);
         CheckPeriodCertificate(period);
+        CheckLedger(period, Synchronous(start));
         if (_options.MobileAdversary)
         {
             ReadServers(period);
@@ -426,11 +429,21 @@ public sealed class ProactiveScenario
         }
     }
 
+    /// <summary>The ledger's period schedule in the simulation: period p starts at p minutes (unix milliseconds), so every period's ledger is sealed before its refresh.</summary>
+    private static ServerController WithSchedule(ServerController controller)
+    {
+        controller.PeriodSchedule = period => (period * SimulatedPeriodMilliseconds, SimulatedPeriodMilliseconds);
+        return controller;
+    }
+
+    /// <summary>The length of a period on the ledger's clock in the simulation.</summary>
+    public const ulong SimulatedPeriodMilliseconds = 60_000;
+
     private IEnumerable<IProtocolMachine> Restart(RestartContext context)
     {
         var host = _hosts[context.Server];
         host.Controller.Dispose();
-        host.Controller = ServerController.Restore(context.Server, _parameters, _group, _network, _options.Timeouts, context.Store);
+        host.Controller = WithSchedule(ServerController.Restore(context.Server, _parameters, _group, _network, _options.Timeouts, context.Store));
         var period = host.Controller.CurrentPeriod;
         foreach (var p in _keyring.Keys.Where(k => k.Server == context.Server).Select(k => k.Period).Where(p => p + 1 >= period).Order())
         {

@@ -51,6 +51,13 @@ public sealed record ProactiveScenarioOptions
     /// <summary>Each period, read up to t servers and make up to f of them Byzantine with a random strategy.</summary>
     public bool MobileAdversary { get; init; }
 
+    /// <summary>
+    /// Client requests each period for the applications' ledger (an application registers in period 1,
+    /// then stores this many entries per period through random honest servers); 0: no ledger traffic
+    /// (the ledgers are still sealed every period).
+    /// </summary>
+    public int ApplicationRequests { get; init; }
+
     /// <summary>Explicit injections (per-strategy tests), applied besides the mobile adversary.</summary>
     public IReadOnlyList<Injection> Injections { get; init; } = [];
 

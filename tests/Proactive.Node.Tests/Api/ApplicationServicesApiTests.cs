@@ -253,7 +253,7 @@ public sealed class ApplicationServicesApiTests : IAsyncLifetime, IDisposable
         using var log = AlertLog.Open(temp.Combine("alerts.db"));
         var services = new ControllerApplicationServices(
             Network.Config, 1, new FullLoop(), () => null, () => NodeSnapshot.Starting(1, DateTimeOffset.UtcNow), SystemRandomSource.Instance, TimeProvider.System);
-        await using var api = new NodeApi(new IPEndPoint(IPAddress.Loopback, 0), () => throw new InvalidOperationException(), log, null, services, _servers.Directory);
+        await using var api = new NodeApi(new IPEndPoint(IPAddress.Loopback, 0), () => throw new InvalidOperationException(), log, directory: _servers.Directory, services: services);
         await api.StartAsync();
 
         using var response = await _client.GetAsync(new Uri(api.BaseAddress, "/v1/period-certificate"));

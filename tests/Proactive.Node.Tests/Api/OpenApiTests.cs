@@ -116,6 +116,29 @@ public sealed class OpenApiTests : IAsyncLifetime, IDisposable
         Assert.Equal("method-not-allowed", json.RootElement.GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task With_the_node_gateway_the_registration_and_storage_routes_are_documented_and_reachable()
+    {
+        using var temp = new TempDirectory();
+        using var log = AlertLog.Open(temp.Combine("alerts.db"));
+        await using var api = new NodeApi(new IPEndPoint(IPAddress.Loopback, 0), () => throw new InvalidOperationException(), log, gateway: new UnavailableGateway(), directory: _servers.Directory);
+        await api.StartAsync();
+
+        using var document = JsonDocument.Parse(await _client.GetStringAsync(new Uri(api.BaseAddress, "/openapi.json")));
+        var paths = document.RootElement.GetProperty("paths");
+        Assert.True(paths.GetProperty("/v1/apps").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/data/{id}").TryGetProperty("put", out var put));
+        Assert.Contains("write-once", put.GetProperty("responses").GetProperty("409").GetProperty("x-proactive-problem-codes").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal("id", put.GetProperty("parameters")[0].GetProperty("name").GetString());
+
+        // The guard lets their bodies through to them (no 413 body-not-accepted), and a wrong method is a 405.
+        using var post = await _client.PostAsync(new Uri(api.BaseAddress, "/v1/data"), new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode);
+        using var delete = await _client.DeleteAsync(new Uri(api.BaseAddress, "/v1/data/abc"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, delete.StatusCode);
+        Assert.Equal(["PUT", "GET"], delete.Content.Headers.Allow);
+    }
+
     [Theory]
     [InlineData("/v1/data/{id}", "/v1/data/abc", true)]
     [InlineData("/v1/data/{id}", "/v1/data/", false)]
@@ -127,5 +150,20 @@ public sealed class OpenApiTests : IAsyncLifetime, IDisposable
     public void Route_patterns_match_paths_for_the_405_answer(string pattern, string path, bool matches)
     {
         Assert.Equal(matches, NodeApi.PathMatches(pattern, path));
+    }
+
+    /// <summary>A node side that cannot take application requests now (as a node that is not operational answers).</summary>
+    private sealed class UnavailableGateway : IApplicationGateway
+    {
+        public string NetworkHex => new string('0', 32);
+
+        public Task<Proactive.Protocols.Application.ApplyResult> SubmitAsync(Proactive.Protocols.Application.SignedRequest request, CancellationToken cancellationToken) =>
+            throw new NodeUnavailableException("not-operational", "This server is not operational.");
+
+        public Task<Proactive.Protocols.Application.ApplyResult> ReadDataAsync(ApplicationInstance instance, string dataId, CancellationToken cancellationToken) =>
+            throw new NodeUnavailableException("not-operational", "This server is not operational.");
+
+        public Task<Proactive.Protocols.Application.ApplyResult> DescribeApplicationAsync(ApplicationInstance instance, CancellationToken cancellationToken) =>
+            throw new NodeUnavailableException("not-operational", "This server is not operational.");
     }
 }

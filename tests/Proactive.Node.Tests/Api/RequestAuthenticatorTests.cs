@@ -64,6 +64,7 @@ public sealed class RequestAuthenticatorTests : IDisposable
     [InlineData(ApplicationRequestSigning.TimestampHeader, "-1")]
     [InlineData(ApplicationRequestSigning.TimestampHeader, "1.5e12")]
     [InlineData(ApplicationRequestSigning.TimestampHeader, "9999999999999999")]
+    [InlineData(ApplicationRequestSigning.TimestampHeader, "01700000000000")]
     [InlineData(ApplicationRequestSigning.NonceHeader, "00")]
     [InlineData(ApplicationRequestSigning.NonceHeader, "000102030405060708090A0B0C0D0E0F")]
     [InlineData(ApplicationRequestSigning.SignatureHeader, "AAAA")]

@@ -95,7 +95,7 @@ internal sealed class ServiceServers : IAsyncDisposable
         };
         var services = new ControllerApplicationServices(
             Network.Config, id, new InlineLoop(), () => Down.Contains(id) ? null : controller, () => snapshot, SystemRandomSource.Instance, time);
-        var api = new NodeApi(new IPEndPoint(IPAddress.Loopback, port), () => throw new InvalidOperationException("no status here"), log, null, services, Directory, time);
+        var api = new NodeApi(new IPEndPoint(IPAddress.Loopback, port), () => throw new InvalidOperationException("no status here"), log, directory: Directory, services: services, time: time);
         await api.StartAsync();
         Apis[id] = api;
     }

@@ -1,0 +1,221 @@
+// References: toolkit (seed 001) section 5 (registration, data storage); docs/BRIEF.md section 5;
+// RFC 9457 (problem details); docs/API.md "Applications".
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Proactive.Protocols.Application;
+
+namespace Proactive.Node.Api;
+
+/// <summary>
+/// The application routes: operations the network must agree on (registration, store, write) go to the
+/// ledger as the client signed them; reads are answered from this server's agreed state after the
+/// request's signature is checked here.
+/// </summary>
+/// <remarks>
+/// Authentication is the <c>Proactive-*</c> header scheme of docs/API.md. For operations the ledger is the
+/// judge (every server checks the signature before it votes for a batch); the checks here only give the
+/// client a clear answer early.
+/// </remarks>
+public static class ApplicationRoutes
+{
+    /// <summary>Registration.</summary>
+    public const string AppsPath = "/v1/apps";
+
+    /// <summary>The calling application.</summary>
+    public const string SelfPath = "/v1/apps/self";
+
+    /// <summary>Data entries.</summary>
+    public const string DataPath = "/v1/data";
+
+    /// <summary>How far a request's timestamp may be from this server's clock.</summary>
+    public static readonly TimeSpan MaxSkew = TimeSpan.FromSeconds(120);
+
+    /// <summary>Paths whose routes take a body (the API refuses bodies elsewhere).</summary>
+    public static bool TakesBody(PathString path) => path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath);
+
+    /// <summary>Maps the routes onto <paramref name="app"/>.</summary>
+    public static void Map(WebApplication app, IApplicationGateway gateway, IApplicationDirectory directory)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(directory);
+        var submit = new RequestDelegate(context => SubmitAsync(context, gateway));
+        app.MapPost(AppsPath, submit);
+        app.MapPost(DataPath, submit);
+        app.MapPut(DataPath + "/{id}", submit);
+        app.MapGet(DataPath + "/{id}", new RequestDelegate(context => ReadAsync(context, gateway, directory, ReadDataOf(context, gateway))));
+        app.MapGet(SelfPath, new RequestDelegate(context => ReadAsync(context, gateway, directory, gateway.DescribeApplicationAsync)));
+    }
+
+    private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> ReadDataOf(HttpContext context, IApplicationGateway gateway)
+    {
+        var id = Uri.UnescapeDataString((string)context.Request.RouteValues["id"]!);
+        return (instance, token) => gateway.ReadDataAsync(instance, id, token);
+    }
+
+    private static async Task SubmitAsync(HttpContext context, IApplicationGateway gateway)
+    {
+        var (request, problem) = await ReadSignedAsync(context).ConfigureAwait(false);
+        if (request is null)
+        {
+            await WriteAsync(context, problem!).ConfigureAwait(false);
+            return;
+        }
+
+        await AnswerAsync(context, token => gateway.SubmitAsync(request, token)).ConfigureAwait(false);
+    }
+
+    private static async Task ReadAsync(HttpContext context, IApplicationGateway gateway, IApplicationDirectory directory, Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> read)
+    {
+        var (request, problem) = await ReadSignedAsync(context).ConfigureAwait(false);
+        if (request is null)
+        {
+            await WriteAsync(context, problem!).ConfigureAwait(false);
+            return;
+        }
+
+        if (!directory.TryGetInstance(request.Handle, out var instance) || !Crypto.Signing.Ed25519PublicKey.TryDecode(instance.PublicKey, out var key))
+        {
+            await WriteAsync(context, ApplyResult.Refused(401, "unknown-handle", "No application instance has this handle.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!request.Verify(gateway.NetworkHex, key))
+        {
+            await WriteAsync(context, ApplyResult.Refused(401, "bad-signature", "The request's signature does not verify under the handle's key.")).ConfigureAwait(false);
+            return;
+        }
+
+        await AnswerAsync(context, token => read(instance, token)).ConfigureAwait(false);
+    }
+
+    private static async Task AnswerAsync(HttpContext context, Func<CancellationToken, Task<ApplyResult>> call)
+    {
+        ApplyResult result;
+        try
+        {
+            result = await call(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (NodeUnavailableException e)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            result = ApplyResult.Refused(503, e.Code, e.Message);
+        }
+        catch (Hosting.NodeBusyException e)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            result = ApplyResult.Refused(503, "busy", e.Message);
+        }
+
+        await WriteAsync(context, result).ConfigureAwait(false);
+    }
+
+    /// <summary>The request as its client signed it, or the problem with its headers or body.</summary>
+    private static async Task<(SignedRequest? Request, ApplyResult? Problem)> ReadSignedAsync(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        string? Header(string name) => headers.TryGetValue(name, out var values) && values.Count == 1 ? values[0] : null;
+        var handle = Header("Proactive-Handle");
+        var timestampText = Header("Proactive-Timestamp");
+        var nonceText = Header("Proactive-Nonce");
+        var signatureText = Header("Proactive-Signature");
+        if (handle is null || timestampText is null || nonceText is null || signatureText is null)
+        {
+            return (null, ApplyResult.Refused(401, "unauthenticated", "Sign the request: the headers Proactive-Handle, Proactive-Timestamp, Proactive-Nonce and Proactive-Signature are each required once (docs/API.md \"Authentication\")."));
+        }
+
+        var signature = new byte[64];
+        if (handle.Length > SignedRequest.MaxHandleLength
+            || !ulong.TryParse(timestampText, NumberStyles.None, CultureInfo.InvariantCulture, out var timestamp)
+            || timestamp.ToString(CultureInfo.InvariantCulture) != timestampText
+            || nonceText.Length != 2 * SignedRequest.NonceLength || !nonceText.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c))
+            || !Convert.TryFromBase64String(signatureText, signature, out var signatureLength) || signatureLength != 64)
+        {
+            return (null, ApplyResult.Refused(401, "unauthenticated", "A Proactive-* header is malformed: the timestamp is unix milliseconds in decimal, the nonce 32 lowercase hex digits, the signature base64 of 64 bytes."));
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (Math.Abs((double)timestamp - now) > MaxSkew.TotalMilliseconds)
+        {
+            return (null, ApplyResult.Refused(401, "stale-request", $"The request's timestamp is more than {MaxSkew.TotalSeconds:0} s from this server's clock; check the client's clock."));
+        }
+
+        var sizeLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeLimit is { IsReadOnly: false })
+        {
+            sizeLimit.MaxRequestBodySize = SignedRequest.MaxBodyLength;
+        }
+
+        if (context.Request.ContentLength > SignedRequest.MaxBodyLength)
+        {
+            return (null, ApplyResult.Refused(413, "payload-too-large", $"The body is larger than {SignedRequest.MaxBodyLength} bytes."));
+        }
+
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, ApplyResult.Refused(413, "payload-too-large", $"The body is larger than {SignedRequest.MaxBodyLength} bytes."));
+        }
+
+        if (body.Length > SignedRequest.MaxBodyLength)
+        {
+            return (null, ApplyResult.Refused(413, "payload-too-large", $"The body is larger than {SignedRequest.MaxBodyLength} bytes."));
+        }
+
+        if (body.Length > 0)
+        {
+            try
+            {
+                using var _ = JsonDocument.Parse(body);
+            }
+            catch (JsonException e)
+            {
+                return (null, ApplyResult.Refused(400, "malformed-json", $"The body is not valid JSON: {e.Message}"));
+            }
+        }
+
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value + context.Request.QueryString.Value;
+        if (target.Length > SignedRequest.MaxPathLength)
+        {
+            return (null, ApplyResult.Refused(414, "uri-too-long", $"The path is longer than {SignedRequest.MaxPathLength} bytes."));
+        }
+
+        return (new SignedRequest(handle, context.Request.Method, target, timestamp, Convert.FromHexString(nonceText), body, signature), null);
+    }
+
+    private static Task WriteAsync(HttpContext context, ApplyResult result)
+    {
+        context.Response.StatusCode = result.Status;
+        context.Response.Headers.CacheControl = "no-store";
+        if (result.Problem is null)
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.Body.WriteAsync(result.Body ?? "{}"u8.ToArray(), context.RequestAborted).AsTask();
+        }
+
+        context.Response.ContentType = "application/problem+json";
+        var problem = ApplicationState.Json(w =>
+        {
+            w.WriteString("type", "urn:proactive:problem:" + result.Problem);
+            w.WriteString("code", result.Problem);
+            w.WriteString("title", TitleOf(result.Problem));
+            w.WriteNumber("status", result.Status);
+            w.WriteString("detail", result.Detail);
+            w.WriteString("instance", context.Request.Path.Value);
+        });
+        return context.Response.Body.WriteAsync(problem, context.RequestAborted).AsTask();
+    }
+
+    private static string TitleOf(string code)
+    {
+        var words = code.Replace('-', ' ');
+        return char.ToUpperInvariant(words[0]) + words[1..];
+    }
+}

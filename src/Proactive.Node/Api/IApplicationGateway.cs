@@ -1,0 +1,31 @@
+// References: docs/API.md "Applications"; docs/PROTOCOLS.md "Application ledger".
+using Proactive.Protocols.Application;
+
+namespace Proactive.Node.Api;
+
+/// <summary>What the API's application routes ask of the node (it runs them on its loop).</summary>
+public interface IApplicationGateway
+{
+    /// <summary>The network id in lowercase hex (requests are signed for it).</summary>
+    string NetworkHex { get; }
+
+    /// <summary>
+    /// Puts a client's signed request to the network and waits until it is agreed and applied here
+    /// (durably) or the wait ends; the answer is what applying it gave.
+    /// </summary>
+    /// <exception cref="NodeUnavailableException">This server cannot take requests now (not operational, its ledger behind, its pool full).</exception>
+    Task<ApplyResult> SubmitAsync(SignedRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Reads the caller's own entry <paramref name="dataId"/> (an authenticated caller: <paramref name="instance"/>).</summary>
+    Task<ApplyResult> ReadDataAsync(ApplicationInstance instance, string dataId, CancellationToken cancellationToken);
+
+    /// <summary>The caller's application: its registration, quota and use.</summary>
+    Task<ApplyResult> DescribeApplicationAsync(ApplicationInstance instance, CancellationToken cancellationToken);
+}
+
+/// <summary>The server cannot serve application requests right now; the message says why (HTTP 503).</summary>
+public sealed class NodeUnavailableException(string code, string message) : Exception(message)
+{
+    /// <summary>The stable problem code.</summary>
+    public string Code { get; } = code;
+}

@@ -1,0 +1,40 @@
+// References: docs/API.md "Applications" (registration and storage, served by ApplicationRoutes).
+using Proactive.Protocols.Application;
+
+namespace Proactive.Node.Api;
+
+/// <summary>
+/// The registration and storage routes <see cref="ApplicationRoutes"/> maps, listed in the route table
+/// without a handler: so that <c>/openapi.json</c> describes them and a wrong method on their paths is a
+/// 405. Their problems are the codes <see cref="ApplicationRoutes"/> and the application state answer
+/// with; once those routes are served through the table (their own <see cref="ApiRoute"/> handlers) this
+/// list goes.
+/// </summary>
+public sealed partial class NodeApi
+{
+    private static IEnumerable<ApiRoute> GatewayRoutes()
+    {
+        ProblemKind Problem(string code, int status) => ApiProblems.All.FirstOrDefault(p => p.Code == code && p.Status == status)
+            ?? new ProblemKind(code, status, char.ToUpperInvariant(code[0]) + code[1..].Replace('-', ' '));
+
+        ProblemKind[] common =
+        [
+            Problem("malformed-json", 400), Problem("unauthenticated", 401), Problem("unknown-handle", 401), Problem("bad-signature", 401),
+            Problem("stale-request", 401), Problem("payload-too-large", 413), Problem("uri-too-long", 414), Problem("busy", 503),
+            Problem("not-operational", 503), Problem("not-agreed-yet", 503),
+        ];
+        ProblemKind[] submit =
+        [
+            .. common, Problem("invalid-request", 400), Problem("unsupported-type", 400), Problem("bad-password", 403), Problem("quota-exceeded", 403),
+            Problem("unknown-data", 404), Problem("already-exists", 409), Problem("already-registered", 409), Problem("replayed-request", 409),
+            Problem("version-mismatch", 409), Problem("write-once", 409), Problem("quota-exceeded", 507),
+        ];
+        ProblemKind[] read = [.. common, Problem("not-found", 404), Problem("unknown-data", 404)];
+        long body = SignedRequest.MaxBodyLength;
+        yield return new ApiRoute("POST", ApplicationRoutes.AppsPath, "postApp", "Register an application instance (handle 'new', signed with the key it registers).", RouteAccess.Application, body, null, null, submit, null);
+        yield return new ApiRoute("GET", ApplicationRoutes.SelfPath, "getAppSelf", "The calling application: its registration, quota and use.", RouteAccess.Application, body, null, null, read, null);
+        yield return new ApiRoute("POST", ApplicationRoutes.DataPath, "postData", "Store a data entry (agreed through the ledger before the answer).", RouteAccess.Application, body, null, null, submit, null);
+        yield return new ApiRoute("PUT", ApplicationRoutes.DataPath + "/{id}", "putData", "Write a data entry (agreed through the ledger before the answer).", RouteAccess.Application, body, null, null, submit, null);
+        yield return new ApiRoute("GET", ApplicationRoutes.DataPath + "/{id}", "getData", "Read one of the caller's data entries from this server's agreed state.", RouteAccess.Application, body, null, null, read, null);
+    }
+}

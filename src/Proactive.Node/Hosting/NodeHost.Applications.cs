@@ -1,0 +1,187 @@
+// References: docs/BRIEF.md section 1 (invariant 6: nothing acknowledged to a client is ever lost) and
+// section 5 (the application API); docs/PROTOCOLS.md "Application ledger"; docs/API.md "Applications".
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using Proactive.Node.Api;
+using Proactive.Protocols.Application;
+
+namespace Proactive.Node.Hosting;
+
+/// <summary>
+/// The node's side of the application API: it hands clients' signed requests to the controller's ledger
+/// and answers each once the batch holding it is decided and its writes are durable here; it keeps the
+/// directory of registered instances the API authenticates reads with.
+/// </summary>
+public sealed partial class NodeHost : IApplicationGateway, IApplicationDirectory
+{
+    /// <summary>How long a request waits for its batch before the client is told to check again.</summary>
+    public static readonly TimeSpan MaxAgreementWait = TimeSpan.FromSeconds(30);
+
+    private readonly Dictionary<string, List<TaskCompletionSource<ApplyResult>>> _ledgerWaiters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ApplicationInstance> _instances = new(StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    public string NetworkHex => _config.NetworkId.ToString();
+
+    /// <inheritdoc/>
+    public bool TryGetInstance(string handle, [NotNullWhen(true)] out ApplicationInstance? instance) => _instances.TryGetValue(handle, out instance);
+
+    /// <inheritdoc/>
+    public async Task<ApplyResult> SubmitAsync(SignedRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var waiter = await OnLoopAsync(() => Submit(request), cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(MaxAgreementWait);
+        try
+        {
+            return await waiter.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new NodeUnavailableException("not-agreed-yet", $"The network has not agreed on the request within {MaxAgreementWait.TotalSeconds:0} s; it stays pending and will be applied once agreed (a new request for the same operation is refused if this one got through).");
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> ReadDataAsync(ApplicationInstance instance, string dataId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                var state = ServingState();
+                if (state.Data(Convert.ToHexStringLower(instance.ApplicationId), dataId) is not { } record)
+                {
+                    return ApplyResult.Refused(404, "unknown-data", $"No entry '{dataId}'.");
+                }
+
+                return new ApplyResult(200, null, "read", ApplicationState.Json(w =>
+                {
+                    ApplicationState.DescribeData(w, record);
+                    w.WriteBase64String("value", record.Value);
+                }));
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> DescribeApplicationAsync(ApplicationInstance instance, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                var state = ServingState();
+                if (state.Application(Convert.ToHexStringLower(instance.ApplicationId)) is not { } app)
+                {
+                    return ApplyResult.Refused(401, "unknown-handle", "No application instance has this handle.");
+                }
+
+                return new ApplyResult(200, null, "described", ApplicationState.Json(w =>
+                {
+                    w.WriteString("applicationId", app.IdHex);
+                    w.WriteString("name", app.Name);
+                    w.WriteString("kind", app.Kind == ApplicationKind.Centralized ? "centralized" : "distributed");
+                    w.WriteNumber("instance", instance.Instance);
+                    w.WriteStartArray("instances");
+                    foreach (var registered in app.Instances.Keys)
+                    {
+                        w.WriteNumberValue(registered);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteNumber("quorum", app.Quorum(_config.Parameters.ServerCount));
+                    w.WriteStartObject("quota");
+                    w.WriteNumber("maxEntries", app.Quota.MaxEntries);
+                    w.WriteNumber("maxBytes", app.Quota.MaxBytes);
+                    w.WriteNumber("usedEntries", app.UsedEntries);
+                    w.WriteNumber("usedBytes", app.UsedBytes);
+                    w.WriteEndObject();
+                    w.WriteNumber("registeredPeriod", app.RegisteredPeriod);
+                }));
+            },
+            cancellationToken);
+    }
+
+    /// <summary>The state reads are served from, once this server follows the ledger.</summary>
+    private ApplicationState ServingState()
+    {
+        if (_phase != NodePhase.Operational || !Controller.IsLedgerCurrent)
+        {
+            throw new NodeUnavailableException("not-operational", "This server is not operational or its application state is behind the network's; ask another server.");
+        }
+
+        return Controller.Ledger.State;
+    }
+
+    /// <summary>On the loop: submit, and return the waiter the request's answer completes.</summary>
+    private TaskCompletionSource<ApplyResult> Submit(SignedRequest request)
+    {
+        ServingState();
+        var id = Convert.ToHexStringLower(request.Id);
+        var waiter = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var step = Controller.SubmitRequest(Context, request, out var outcome);
+        switch (outcome)
+        {
+            case SubmitOutcome.Accepted:
+                break;
+            case SubmitOutcome.Duplicate when _ledgerWaiters.ContainsKey(id):
+                break;
+            case SubmitOutcome.Duplicate:
+                waiter.SetResult(ApplyResult.Refused(409, "replayed-request", "This exact request was applied already."));
+                return waiter;
+            case SubmitOutcome.NotAuthentic:
+                waiter.SetResult(ApplyResult.Refused(401, request.Handle == SignedRequest.NewHandle || Controller.Ledger.State.KeyOf(request.Handle) is not null ? "bad-signature" : "unknown-handle",
+                    "The request's signature does not verify under the key its handle names (or the handle names none)."));
+                return waiter;
+            case SubmitOutcome.Untimely:
+                waiter.SetResult(ApplyResult.Refused(401, "stale-request", "The request's timestamp is too far from the network's time."));
+                return waiter;
+            default:
+                throw new NodeUnavailableException("busy", "This server holds as many pending requests as it takes; retry shortly.");
+        }
+
+        (_ledgerWaiters.TryGetValue(id, out var list) ? list : _ledgerWaiters[id] = []).Add(waiter);
+        Apply(step);
+        return waiter;
+    }
+
+    /// <summary>An agreed request was applied (its writes durable): answer whoever waits for it here, refresh the directory for a registration.</summary>
+    private void OnLedgerRequestApplied(LedgerRequestApplied applied)
+    {
+        var id = Convert.ToHexStringLower(applied.RequestId);
+        if (applied.Result.Status == 201 && applied.Result.Problem is null)
+        {
+            RefreshDirectory();
+        }
+
+        if (_ledgerWaiters.Remove(id, out var waiters))
+        {
+            foreach (var waiter in waiters)
+            {
+                waiter.TrySetResult(applied.Result);
+            }
+        }
+    }
+
+    /// <summary>Rebuilds the handle directory from the agreed state (after a registration; at start).</summary>
+    private void RefreshDirectory()
+    {
+        foreach (var app in Controller.Ledger.State.Applications)
+        {
+            foreach (var (instance, key) in app.Instances)
+            {
+                var handle = app.HandleOf(instance);
+                if (!_instances.ContainsKey(handle))
+                {
+                    _instances[handle] = new ApplicationInstance(handle, app.Id, instance, key, app.Name);
+                }
+            }
+        }
+    }
+
+    /// <summary>Unix milliseconds of each period's start by the schedule, and the period length: the ledger judges request timestamps by them.</summary>
+    private (ulong Start, ulong Length) LedgerSchedule(ulong period) =>
+        ((ulong)Math.Max(0, PeriodStart(period).ToUnixTimeMilliseconds()), (ulong)_config.Period.TotalMilliseconds);
+}

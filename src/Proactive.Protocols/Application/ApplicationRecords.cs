@@ -1,0 +1,288 @@
+// References: toolkit (seed 001) section 5.1 (registration, quotas) and section 5.2, Table 4 (the data
+// types); docs/API.md "Applications".
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using Proactive.Crypto.Codec;
+
+namespace Proactive.Protocols.Application;
+
+/// <summary>How an application was registered (toolkit 5.1).</summary>
+public enum ApplicationKind : byte
+{
+    /// <summary>One client: <c>Reg(name, uniqueId)</c>; its only instance is 0.</summary>
+    Centralized = 1,
+
+    /// <summary>One instance per server, registered by the same (name, password); quorum operations need a majority of the n instances.</summary>
+    DistributedPassword = 2,
+}
+
+/// <summary>The five data types of toolkit Table 4.</summary>
+public enum DataType : byte
+{
+    /// <summary>Public, write-once.</summary>
+    PublicWriteOnce = 1,
+
+    /// <summary>Public, read/write: writes need a quorum of the application's instances.</summary>
+    PublicReadWrite = 2,
+
+    /// <summary>Secret, single writer/reader: dealt by the client, reconstructed only by the owner.</summary>
+    SecretSingle = 3,
+
+    /// <summary>Secret, single writer/distributed reader: dealt by the client, reconstructed only when a quorum of instances asks.</summary>
+    SecretDistributedReader = 4,
+
+    /// <summary>Secret, distributed writer/distributed reader: written and read by a quorum of instances.</summary>
+    SecretDistributed = 5,
+}
+
+/// <summary>An application's limits and use.</summary>
+/// <param name="MaxEntries">Most data entries it may hold.</param>
+/// <param name="MaxBytes">Most bytes of values (public values and secret ciphertexts) it may hold.</param>
+public sealed record ApplicationQuota(ulong MaxEntries, ulong MaxBytes)
+{
+    /// <summary>What an application gets unless it asks for less.</summary>
+    public static ApplicationQuota Default { get; } = new(250_000, 512UL * 1024 * 1024);
+}
+
+/// <summary>One registered application, as every server stores it.</summary>
+public sealed class ApplicationRecord
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Longest name in UTF-8 bytes.</summary>
+    public const int MaxNameLength = 128;
+
+    /// <summary>Application id length.</summary>
+    public const int IdLength = 16;
+
+    /// <summary>Instance key length (Ed25519).</summary>
+    public const int KeyLength = 32;
+
+    /// <summary>Password check length (SHA-256 of the client's password verifier).</summary>
+    public const int PasswordCheckLength = 32;
+
+    public ApplicationRecord(byte[] id, string name, ApplicationKind kind, byte[]? passwordCheck, ApplicationQuota quota, ulong registeredPeriod)
+    {
+        Id = id;
+        Name = name;
+        Kind = kind;
+        PasswordCheck = passwordCheck;
+        Quota = quota;
+        RegisteredPeriod = registeredPeriod;
+    }
+
+    public byte[] Id { get; }
+
+    public string IdHex => Convert.ToHexStringLower(Id);
+
+    public string Name { get; }
+
+    public ApplicationKind Kind { get; }
+
+    /// <summary>SHA-256 of the password verifier (distributed applications), checked on every further instance's registration.</summary>
+    public byte[]? PasswordCheck { get; }
+
+    public ApplicationQuota Quota { get; }
+
+    public ulong RegisteredPeriod { get; }
+
+    /// <summary>Instance number to its Ed25519 public key.</summary>
+    public SortedDictionary<int, byte[]> Instances { get; } = [];
+
+    /// <summary>Data entries held.</summary>
+    public ulong UsedEntries { get; set; }
+
+    /// <summary>Bytes of values held.</summary>
+    public ulong UsedBytes { get; set; }
+
+    /// <summary>How many instances must ask for a quorum operation: 1 for a centralized application, a majority of the n servers' instances otherwise.</summary>
+    public int Quorum(int serverCount) => Kind == ApplicationKind.Centralized ? 1 : (serverCount / 2) + 1;
+
+    /// <summary>The handle of instance <paramref name="instance"/>.</summary>
+    public string HandleOf(int instance) => Handles.Format(Id, instance);
+
+    public byte[] Encode()
+    {
+        var output = new ArrayBufferWriter<byte>(256);
+        var writer = new CanonicalWriter(output);
+        writer.WriteU8(FormatVersion);
+        writer.WriteFixedBytes(Id);
+        writer.WriteString(Name, MaxNameLength);
+        writer.WriteU8((byte)Kind);
+        writer.WriteBool(PasswordCheck is not null);
+        if (PasswordCheck is not null)
+        {
+            writer.WriteFixedBytes(PasswordCheck);
+        }
+
+        writer.WriteU64(Quota.MaxEntries);
+        writer.WriteU64(Quota.MaxBytes);
+        writer.WriteU64(RegisteredPeriod);
+        writer.WriteU64(UsedEntries);
+        writer.WriteU64(UsedBytes);
+        writer.WriteCount(Instances.Count, Cluster.ClusterParameters.MaxServers + 1);
+        foreach (var (instance, key) in Instances)
+        {
+            writer.WriteU16((ushort)instance);
+            writer.WriteFixedBytes(key);
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out ApplicationRecord? record)
+    {
+        record = null;
+        var reader = new CanonicalReader(encoded);
+        if (!reader.TryReadU8(out var version) || version != FormatVersion
+            || !reader.TryReadFixedBytes(IdLength, out var id)
+            || !reader.TryReadString(MaxNameLength, out var name)
+            || !reader.TryReadU8(out var kind) || !Enum.IsDefined((ApplicationKind)kind)
+            || !reader.TryReadBool(out var hasPassword))
+        {
+            return false;
+        }
+
+        byte[]? check = null;
+        if (hasPassword)
+        {
+            if (!reader.TryReadFixedBytes(PasswordCheckLength, out var c))
+            {
+                return false;
+            }
+
+            check = c.ToArray();
+        }
+
+        if (!reader.TryReadU64(out var maxEntries) || !reader.TryReadU64(out var maxBytes) || !reader.TryReadU64(out var period)
+            || !reader.TryReadU64(out var usedEntries) || !reader.TryReadU64(out var usedBytes)
+            || !reader.TryReadCount(Cluster.ClusterParameters.MaxServers + 1, 2 + KeyLength, out var count))
+        {
+            return false;
+        }
+
+        var decoded = new ApplicationRecord(id.ToArray(), name, (ApplicationKind)kind, check, new ApplicationQuota(maxEntries, maxBytes), period)
+        {
+            UsedEntries = usedEntries,
+            UsedBytes = usedBytes,
+        };
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.TryReadU16(out var instance) || !reader.TryReadFixedBytes(KeyLength, out var key) || !decoded.Instances.TryAdd(instance, key.ToArray()))
+            {
+                return false;
+            }
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            return false;
+        }
+
+        record = decoded;
+        return true;
+    }
+}
+
+/// <summary>One stored data entry.</summary>
+public sealed class DataRecord
+{
+    /// <summary>The format version.</summary>
+    public const byte FormatVersion = 1;
+
+    /// <summary>Longest data id in UTF-8 bytes.</summary>
+    public const int MaxIdLength = 128;
+
+    /// <summary>Largest value (a public value, or a secret's ciphertext): 1 MiB.</summary>
+    public const int MaxValueLength = 1 << 20;
+
+    public DataRecord(string id, DataType type, byte[] value, ulong version, ulong notBefore, ulong storedPeriod)
+    {
+        Id = id;
+        Type = type;
+        Value = value;
+        Version = version;
+        NotBefore = notBefore;
+        StoredPeriod = storedPeriod;
+    }
+
+    public string Id { get; }
+
+    public DataType Type { get; }
+
+    /// <summary>The public value, or the secret's AEAD ciphertext.</summary>
+    public byte[] Value { get; }
+
+    /// <summary>1 when stored, +1 per write.</summary>
+    public ulong Version { get; }
+
+    /// <summary>StoreUntil: unix milliseconds before which nothing is released (0: no date).</summary>
+    public ulong NotBefore { get; }
+
+    public ulong StoredPeriod { get; }
+
+    public bool IsSecret => Type is DataType.SecretSingle or DataType.SecretDistributedReader or DataType.SecretDistributed;
+
+    public byte[] Encode()
+    {
+        var output = new ArrayBufferWriter<byte>(Value.Length + 64);
+        var writer = new CanonicalWriter(output);
+        writer.WriteU8(FormatVersion);
+        writer.WriteString(Id, MaxIdLength);
+        writer.WriteU8((byte)Type);
+        writer.WriteBytes(Value, MaxValueLength);
+        writer.WriteU64(Version);
+        writer.WriteU64(NotBefore);
+        writer.WriteU64(StoredPeriod);
+        return output.WrittenSpan.ToArray();
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out DataRecord? record)
+    {
+        record = null;
+        var reader = new CanonicalReader(encoded);
+        if (!reader.TryReadU8(out var version) || version != FormatVersion
+            || !reader.TryReadString(MaxIdLength, out var id)
+            || !reader.TryReadU8(out var type) || !Enum.IsDefined((DataType)type)
+            || !reader.TryReadBytes(MaxValueLength, out var value)
+            || !reader.TryReadU64(out var dataVersion) || !reader.TryReadU64(out var notBefore) || !reader.TryReadU64(out var period)
+            || !reader.TryReadEnd())
+        {
+            return false;
+        }
+
+        record = new DataRecord(id, (DataType)type, value.ToArray(), dataVersion, notBefore, period);
+        return true;
+    }
+}
+
+/// <summary>Handles: <c>app_&lt;32 hex app id&gt;_&lt;instance&gt;</c>.</summary>
+public static class Handles
+{
+    public static string Format(ReadOnlySpan<byte> applicationId, int instance) =>
+        $"app_{Convert.ToHexStringLower(applicationId)}_{instance.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>Parses a handle; false for anything that is not exactly one.</summary>
+    public static bool TryParse(string handle, [NotNullWhen(true)] out string? applicationIdHex, out int instance)
+    {
+        applicationIdHex = null;
+        instance = 0;
+        if (handle is null || handle.Length < 4 + 32 + 2 || !handle.StartsWith("app_", StringComparison.Ordinal) || handle[36] != '_')
+        {
+            return false;
+        }
+
+        var hex = handle.Substring(4, 32);
+        var number = handle[37..];
+        if (!hex.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'))
+            || number.Length is 0 or > 4 || !number.All(char.IsAsciiDigit) || (number.Length > 1 && number[0] == '0'))
+        {
+            return false;
+        }
+
+        instance = int.Parse(number, System.Globalization.CultureInfo.InvariantCulture);
+        applicationIdHex = hex;
+        return instance <= Cluster.ClusterParameters.MaxServers;
+    }
+}

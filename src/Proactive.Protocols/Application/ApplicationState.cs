@@ -1,0 +1,580 @@
+// References: toolkit (seed 001) section 5.1 (registration: centralized Reg(name, uniqueId) with a
+// handle and a quota; distributed by password, a request served only when a majority of instances
+// asked for it) and section 5.2, Table 4 (the data types, StoreUntil); docs/BRIEF.md section 5;
+// docs/API.md "Applications".
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Proactive.Crypto.Signing;
+
+namespace Proactive.Protocols.Application;
+
+/// <summary>What applying one agreed request did: the HTTP answer the server that received it gives.</summary>
+/// <param name="Status">HTTP status.</param>
+/// <param name="Problem">The stable problem code when the request was refused, else null.</param>
+/// <param name="Detail">What happened, in words.</param>
+/// <param name="Body">The JSON answer of a success (null for a refusal).</param>
+public sealed record ApplyResult(int Status, string? Problem, string Detail, byte[]? Body)
+{
+    public static ApplyResult Refused(int status, string problem, string detail) => new(status, problem, detail, null);
+}
+
+/// <summary>What a batch is applied in: the network and the period whose ledger decided it.</summary>
+/// <param name="NetworkHex">The network id in lowercase hex (requests are signed for it).</param>
+/// <param name="ServerCount">n.</param>
+/// <param name="Period">The ledger's period.</param>
+/// <param name="PeriodStart">Unix milliseconds at which the period starts by the schedule.</param>
+/// <param name="PeriodLength">The period length in milliseconds.</param>
+public sealed record LedgerContext(string NetworkHex, int ServerCount, ulong Period, ulong PeriodStart, ulong PeriodLength)
+{
+    /// <summary>How far a request's timestamp may be from the period's window (the API allows 120 s of skew).</summary>
+    public const ulong Skew = 5 * 60 * 1000;
+
+    /// <summary>Whether a request signed at <paramref name="timestamp"/> may be applied in this period's ledger.</summary>
+    public bool IsTimely(ulong timestamp) =>
+        timestamp + Skew + PeriodLength >= PeriodStart && timestamp <= PeriodStart + (2 * PeriodLength) + Skew;
+}
+
+/// <summary>
+/// The applications' state every server holds and changes only by applying agreed requests in ledger
+/// order: registrations, stored data, pending quorum requests, the requests already applied. Deterministic:
+/// the same requests in the same order give every honest server the same state and the same answers.
+/// </summary>
+/// <remarks>
+/// <para>Durable form: one key per record (<see cref="ApplicationKeys"/>); <see cref="Apply"/> lists the
+/// writes a request caused, which the controller persists with the batch.</para>
+/// <para>Not here: authentication of the request's signature (checked when a batch is judged, see
+/// <see cref="CheckAuthentic"/>) and the HTTP layer's timestamp and nonce checks.</para>
+/// </remarks>
+public sealed class ApplicationState
+{
+    /// <summary>Largest number of registered applications.</summary>
+    public const int MaxApplications = 100_000;
+
+    private static readonly byte[] CentralizedIdLabel = "proactive/app-id/v1/centralized"u8.ToArray();
+    private static readonly byte[] DistributedIdLabel = "proactive/app-id/v1/distributed"u8.ToArray();
+    private static readonly byte[] QuorumLabel = "proactive/quorum-request/v1"u8.ToArray();
+
+    private readonly Dictionary<string, ApplicationRecord> _applications = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string App, string Data), DataRecord> _data = [];
+    private readonly Dictionary<string, SortedSet<int>> _approvals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ulong> _applied = new(StringComparer.Ordinal);
+
+    /// <summary>Registered applications.</summary>
+    public int ApplicationCount => _applications.Count;
+
+    /// <summary>Stored entries across applications.</summary>
+    public int DataCount => _data.Count;
+
+    /// <summary>The application with id <paramref name="idHex"/>.</summary>
+    public ApplicationRecord? Application(string idHex) => _applications.GetValueOrDefault(idHex);
+
+    /// <summary>The entry <paramref name="dataId"/> of application <paramref name="appIdHex"/>.</summary>
+    public DataRecord? Data(string appIdHex, string dataId) => _data.GetValueOrDefault((appIdHex, dataId));
+
+    /// <summary>Every registered application.</summary>
+    public IEnumerable<ApplicationRecord> Applications => _applications.Values;
+
+    /// <summary>Whether the request with this id was applied already (a replay).</summary>
+    public bool WasApplied(byte[] requestId) => _applied.ContainsKey(Convert.ToHexStringLower(requestId));
+
+    /// <summary>The instance key a handle names, or null for a handle no registration made.</summary>
+    public Ed25519PublicKey? KeyOf(string handle)
+    {
+        if (!Handles.TryParse(handle, out var appHex, out var instance)
+            || !_applications.TryGetValue(appHex, out var app) || !app.Instances.TryGetValue(instance, out var key))
+        {
+            return null;
+        }
+
+        return Ed25519PublicKey.TryDecode(key, out var decoded) ? decoded : null;
+    }
+
+    /// <summary>
+    /// Whether the request is signed by the key it claims (its handle's registered key, or for a
+    /// registration the key in its body) for this network. A batch with a request that fails this is
+    /// not acceptable: an honest server never forwards one.
+    /// </summary>
+    public bool CheckAuthentic(SignedRequest request, string networkHex)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var key = request.Handle == SignedRequest.NewHandle ? RegistrationKey(request) : KeyOf(request.Handle);
+        return key is not null && request.Verify(networkHex, key);
+    }
+
+    /// <summary>Applies one agreed request; returns the answer and appends the durable writes to <paramref name="writes"/> (null value: erase).</summary>
+    public ApplyResult Apply(SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(writes);
+        var idHex = Convert.ToHexStringLower(request.Id);
+        if (_applied.ContainsKey(idHex))
+        {
+            return ApplyResult.Refused(409, "replayed-request", "This exact request was applied already.");
+        }
+
+        _applied[idHex] = context.Period;
+        writes.Add(new(ApplicationKeys.Applied(idHex), BigEndian(context.Period)));
+        if (!context.IsTimely(request.Timestamp))
+        {
+            return ApplyResult.Refused(401, "stale-request", "The request's timestamp is too far from the time the network applied it.");
+        }
+
+        var path = request.PathAndQuery;
+        if (path.Contains('?', StringComparison.Ordinal))
+        {
+            return ApplyResult.Refused(400, "invalid-request", "Operations take no query string.");
+        }
+
+        try
+        {
+            return (request.Method, path) switch
+            {
+                ("POST", "/v1/apps") => Register(request, context, writes),
+                ("POST", "/v1/data") => WithApplication(request, app => Store(app, request, context, writes)),
+                ("PUT", _) when path.StartsWith("/v1/data/", StringComparison.Ordinal) => WithApplication(request, app => Write(app, request, path["/v1/data/".Length..], context, writes)),
+                _ => ApplyResult.Refused(404, "not-found", $"No operation {request.Method} {path}."),
+            };
+        }
+        catch (JsonException e)
+        {
+            return ApplyResult.Refused(400, "malformed-json", $"The body is not valid JSON: {e.Message}");
+        }
+        catch (RequestShapeException e)
+        {
+            return ApplyResult.Refused(400, "invalid-request", e.Message);
+        }
+    }
+
+    /// <summary>Every record under its durable key, in key order: what a peer restores and what <see cref="Digest"/> covers.</summary>
+    public IEnumerable<KeyValuePair<string, byte[]>> Records()
+    {
+        var records = new List<KeyValuePair<string, byte[]>>(_applications.Count + _data.Count + _approvals.Count + _applied.Count);
+        records.AddRange(_applications.Values.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.Application(a.IdHex), a.Encode())));
+        records.AddRange(_data.Select(d => new KeyValuePair<string, byte[]>(ApplicationKeys.Data(d.Key.App, d.Key.Data), d.Value.Encode())));
+        records.AddRange(_approvals.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.Approval(a.Key), a.Value.Select(i => (byte)i).ToArray())));
+        records.AddRange(_applied.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.Applied(a.Key), BigEndian(a.Value))));
+        records.Sort((x, y) => string.CompareOrdinal(x.Key, y.Key));
+        return records;
+    }
+
+    /// <summary>SHA-256 over every record (length-prefixed key and value, in key order): equal at two servers exactly when their states are.</summary>
+    public byte[] Digest()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData("proactive/application-state/v1"u8);
+        foreach (var (key, value) in Records())
+        {
+            var keyBytes = Encoding.UTF8.GetBytes(key);
+            hash.AppendData(BigEndian((ulong)keyBytes.Length));
+            hash.AppendData(keyBytes);
+            hash.AppendData(BigEndian((ulong)value.Length));
+            hash.AppendData(value);
+        }
+
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>Forgets applied-request ids older than the period before <paramref name="period"/>: requests that old are refused by their timestamps anyway.</summary>
+    public void PruneApplied(ulong period, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        foreach (var (id, applied) in _applied.Where(a => a.Value + 2 <= period).ToList())
+        {
+            _applied.Remove(id);
+            writes.Add(new(ApplicationKeys.Applied(id), null));
+        }
+    }
+
+    /// <summary>Loads a record from its durable key (restart); false for a key or value that is not one.</summary>
+    public bool TryLoad(string key, byte[] value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        if (key.StartsWith(ApplicationKeys.ApplicationPrefix, StringComparison.Ordinal) && ApplicationRecord.TryDecode(value, out var app))
+        {
+            _applications[app.IdHex] = app;
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.DataPrefix, StringComparison.Ordinal) && DataRecord.TryDecode(value, out var data))
+        {
+            var appHex = key[ApplicationKeys.DataPrefix.Length..].Split('/')[0];
+            _data[(appHex, data.Id)] = data;
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.AppliedPrefix, StringComparison.Ordinal) && value.Length == 8)
+        {
+            _applied[key[ApplicationKeys.AppliedPrefix.Length..]] = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(value);
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.ApprovalPrefix, StringComparison.Ordinal))
+        {
+            _approvals[key[ApplicationKeys.ApprovalPrefix.Length..]] = [.. value.Select(b => (int)b)];
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The id of a centralized application: its name and unique id hashed (so the same pair always names the same application).</summary>
+    public static byte[] CentralizedId(string name, string uniqueId) => IdOf(CentralizedIdLabel, name, uniqueId);
+
+    /// <summary>The id of a distributed application: its name hashed.</summary>
+    public static byte[] DistributedId(string name) => IdOf(DistributedIdLabel, name, string.Empty);
+
+    private static byte[] IdOf(byte[] label, string name, string unique)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(label);
+        foreach (var part in new[] { name, unique })
+        {
+            var bytes = Encoding.UTF8.GetBytes(part);
+            hash.AppendData(BigEndian((ulong)bytes.Length));
+            hash.AppendData(bytes);
+        }
+
+        return hash.GetHashAndReset()[..ApplicationRecord.IdLength];
+    }
+
+    private static Ed25519PublicKey? RegistrationKey(SignedRequest request)
+    {
+        try
+        {
+            using var body = JsonDocument.Parse(request.Body);
+            return body.RootElement.ValueKind == JsonValueKind.Object
+                && body.RootElement.TryGetProperty("publicKey", out var key) && key.ValueKind == JsonValueKind.String
+                && TryHex(key.GetString(), ApplicationRecord.KeyLength, out var bytes)
+                && Ed25519PublicKey.TryDecode(bytes, out var decoded) ? decoded : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private ApplyResult WithApplication(SignedRequest request, Func<(ApplicationRecord App, int Instance), ApplyResult> action)
+    {
+        if (!Handles.TryParse(request.Handle, out var appHex, out var instance) || !_applications.TryGetValue(appHex, out var app) || !app.Instances.ContainsKey(instance))
+        {
+            return ApplyResult.Refused(401, "unknown-handle", "No application instance has this handle.");
+        }
+
+        return action((app, instance));
+    }
+
+    private ApplyResult Register(SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        using var body = JsonDocument.Parse(request.Body);
+        var json = new RequestReader(body.RootElement, "publicKey", "name", "uniqueId", "password", "instance", "maxEntries", "maxBytes");
+        var publicKey = json.Hex("publicKey", ApplicationRecord.KeyLength);
+        var name = json.Text("name", 1, ApplicationRecord.MaxNameLength);
+        var uniqueId = json.OptionalText("uniqueId", 1, 256);
+        var password = json.OptionalHex("password", 32);
+        var quota = new ApplicationQuota(
+            Math.Min(json.OptionalNumber("maxEntries") ?? ApplicationQuota.Default.MaxEntries, ApplicationQuota.Default.MaxEntries),
+            Math.Min(json.OptionalNumber("maxBytes") ?? ApplicationQuota.Default.MaxBytes, ApplicationQuota.Default.MaxBytes));
+        if ((uniqueId is null) == (password is null))
+        {
+            throw new RequestShapeException("Give either 'uniqueId' (a centralized application) or 'password' (an instance of a distributed application), not both.");
+        }
+
+        if (uniqueId is not null)
+        {
+            var id = CentralizedId(name, uniqueId);
+            var hex = Convert.ToHexStringLower(id);
+            if (_applications.ContainsKey(hex))
+            {
+                return ApplyResult.Refused(409, "already-registered", $"The application '{name}' with this unique id is registered already.");
+            }
+
+            if (_applications.Count >= MaxApplications)
+            {
+                return ApplyResult.Refused(507, "quota-exceeded", "The network holds as many applications as it accepts.");
+            }
+
+            var app = new ApplicationRecord(id, name, ApplicationKind.Centralized, null, quota, context.Period);
+            app.Instances[0] = publicKey;
+            _applications[hex] = app;
+            writes.Add(new(ApplicationKeys.Application(hex), app.Encode()));
+            return Registered(app, 0);
+        }
+
+        var instance = (int)(json.OptionalNumber("instance") ?? throw new RequestShapeException("'instance' (the server id 1..n the instance runs at) is required with 'password'."));
+        if (instance < 1 || instance > context.ServerCount)
+        {
+            throw new RequestShapeException($"'instance' must be a server id from 1 to {context.ServerCount}.");
+        }
+
+        var check = SHA256.HashData(password!);
+        var distributedId = DistributedId(name);
+        var distributedHex = Convert.ToHexStringLower(distributedId);
+        if (!_applications.TryGetValue(distributedHex, out var existing))
+        {
+            if (_applications.Count >= MaxApplications)
+            {
+                return ApplyResult.Refused(507, "quota-exceeded", "The network holds as many applications as it accepts.");
+            }
+
+            existing = new ApplicationRecord(distributedId, name, ApplicationKind.DistributedPassword, check, quota, context.Period);
+            _applications[distributedHex] = existing;
+        }
+        else if (existing.PasswordCheck is null || !CryptographicOperations.FixedTimeEquals(existing.PasswordCheck, check))
+        {
+            return ApplyResult.Refused(403, "bad-password", $"The distributed application '{name}' is registered with another password.");
+        }
+        else if (existing.Instances.ContainsKey(instance))
+        {
+            return ApplyResult.Refused(409, "already-registered", $"Instance {instance} of '{name}' is registered already.");
+        }
+
+        existing.Instances[instance] = publicKey;
+        writes.Add(new(ApplicationKeys.Application(distributedHex), existing.Encode()));
+        return Registered(existing, instance);
+    }
+
+    private static ApplyResult Registered(ApplicationRecord app, int instance) => new(201, null, "registered", Json(w =>
+    {
+        w.WriteString("handle", app.HandleOf(instance));
+        w.WriteString("applicationId", app.IdHex);
+        w.WriteString("name", app.Name);
+        w.WriteNumber("instance", instance);
+        w.WriteString("kind", app.Kind == ApplicationKind.Centralized ? "centralized" : "distributed");
+        w.WriteStartObject("quota");
+        w.WriteNumber("maxEntries", app.Quota.MaxEntries);
+        w.WriteNumber("maxBytes", app.Quota.MaxBytes);
+        w.WriteEndObject();
+        w.WriteNumber("registeredPeriod", app.RegisteredPeriod);
+    }));
+
+    private ApplyResult Store((ApplicationRecord App, int Instance) caller, SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        using var body = JsonDocument.Parse(request.Body);
+        var json = new RequestReader(body.RootElement, "id", "type", "value", "until");
+        var id = DataId(json.Text("id", 1, DataRecord.MaxIdLength));
+        var type = DataTypes.Parse(json.Text("type", 1, 40));
+        var value = json.Base64("value", DataRecord.MaxValueLength);
+        var until = json.OptionalNumber("until") ?? 0;
+        var app = caller.App;
+        if (type is DataType.SecretSingle or DataType.SecretDistributedReader or DataType.SecretDistributed)
+        {
+            return ApplyResult.Refused(400, "unsupported-type", $"'{DataTypes.Name(type)}' is stored through /v1/secrets.");
+        }
+
+        if (_data.ContainsKey((app.IdHex, id)))
+        {
+            return ApplyResult.Refused(409, "already-exists", $"'{id}' is stored already; write it (read/write types) or pick another id.");
+        }
+
+        var quorum = ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals);
+        if (!quorum)
+        {
+            return Pending(id, approvals, app.Quorum(context.ServerCount));
+        }
+
+        if (app.UsedEntries + 1 > app.Quota.MaxEntries || app.UsedBytes + (ulong)value.Length > app.Quota.MaxBytes)
+        {
+            return ApplyResult.Refused(403, "quota-exceeded", $"Storing '{id}' would exceed the application's quota ({app.Quota.MaxEntries} entries, {app.Quota.MaxBytes} bytes).");
+        }
+
+        var record = new DataRecord(id, type, value, 1, until, context.Period);
+        _data[(app.IdHex, id)] = record;
+        app.UsedEntries++;
+        app.UsedBytes += (ulong)value.Length;
+        writes.Add(new(ApplicationKeys.Data(app.IdHex, id), record.Encode()));
+        writes.Add(new(ApplicationKeys.Application(app.IdHex), app.Encode()));
+        return new ApplyResult(201, null, "stored", Json(w => DescribeData(w, record)));
+    }
+
+    private ApplyResult Write((ApplicationRecord App, int Instance) caller, SignedRequest request, string escapedId, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        var id = DataId(Uri.UnescapeDataString(escapedId));
+        using var body = JsonDocument.Parse(request.Body);
+        var json = new RequestReader(body.RootElement, "value", "version");
+        var value = json.Base64("value", DataRecord.MaxValueLength);
+        var expected = json.OptionalNumber("version") ?? throw new RequestShapeException("'version' (the version this write replaces) is required.");
+        var app = caller.App;
+        if (!_data.TryGetValue((app.IdHex, id), out var current))
+        {
+            return ApplyResult.Refused(404, "unknown-data", $"No entry '{id}'.");
+        }
+
+        if (current.Type is not (DataType.PublicReadWrite or DataType.SecretDistributed))
+        {
+            return ApplyResult.Refused(409, "write-once", $"'{id}' is {DataTypes.Name(current.Type)}: it cannot be changed.");
+        }
+
+        if (current.Version != expected)
+        {
+            return ApplyResult.Refused(409, "version-mismatch", $"'{id}' is at version {current.Version}, not {expected}.");
+        }
+
+        if (!ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals))
+        {
+            return Pending(id, approvals, app.Quorum(context.ServerCount));
+        }
+
+        var grown = (ulong)Math.Max(0, value.Length - current.Value.Length);
+        if (app.UsedBytes + grown > app.Quota.MaxBytes)
+        {
+            return ApplyResult.Refused(403, "quota-exceeded", $"Writing '{id}' would exceed the application's quota of {app.Quota.MaxBytes} bytes.");
+        }
+
+        var record = new DataRecord(id, current.Type, value, current.Version + 1, current.NotBefore, current.StoredPeriod);
+        _data[(app.IdHex, id)] = record;
+        app.UsedBytes = app.UsedBytes - (ulong)current.Value.Length + (ulong)value.Length;
+        writes.Add(new(ApplicationKeys.Data(app.IdHex, id), record.Encode()));
+        writes.Add(new(ApplicationKeys.Application(app.IdHex), app.Encode()));
+        return new ApplyResult(200, null, "written", Json(w => DescribeData(w, record)));
+    }
+
+    /// <summary>
+    /// Records that <paramref name="instance"/> asks for the operation (method, path and body, so every
+    /// instance must ask for exactly the same thing) and says whether a quorum has now asked; the
+    /// approvals are forgotten once it has.
+    /// </summary>
+    private bool ApproveQuorum(ApplicationRecord app, int instance, SignedRequest request, int serverCount, List<KeyValuePair<string, byte[]?>> writes, out int approvals)
+    {
+        var needed = app.Quorum(serverCount);
+        if (needed <= 1)
+        {
+            approvals = 1;
+            return true;
+        }
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(QuorumLabel);
+        hash.AppendData(Encoding.UTF8.GetBytes(request.Method + "\n" + request.PathAndQuery + "\n"));
+        hash.AppendData(request.Body.Span);
+        var key = app.IdHex + "/" + Convert.ToHexStringLower(hash.GetHashAndReset());
+        var set = _approvals.TryGetValue(key, out var existing) ? existing : _approvals[key] = [];
+        set.Add(instance);
+        approvals = set.Count;
+        if (set.Count >= needed)
+        {
+            _approvals.Remove(key);
+            writes.Add(new(ApplicationKeys.Approval(key), null));
+            return true;
+        }
+
+        writes.Add(new(ApplicationKeys.Approval(key), [.. set.Select(i => (byte)i)]));
+        return false;
+    }
+
+    private static ApplyResult Pending(string id, int approvals, int needed) => new(202, null, "waiting for the other instances", Json(w =>
+    {
+        w.WriteString("id", id);
+        w.WriteString("status", "pending");
+        w.WriteNumber("approvals", approvals);
+        w.WriteNumber("needed", needed);
+    }));
+
+    /// <summary>The JSON description of a stored entry (the value itself only for public data).</summary>
+    public static void DescribeData(Utf8JsonWriter writer, DataRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(record);
+        writer.WriteString("id", record.Id);
+        writer.WriteString("type", DataTypes.Name(record.Type));
+        writer.WriteNumber("version", record.Version);
+        writer.WriteNumber("storedPeriod", record.StoredPeriod);
+        if (record.NotBefore != 0)
+        {
+            writer.WriteString("until", DateTimeOffset.FromUnixTimeMilliseconds((long)record.NotBefore).ToString("O", CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            writer.WriteNull("until");
+        }
+    }
+
+    private static string DataId(string id)
+    {
+        if (!id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-') || id.Length > DataRecord.MaxIdLength)
+        {
+            throw new RequestShapeException("A data id is 1 to 128 characters of letters, digits, '.', '_' and '-'.");
+        }
+
+        return id;
+    }
+
+    /// <summary>One JSON object written by <paramref name="write"/> (the answers' bodies).</summary>
+    public static byte[] Json(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            write(writer);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] BigEndian(ulong value)
+    {
+        var bytes = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
+        return bytes;
+    }
+
+    internal static bool TryHex(string? text, int length, out byte[] bytes)
+    {
+        bytes = [];
+        if (text is null || text.Length != 2 * length || !text.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f')))
+        {
+            return false;
+        }
+
+        bytes = Convert.FromHexString(text);
+        return true;
+    }
+}
+
+/// <summary>The durable keys of the application state (all public: the same at every honest server).</summary>
+public static class ApplicationKeys
+{
+    /// <summary>Everything under this prefix is application state.</summary>
+    public const string Prefix = "app/public/";
+
+    public const string ApplicationPrefix = Prefix + "application/";
+
+    public const string DataPrefix = Prefix + "data/";
+
+    public const string AppliedPrefix = Prefix + "applied/";
+
+    public const string ApprovalPrefix = Prefix + "approval/";
+
+    public static string Application(string idHex) => ApplicationPrefix + idHex;
+
+    public static string Data(string appIdHex, string dataId) => DataPrefix + appIdHex + "/" + dataId;
+
+    public static string Applied(string requestIdHex) => AppliedPrefix + requestIdHex;
+
+    public static string Approval(string key) => ApprovalPrefix + key;
+}
+
+/// <summary>The data types' names on the API.</summary>
+public static class DataTypes
+{
+    private static readonly Dictionary<string, DataType> ByName = new(StringComparer.Ordinal)
+    {
+        ["public-write-once"] = DataType.PublicWriteOnce,
+        ["public-read-write"] = DataType.PublicReadWrite,
+        ["secret-single"] = DataType.SecretSingle,
+        ["secret-distributed-reader"] = DataType.SecretDistributedReader,
+        ["secret-distributed"] = DataType.SecretDistributed,
+    };
+
+    /// <summary>Every name.</summary>
+    public static IReadOnlyCollection<string> Names => ByName.Keys;
+
+    public static string Name(DataType type) => ByName.First(p => p.Value == type).Key;
+
+    internal static DataType Parse(string name) =>
+        ByName.TryGetValue(name, out var type) ? type : throw new RequestShapeException($"'type' must be one of {string.Join(", ", ByName.Keys)} (got '{name}').");
+}
