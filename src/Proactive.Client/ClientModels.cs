@@ -126,7 +126,8 @@ internal sealed record RandomPartialAnswer(int Server, string Value, string Proo
 
 internal sealed record PeriodCertificateAnswer(ulong Period, string Certificate, string? PublicState);
 
-internal sealed record ProblemAnswer(string? Type, string? Title, int? Status, string? Detail, string? Code);
+/// <summary>A problem document; every member optional, so that a partial one still yields what it has.</summary>
+internal sealed record ProblemAnswer(string? Type = null, string? Title = null, int? Status = null, string? Detail = null, string? Code = null);
 
 /// <summary>Source-generated JSON of the wire bodies (camelCase; nulls and required members respected).</summary>
 [JsonSourceGenerationOptions(
