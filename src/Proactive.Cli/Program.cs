@@ -9,6 +9,8 @@ root.Subcommands.Add(ProvisionCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
+root.Subcommands.Add(TimeCommand.Create());
+root.Subcommands.Add(RandomCommand.Create());
 var parse = root.Parse(args);
 var exit = parse.Invoke();
 

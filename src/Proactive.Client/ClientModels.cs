@@ -31,6 +31,9 @@ public sealed record TimeVector(string Network, string NetworkKey, IReadOnlyList
 {
     /// <summary>How many servers' times verified.</summary>
     public int VerifiedCount => Servers.Count(s => s.Verified);
+
+    /// <summary>The vector as one indented JSON object (camelCase; what <c>proactive time --json</c> prints).</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, ClientOutputJsonContext.Default.TimeVector);
 }
 
 /// <summary>One server's time in a <see cref="TimeVector"/>.</summary>
@@ -46,8 +49,9 @@ public sealed record ServerTime(int Server, bool Verified, DateTimeOffset? Time,
 /// <summary>A joint random value (toolkit GetRandom) and everything needed to check it later.</summary>
 /// <param name="Value">The 64-byte value.</param>
 /// <param name="Proof">The proof material (<see cref="ProactiveClient.VerifyRandom"/>), serializable as JSON.</param>
+/// <param name="Servers">The servers whose partials make the value, ascending (t+1 of them).</param>
 /// <param name="Failures">Servers asked whose partials were not used, and why (down, refused, did not verify).</param>
-public sealed record RandomResult(byte[] Value, RandomProof Proof, IReadOnlyDictionary<int, string> Failures);
+public sealed record RandomResult(byte[] Value, RandomProof Proof, IReadOnlyList<int> Servers, IReadOnlyDictionary<int, string> Failures);
 
 /// <summary>
 /// Self-contained proof material of a joint random value: anyone holding the network key checks it
@@ -89,7 +93,8 @@ public sealed record RandomProof(
         }
         catch (System.Text.Json.JsonException e)
         {
-            throw new ProactiveVerificationException($"Not a random proof ({e.Path}): {e.Message}");
+            // The serializer's message names .NET types; the path is what helps a person.
+            throw new ProactiveVerificationException($"Not a random proof: the JSON does not match its format ({FormatTag}) at '{e.Path ?? "$"}' (a member missing, unknown, repeated or of the wrong type).");
         }
     }
 }
@@ -140,5 +145,9 @@ internal sealed record ProblemAnswer(string? Type = null, string? Title = null, 
 [JsonSerializable(typeof(RandomAnswer))]
 [JsonSerializable(typeof(PeriodCertificateAnswer))]
 [JsonSerializable(typeof(ProblemAnswer))]
-[JsonSerializable(typeof(TimeVector))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;
+
+/// <summary>JSON of the results for people and scripts (indented, camelCase).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(TimeVector))]
+internal sealed partial class ClientOutputJsonContext : JsonSerializerContext;

@@ -169,7 +169,7 @@ public sealed class ProactiveClient : IDisposable
             Convert.ToHexStringLower(credentials.ApplicationId), Convert.ToHexStringLower(input.Span), Convert.ToHexStringLower(message),
             chosen.Period, Convert.ToHexStringLower(value), Convert.ToBase64String(output.Encode()),
             Convert.ToBase64String(certified.EncodedCertificate), Convert.ToBase64String(certified.EncodedPublicState!));
-        return new RandomResult(value, proof, failures);
+        return new RandomResult(value, proof, [.. output.Partials.Select(p => p.ServerIndex)], failures);
     }
 
     /// <summary>
