@@ -302,6 +302,62 @@ public sealed class DataRecord
     }
 }
 
+/// <summary>
+/// An application's threshold signing key: its id, its ordinal among every key applications generated
+/// (which names its DKG instance and, once it joins the share vector, its place there) and the ledger
+/// period that generated it. The public key is not here: the DKG computes it after the ledger applied this.
+/// </summary>
+/// <remarks>Encoding, version 1: u8 version, string id, u64 ordinal, u64 period.</remarks>
+public sealed class KeyRecord
+{
+    public const byte FormatVersion = 1;
+
+    /// <summary>Most application keys the network holds (each has full commitments in the public state).</summary>
+    public const int MaxKeys = 1000;
+
+    /// <summary>Longest message a key signs.</summary>
+    public const int MaxMessageLength = 64 * 1024;
+
+    public KeyRecord(string id, ulong ordinal, ulong generatedPeriod)
+    {
+        Id = id;
+        Ordinal = ordinal;
+        GeneratedPeriod = generatedPeriod;
+    }
+
+    public string Id { get; }
+
+    public ulong Ordinal { get; }
+
+    public ulong GeneratedPeriod { get; }
+
+    public byte[] Encode()
+    {
+        var output = new ArrayBufferWriter<byte>(64);
+        var writer = new CanonicalWriter(output);
+        writer.WriteU8(FormatVersion);
+        writer.WriteString(Id, DataRecord.MaxIdLength);
+        writer.WriteU64(Ordinal);
+        writer.WriteU64(GeneratedPeriod);
+        return output.WrittenSpan.ToArray();
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out KeyRecord? record)
+    {
+        record = null;
+        var reader = new CanonicalReader(encoded);
+        if (!reader.TryReadU8(out var version) || version != FormatVersion
+            || !reader.TryReadString(DataRecord.MaxIdLength, out var id)
+            || !reader.TryReadU64(out var ordinal) || !reader.TryReadU64(out var period) || !reader.TryReadEnd())
+        {
+            return false;
+        }
+
+        record = new KeyRecord(id, ordinal, period);
+        return true;
+    }
+}
+
 /// <summary>Handles: <c>app_&lt;32 hex app id&gt;_&lt;instance&gt;</c>.</summary>
 public static class Handles
 {

@@ -61,6 +61,9 @@ public sealed class ApplicationState
     private readonly Dictionary<string, SortedSet<int>> _approvals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong> _applied = new(StringComparer.Ordinal);
     private readonly List<(string App, string Data)> _secretsByOrdinal = [];
+    private readonly Dictionary<(string App, string Key), KeyRecord> _keys = [];
+    private readonly List<(string App, string Key)> _keysByOrdinal = [];
+    private readonly HashSet<string> _signApprovals = new(StringComparer.Ordinal);
 
     /// <summary>Registered applications.</summary>
     public int ApplicationCount => _applications.Count;
@@ -83,6 +86,22 @@ public sealed class ApplicationState
         var (app, data) = _secretsByOrdinal[checked((int)ordinal)];
         return (app, _data[(app, data)]);
     }
+
+    /// <summary>How many signing keys applications generated (the next key's ordinal).</summary>
+    public ulong KeyCount => (ulong)_keysByOrdinal.Count;
+
+    /// <summary>The key <paramref name="keyId"/> of application <paramref name="appIdHex"/>.</summary>
+    public KeyRecord? Key(string appIdHex, string keyId) => _keys.GetValueOrDefault((appIdHex, keyId));
+
+    /// <summary>The key with ordinal <paramref name="ordinal"/>.</summary>
+    public (string AppIdHex, KeyRecord Record) KeyAt(ulong ordinal)
+    {
+        var (app, key) = _keysByOrdinal[checked((int)ordinal)];
+        return (app, _keys[(app, key)]);
+    }
+
+    /// <summary>Whether a quorum of the application's instances approved signing <paramref name="message"/> with its key <paramref name="keyId"/>.</summary>
+    public bool IsSigningApproved(string appIdHex, string keyId, ReadOnlySpan<byte> message) => _signApprovals.Contains(SignApprovalKey(appIdHex, keyId, message));
 
     /// <summary>Every registered application.</summary>
     public IEnumerable<ApplicationRecord> Applications => _applications.Values;
@@ -146,6 +165,9 @@ public sealed class ApplicationState
                 ("POST", "/v1/apps") => Register(request, context, writes),
                 ("POST", "/v1/data") => WithApplication(request, app => Store(app, request, context, writes)),
                 ("PUT", _) when path.StartsWith("/v1/data/", StringComparison.Ordinal) => WithApplication(request, app => Write(app, request, path["/v1/data/".Length..], context, writes)),
+                ("POST", "/v1/keys") => WithApplication(request, app => GenerateKey(app, request, context, writes)),
+                ("POST", _) when path.StartsWith("/v1/keys/", StringComparison.Ordinal) && path.EndsWith("/approve", StringComparison.Ordinal)
+                    => WithApplication(request, app => ApproveSigning(app, request, path["/v1/keys/".Length..^"/approve".Length], context, writes)),
                 ("POST", _) when path.StartsWith("/v1/data/", StringComparison.Ordinal) && path.EndsWith("/release", StringComparison.Ordinal)
                     => WithApplication(request, app => Release(app, request, path["/v1/data/".Length..^"/release".Length], context, writes)),
                 _ => ApplyResult.Refused(404, "not-found", $"No operation {request.Method} {path}."),
@@ -169,6 +191,8 @@ public sealed class ApplicationState
         records.AddRange(_data.Select(d => new KeyValuePair<string, byte[]>(ApplicationKeys.Data(d.Key.App, d.Key.Data), d.Value.Encode())));
         records.AddRange(_approvals.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.Approval(a.Key), a.Value.Select(i => (byte)i).ToArray())));
         records.AddRange(_applied.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.Applied(a.Key), BigEndian(a.Value))));
+        records.AddRange(_keys.Select(k => new KeyValuePair<string, byte[]>(ApplicationKeys.Key(k.Key.App, k.Key.Key), k.Value.Encode())));
+        records.AddRange(_signApprovals.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.SignApproval(a), [1])));
         records.AddRange(_secretsByOrdinal.Select((s, o) => new KeyValuePair<string, byte[]>(ApplicationKeys.SecretOrdinal((ulong)o), Encoding.UTF8.GetBytes(s.App + "/" + s.Data))));
         records.Sort((x, y) => string.CompareOrdinal(x.Key, y.Key));
         return records;
@@ -222,6 +246,25 @@ public sealed class ApplicationState
         if (key.StartsWith(ApplicationKeys.AppliedPrefix, StringComparison.Ordinal) && value.Length == 8)
         {
             _applied[key[ApplicationKeys.AppliedPrefix.Length..]] = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(value);
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.KeyPrefix, StringComparison.Ordinal) && KeyRecord.TryDecode(value, out var keyRecord))
+        {
+            var appHex = key[ApplicationKeys.KeyPrefix.Length..].Split('/')[0];
+            _keys[(appHex, keyRecord.Id)] = keyRecord;
+            while ((ulong)_keysByOrdinal.Count <= keyRecord.Ordinal)
+            {
+                _keysByOrdinal.Add((string.Empty, string.Empty));
+            }
+
+            _keysByOrdinal[(int)keyRecord.Ordinal] = (appHex, keyRecord.Id);
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.SignApprovalPrefix, StringComparison.Ordinal))
+        {
+            _signApprovals.Add(key[ApplicationKeys.SignApprovalPrefix.Length..]);
             return true;
         }
 
@@ -515,6 +558,78 @@ public sealed class ApplicationState
         return new ApplyResult(200, null, "released", Json(w => DescribeData(w, record)));
     }
 
+    /// <summary>GenerateKey: a new threshold signing key owned by the application, generated by a DKG every server starts when this applies.</summary>
+    private ApplyResult GenerateKey((ApplicationRecord App, int Instance) caller, SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        using var body = JsonDocument.Parse(request.Body);
+        var json = new RequestReader(body.RootElement, "id");
+        var id = DataId(json.Text("id", 1, DataRecord.MaxIdLength));
+        var app = caller.App;
+        if (_keys.ContainsKey((app.IdHex, id)))
+        {
+            return ApplyResult.Refused(409, "already-exists", $"The key '{id}' exists already.");
+        }
+
+        if (_keysByOrdinal.Count >= KeyRecord.MaxKeys)
+        {
+            return ApplyResult.Refused(507, "quota-exceeded", $"The network holds {KeyRecord.MaxKeys} application keys, as many as it refreshes.");
+        }
+
+        if (!ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals))
+        {
+            return Pending(id, approvals, app.Quorum(context.ServerCount));
+        }
+
+        if (app.UsedEntries + 1 > app.Quota.MaxEntries)
+        {
+            return ApplyResult.Refused(403, "quota-exceeded", $"A new key would exceed the application's quota of {app.Quota.MaxEntries} entries.");
+        }
+
+        var record = new KeyRecord(id, (ulong)_keysByOrdinal.Count, context.Period);
+        _keys[(app.IdHex, id)] = record;
+        _keysByOrdinal.Add((app.IdHex, id));
+        app.UsedEntries++;
+        writes.Add(new(ApplicationKeys.Key(app.IdHex, id), record.Encode()));
+        writes.Add(new(ApplicationKeys.Application(app.IdHex), app.Encode()));
+        return new ApplyResult(202, null, "generating", Json(w =>
+        {
+            w.WriteString("id", id);
+            w.WriteNumber("ordinal", record.Ordinal);
+            w.WriteString("status", "generating");
+        }));
+    }
+
+    /// <summary>A distributed application's instances approve signing one message with one key (a quorum of them must).</summary>
+    private ApplyResult ApproveSigning((ApplicationRecord App, int Instance) caller, SignedRequest request, string escapedId, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        var id = DataId(Uri.UnescapeDataString(escapedId));
+        using var body = JsonDocument.Parse(request.Body);
+        var json = new RequestReader(body.RootElement, "message");
+        var message = json.Base64("message", KeyRecord.MaxMessageLength);
+        var app = caller.App;
+        if (!_keys.ContainsKey((app.IdHex, id)))
+        {
+            return ApplyResult.Refused(404, "unknown-key", $"No key '{id}'.");
+        }
+
+        if (!ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals))
+        {
+            return Pending(id, approvals, app.Quorum(context.ServerCount));
+        }
+
+        var key = SignApprovalKey(app.IdHex, id, message);
+        _signApprovals.Add(key);
+        writes.Add(new(ApplicationKeys.SignApproval(key), [1]));
+        return new ApplyResult(200, null, "approved", Json(w =>
+        {
+            w.WriteString("id", id);
+            w.WriteString("status", "approved");
+        }));
+    }
+
+    private static string SignApprovalKey(string appHex, string keyId, ReadOnlySpan<byte> message) =>
+        appHex + "/" + keyId + "/" + Convert.ToHexStringLower(SHA256.HashData(message));
+
     private ulong NextOrdinal(string appHex, string id, List<KeyValuePair<string, byte[]?>> writes)
     {
         var ordinal = (ulong)_secretsByOrdinal.Count;
@@ -657,6 +772,14 @@ public static class ApplicationKeys
     public static string Approval(string key) => ApprovalPrefix + key;
 
     public const string SecretOrdinalPrefix = Prefix + "secret/";
+
+    public const string KeyPrefix = Prefix + "key/";
+
+    public const string SignApprovalPrefix = Prefix + "sign-approval/";
+
+    public static string Key(string appIdHex, string keyId) => KeyPrefix + appIdHex + "/" + keyId;
+
+    public static string SignApproval(string key) => SignApprovalPrefix + key;
 
     /// <summary>The secret with this ordinal: "appHex/dataId" (a secret overwritten keeps its ordinal's entry, pointing at the newer record).</summary>
     public static string SecretOrdinal(ulong ordinal) => SecretOrdinalPrefix + ordinal.ToString("d12", CultureInfo.InvariantCulture);

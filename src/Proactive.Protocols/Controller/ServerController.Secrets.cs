@@ -113,6 +113,7 @@ public sealed partial class ServerController
     private (ShareVector Shares, RefreshPublicState State, ShareVectorDigest? Digest) WithStoredSecrets(ProtocolContext context, ShareVector shares, RefreshPublicState state, ShareVectorDigest? digest)
     {
         _includingSecrets = null;
+        _includingKeys = null;
         if (PeriodSchedule is null || !IsLedgerCurrent || CurrentPeriod < 2)
         {
             return (shares, state, digest);
@@ -125,26 +126,43 @@ public sealed partial class ServerController
             target++;
         }
 
-        // A secret overwritten in the same ledger keeps its ordinal's record pointing at the newer one: that place stays zero.
-        if (target == _includedSecrets || state.SecretCount + (int)(target - _includedSecrets) > ShareVector.MaxSecrets)
-        {
-            return (shares, state, digest);
-        }
-
         var values = new Scalar[shares.Count + (int)(target - _includedSecrets)];
         shares.Values.CopyTo(values);
         for (var ordinal = _includedSecrets; ordinal < target; ordinal++)
         {
+            // A secret overwritten since keeps its ordinal's entry pointing at the newer record: that place stays zero.
             var (app, record) = _ledger.State.SecretAt(ordinal);
             values[shares.Count + (int)(ordinal - _includedSecrets)] =
                 record.Ordinal == ordinal && _dealtShares.TryGetValue(DealtShareKey(app, record.Dealing), out var dealt) ? dealt : _group.Zero;
+        }
+
+        var commitments = state.SigningKeyCommitments.ToList();
+        if (!TryWithGeneratedKeys(ref values, ref commitments, state.SigningKeyCount))
+        {
+            // Without a key's public result this server cannot build the network's new public state: it
+            // refreshes the old one, which the others' dealings do not match, and its shares are recovered.
+            Array.Clear(values);
+            return (shares, state, digest);
+        }
+
+        if (target == _includedSecrets && _includingKeys is null)
+        {
+            Array.Clear(values);
+            return (shares, state, digest);
+        }
+
+        if (values.Length > ShareVector.MaxSecrets || commitments.Count > RefreshPublicState.MaxSigningKeys)
+        {
+            Array.Clear(values);
+            _includingKeys = null;
+            return (shares, state, digest);
         }
 
         var extended = new ShareVector(_group, Self, values);
         Array.Clear(values);
         _sharesWithSecrets?.Dispose();
         _sharesWithSecrets = extended;
-        var extendedState = new RefreshPublicState(_group, extended.Count, state.SigningKeyCommitments);
+        var extendedState = new RefreshPublicState(_group, extended.Count, commitments);
         _includingSecrets = target;
         return (extended, extendedState, digest is null ? null : ShareVectorDigest.Compute(extended, context.Random));
     }
@@ -152,6 +170,7 @@ public sealed partial class ServerController
     /// <summary>The refresh that took the stored secrets in committed: record it and erase their dealt shares (old shares, now refreshed).</summary>
     private void OnSecretsIncluded(Outbox outbox)
     {
+        OnKeysIncluded(outbox);
         if (_includingSecrets is not { } target)
         {
             return;

@@ -220,6 +220,7 @@ public sealed partial class ServerController : IDisposable
         RestoreCertificates(controller, store);
         RestoreLedger(controller, store);
         RestoreSecrets(controller, store);
+        RestoreAppKeys(controller, store);
         return controller;
     }
 
@@ -667,6 +668,7 @@ public sealed partial class ServerController : IDisposable
             ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence is 0 or PeriodCertificateMachine.CertificateSequence,
             ProtocolKind.Signing => IsExpectedSigning(instance),
             ProtocolKind.Ledger => IsExpectedLedger(instance),
+            ProtocolKind.Dkg => IsExpectedAppKeyDkg(instance),
             _ => false,
         };
     }
@@ -770,6 +772,9 @@ public sealed partial class ServerController : IDisposable
                 break;
             case AgreementDecided decided when AgreementWiring.TryParentOf(decided.Instance, out var parent) && _machines.TryGetValue(parent, out var target):
                 Decide(context, target, decided.Value, step);
+                break;
+            case DkgCompleted completed when machine is DkgMachine appKeyDkg && completed.Instance.Sequence >= AppKeyDkgBase:
+                OnAppKeyGenerated(appKeyDkg, completed, step);
                 break;
             case DkgCompleted completed when machine is DkgMachine dkg && dkg.Share is { } dprfShare && completed.Instance == DprfKeyDkg:
                 _dprfKey = completed;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Random;
+using Proactive.Crypto.Sharing;
 using Proactive.Crypto.Signing;
 using Proactive.Protocols.Application;
 using Proactive.Protocols.Cluster;
@@ -69,6 +70,62 @@ public sealed class ApplicationSecretsTests
         net.Controllers[3].PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
         RunPeriod(net, 4);
         AssertReconstructs(net, appHex, value, expectedSharing: "p4");
+    }
+
+    [Fact]
+    public void A_generated_key_has_shares_of_its_public_key_before_and_after_it_joins_the_vector()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 32);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg(secrets: 2);
+        RunPeriod(net, 1);
+        using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)7, 32).ToArray());
+        var random = new DeterministicRandomSource(78);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        Submit(net, 1, Sign(client, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+            $"{{\"name\":\"signer\",\"uniqueId\":\"u\",\"publicKey\":\"{Convert.ToHexStringLower(client.PublicKey.Bytes)}\"}}", random));
+        var handle = Handles.Format(ApplicationState.CentralizedId("signer", "u"), 0);
+        Submit(net, 3, Sign(client, network, handle, "POST", "/v1/keys", 1, "{\"id\":\"k1\"}", random));
+        Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.AppKeyPublicKey(0) is not null), TimeSpan.FromSeconds(20)), "the key's DKG did not complete");
+        var publicKey = net.Controllers[1].AppKeyPublicKey(0)!.Value;
+        Assert.All(net.Controllers.Values, c => Assert.Equal(publicKey, c.AppKeyPublicKey(0)!.Value));
+        AssertKeyShares(net, publicKey, "dkg");
+
+        RunPeriod(net, 2);
+        RunPeriod(net, 3);
+        Assert.All(net.Controllers.Values, c => Assert.Equal(1UL, c.IncludedKeys));
+        AssertKeyShares(net, publicKey, "p3");
+        Assert.All(net.Controllers.Values, c => Assert.Equal(publicKey, c.AppKeyPublicKey(0)!.Value));
+        RunPeriod(net, 4);
+        AssertKeyShares(net, publicKey, "p4");
+        Assert.All(net.Controllers.Values, c => Assert.Equal(2, c.PublicState!.SigningKeyCount));
+    }
+
+    private static void AssertKeyShares(ControllerTestNetwork net, Element publicKey, string expectedSharing)
+    {
+        var shares = new Dictionary<int, Scalar>();
+        foreach (var (server, controller) in net.Controllers)
+        {
+            Assert.True(controller.TryGetAppKeyShare(0, out var share, out var commitment, out var sharing));
+            Assert.Equal(expectedSharing, sharing);
+            Assert.True(commitment!.VerifyShare(server, share));
+            Assert.Equal(publicKey, commitment.ConstantTerm);
+            shares[server] = share;
+        }
+
+        var chosen = shares.Keys.Order().Take(Parameters.Threshold + 1).ToArray();
+        var coefficients = Lagrange.Coefficients(Group, chosen.Select(i => Group.FromUInt64((ulong)i)).ToArray(), Group.Zero);
+        var secret = Group.Zero;
+        for (var i = 0; i < chosen.Length; i++)
+        {
+            secret = Group.Add(secret, Group.Multiply(coefficients[i], shares[chosen[i]]));
+        }
+
+        Assert.Equal(publicKey, Group.MultiplyBase(secret));
     }
 
     private static void RunPeriod(ControllerTestNetwork net, ulong period)
