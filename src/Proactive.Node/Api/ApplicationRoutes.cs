@@ -28,11 +28,19 @@ public static class ApplicationRoutes
     /// <summary>Data entries.</summary>
     public const string DataPath = "/v1/data";
 
+    /// <summary>Where a client fetches the key to seal dealt shares to.</summary>
+    public const string DealingKeyPath = "/v1/dealing-key";
+
+    /// <summary>Dealt shares.</summary>
+    public const string DealingsPath = "/v1/dealings";
+
     /// <summary>How far a request's timestamp may be from this server's clock.</summary>
     public static readonly TimeSpan MaxSkew = TimeSpan.FromSeconds(120);
 
+    private const string SignedBodyItem = "proactive.signed-body";
+
     /// <summary>Paths whose routes take a body (the API refuses bodies elsewhere).</summary>
-    public static bool TakesBody(PathString path) => path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath);
+    public static bool TakesBody(PathString path) => path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath);
 
     /// <summary>Maps the routes onto <paramref name="app"/>.</summary>
     public static void Map(WebApplication app, IApplicationGateway gateway, IApplicationDirectory directory)
@@ -46,12 +54,56 @@ public static class ApplicationRoutes
         app.MapPut(DataPath + "/{id}", submit);
         app.MapGet(DataPath + "/{id}", new RequestDelegate(context => ReadAsync(context, gateway, directory, ReadDataOf(context, gateway))));
         app.MapGet(SelfPath, new RequestDelegate(context => ReadAsync(context, gateway, directory, gateway.DescribeApplicationAsync)));
+        app.MapGet(DataPath + "/{id}/share", new RequestDelegate(context => ReadAsync(context, gateway, directory, ReadShareOf(context, gateway))));
+        app.MapPost(DataPath + "/{id}/release", submit);
+        app.MapGet(DealingKeyPath, new RequestDelegate(context => AnswerAsync(context, gateway.DealingKeyAsync)));
+        app.MapPut(DealingsPath + "/{dealing}", new RequestDelegate(context => ReadAsync(context, gateway, directory, DealtShareOf(context, gateway))));
     }
 
     private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> ReadDataOf(HttpContext context, IApplicationGateway gateway)
     {
         var id = Uri.UnescapeDataString((string)context.Request.RouteValues["id"]!);
         return (instance, token) => gateway.ReadDataAsync(instance, id, token);
+    }
+
+    private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> ReadShareOf(HttpContext context, IApplicationGateway gateway)
+    {
+        var id = Uri.UnescapeDataString((string)context.Request.RouteValues["id"]!);
+        var to = context.Request.Query["to"];
+        return (instance, token) => to.Count == 1 && to[0] is { Length: 64 } hex && hex.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c))
+            ? gateway.ReadShareAsync(instance, id, Convert.FromHexString(hex), token)
+            : Task.FromResult(ApplyResult.Refused(400, "invalid-request", "Give 'to' once: the X25519 public key (64 lowercase hex digits) to seal the share to."));
+    }
+
+    private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> DealtShareOf(HttpContext context, IApplicationGateway gateway)
+    {
+        var dealingHex = (string)context.Request.RouteValues["dealing"]!;
+        return async (instance, token) =>
+        {
+            if (dealingHex.Length != 32 || !dealingHex.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c)))
+            {
+                return ApplyResult.Refused(400, "invalid-request", "A dealing id is 32 lowercase hex digits.");
+            }
+
+            var body = (byte[])context.Items[SignedBodyItem]!;
+            try
+            {
+                using var json = JsonDocument.Parse(body);
+                var root = json.RootElement;
+                if (root.ValueKind != JsonValueKind.Object || root.EnumerateObject().Count() != 2
+                    || !root.TryGetProperty("period", out var period) || !period.TryGetUInt64(out var periodNumber)
+                    || !root.TryGetProperty("share", out var share) || share.ValueKind != JsonValueKind.String || !share.TryGetBytesFromBase64(out var sealedShare))
+                {
+                    return ApplyResult.Refused(400, "invalid-request", "The body is { \"period\": the period of the key the share is sealed to, \"share\": base64 of the HPKE-sealed share }.");
+                }
+
+                return await gateway.AcceptDealtShareAsync(instance, Convert.FromHexString(dealingHex), periodNumber, sealedShare, token).ConfigureAwait(false);
+            }
+            catch (JsonException e)
+            {
+                return ApplyResult.Refused(400, "malformed-json", $"The body is not valid JSON: {e.Message}");
+            }
+        };
     }
 
     private static async Task SubmitAsync(HttpContext context, IApplicationGateway gateway)
@@ -187,6 +239,7 @@ public static class ApplicationRoutes
             return (null, ApplyResult.Refused(414, "uri-too-long", $"The path is longer than {SignedRequest.MaxPathLength} bytes."));
         }
 
+        context.Items[SignedBodyItem] = body;
         return (new SignedRequest(handle, context.Request.Method, target, timestamp, Convert.FromHexString(nonceText), body, signature), null);
     }
 

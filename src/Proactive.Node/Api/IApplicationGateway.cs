@@ -19,6 +19,15 @@ public interface IApplicationGateway
     /// <summary>Reads the caller's own entry <paramref name="dataId"/> (an authenticated caller: <paramref name="instance"/>).</summary>
     Task<ApplyResult> ReadDataAsync(ApplicationInstance instance, string dataId, CancellationToken cancellationToken);
 
+    /// <summary>Keeps this server's share of the caller's dealing <paramref name="dealing"/>, sealed to this server's key of <paramref name="period"/>.</summary>
+    Task<ApplyResult> AcceptDealtShareAsync(ApplicationInstance instance, byte[] dealing, ulong period, byte[] sealedShare, CancellationToken cancellationToken);
+
+    /// <summary>This server's share of the caller's secret <paramref name="dataId"/>, sealed to the caller's one-time X25519 key <paramref name="recipient"/>.</summary>
+    Task<ApplyResult> ReadShareAsync(ApplicationInstance instance, string dataId, byte[] recipient, CancellationToken cancellationToken);
+
+    /// <summary>The key clients seal dealt shares to: this server's encryption key of the current period.</summary>
+    Task<ApplyResult> DealingKeyAsync(CancellationToken cancellationToken);
+
     /// <summary>The caller's application: its registration, quota and use.</summary>
     Task<ApplyResult> DescribeApplicationAsync(ApplicationInstance instance, CancellationToken cancellationToken);
 }

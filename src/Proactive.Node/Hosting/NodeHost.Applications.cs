@@ -2,6 +2,7 @@
 // section 5 (the application API); docs/PROTOCOLS.md "Application ledger"; docs/API.md "Applications".
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using Proactive.Crypto.Hpke;
 using Proactive.Node.Api;
 using Proactive.Protocols.Application;
 
@@ -103,6 +104,135 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
             },
             cancellationToken);
     }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> AcceptDealtShareAsync(ApplicationInstance instance, byte[] dealing, ulong period, byte[] sealedShare, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                ServingState();
+                if (Controller.PeriodKeysOf(period) is not { } keys)
+                {
+                    return ApplyResult.Refused(409, "stale-period", $"This server holds no key of period {period} (it is in period {Controller.CurrentPeriod}); fetch the dealing key again.");
+                }
+
+                var group = _config.Suite.Group;
+                if (!HpkeSealedMessage.TryDecode(sealedShare, out var message)
+                    || !HpkeBaseMode.TryOpen(HpkeSuite.X25519Sha256ChaCha20Poly1305, keys.Encryption, DataKeySharing.DealtShareInfo(NetworkHex, instance.Handle, dealing), [], message, out var plain))
+                {
+                    return ApplyResult.Refused(400, "bad-share", "The share does not open with this server's key of that period (sealed to another key, or altered).");
+                }
+
+                try
+                {
+                    if (!group.TryDecodeScalar(plain, out var share))
+                    {
+                        return ApplyResult.Refused(400, "bad-share", $"The share is not a canonical {group.Name} scalar.");
+                    }
+
+                    Apply(Controller.AcceptDealtShare(Convert.ToHexStringLower(instance.ApplicationId), dealing, share, out var accepted));
+                    return accepted
+                        ? new ApplyResult(201, null, "kept", ApplicationState.Json(w =>
+                        {
+                            w.WriteString("dealing", Convert.ToHexStringLower(dealing));
+                            w.WriteNumber("server", Self);
+                        }))
+                        : ApplyResult.Refused(507, "quota-exceeded", "This server holds as many dealt shares as it takes; store the secrets already dealt first.");
+                }
+                finally
+                {
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(plain);
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> ReadShareAsync(ApplicationInstance instance, string dataId, byte[] recipient, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                var state = ServingState();
+                var appHex = Convert.ToHexStringLower(instance.ApplicationId);
+                if (state.Data(appHex, dataId) is not { } record)
+                {
+                    return ApplyResult.Refused(404, "unknown-data", $"No entry '{dataId}'.");
+                }
+
+                if (!record.IsSecret)
+                {
+                    return ApplyResult.Refused(409, "not-secret", $"'{dataId}' is public: read it with GET /v1/data/{dataId}.");
+                }
+
+                if (record.Type != DataType.SecretSingle && !record.Released)
+                {
+                    return ApplyResult.Refused(403, "quorum-required", $"'{dataId}' is {DataTypes.Name(record.Type)}: a quorum of the application's instances must ask for its release first (POST /v1/data/{dataId}/release).");
+                }
+
+                // StoreUntil: by this server's own clock, whatever the others say.
+                var now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                if (record.NotBefore > now)
+                {
+                    return ApplyResult.Refused(403, "not-yet", $"'{dataId}' is kept secret until {DateTimeOffset.FromUnixTimeMilliseconds((long)record.NotBefore):O}.");
+                }
+
+                if (!HpkePublicKey.TryDecode(recipient, out var to))
+                {
+                    return ApplyResult.Refused(400, "invalid-request", "'to' must be an X25519 public key (64 hex digits).");
+                }
+
+                if (!Controller.TryGetSecretShare(appHex, record, out var share, out var sharing))
+                {
+                    return ApplyResult.Refused(404, "share-missing", $"This server holds no share of '{dataId}' (the client did not deal it one, or it was lost): ask the other servers.");
+                }
+
+                var group = _config.Suite.Group;
+                var encoded = new byte[group.ScalarLength];
+                group.EncodeScalar(share, encoded);
+                try
+                {
+                    var sealedShare = HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, to, DataKeySharing.ReleasedShareInfo(NetworkHex, instance.Handle, dataId, Self, sharing), [], encoded, _random);
+                    return new ApplyResult(200, null, "share", ApplicationState.Json(w =>
+                    {
+                        ApplicationState.DescribeData(w, record);
+                        w.WriteNumber("server", Self);
+                        w.WriteString("sharing", sharing);
+                        w.WriteBase64String("ciphertext", record.Value);
+                        w.WriteBase64String("share", sealedShare.Encode());
+                    }));
+                }
+                finally
+                {
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(encoded);
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> DealingKeyAsync(CancellationToken cancellationToken) =>
+        OnLoopAsync(
+            () =>
+            {
+                ServingState();
+                var period = Controller.CurrentPeriod;
+                if (Controller.PeriodKeysOf(period) is not { } keys)
+                {
+                    throw new NodeUnavailableException("not-operational", $"This server holds no key of its period {period} yet.");
+                }
+
+                return new ApplyResult(200, null, "key", ApplicationState.Json(w =>
+                {
+                    w.WriteNumber("server", Self);
+                    w.WriteNumber("period", period);
+                    w.WriteString("publicKey", Convert.ToHexStringLower(keys.Encryption.PublicKey.Bytes));
+                }));
+            },
+            cancellationToken);
 
     /// <summary>The state reads are served from, once this server follows the ledger.</summary>
     private ApplicationState ServingState()

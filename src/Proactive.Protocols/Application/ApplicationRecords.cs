@@ -186,6 +186,11 @@ public sealed class ApplicationRecord
 }
 
 /// <summary>One stored data entry.</summary>
+/// <remarks>
+/// Encoding, version 1: u8 version, string id, u8 type, bytes value, u64 version, u64 notBefore, u64 stored
+/// period, then for a secret: 16-byte dealing id, u64 ordinal (the secret's place in the order the network
+/// stored secrets in, which fixes its place in the share vector), bool released.
+/// </remarks>
 public sealed class DataRecord
 {
     /// <summary>The format version.</summary>
@@ -197,7 +202,10 @@ public sealed class DataRecord
     /// <summary>Largest value (a public value, or a secret's ciphertext): 1 MiB.</summary>
     public const int MaxValueLength = 1 << 20;
 
-    public DataRecord(string id, DataType type, byte[] value, ulong version, ulong notBefore, ulong storedPeriod)
+    /// <summary>Length of a dealing id (the client's name for one sharing of a data key).</summary>
+    public const int DealingLength = 16;
+
+    public DataRecord(string id, DataType type, byte[] value, ulong version, ulong notBefore, ulong storedPeriod, byte[]? dealing = null, ulong ordinal = 0, bool released = false)
     {
         Id = id;
         Type = type;
@@ -205,6 +213,9 @@ public sealed class DataRecord
         Version = version;
         NotBefore = notBefore;
         StoredPeriod = storedPeriod;
+        Dealing = dealing ?? new byte[DealingLength];
+        Ordinal = ordinal;
+        Released = released;
     }
 
     public string Id { get; }
@@ -222,11 +233,23 @@ public sealed class DataRecord
 
     public ulong StoredPeriod { get; }
 
+    /// <summary>A secret's dealing: the id under which the client handed each server its share.</summary>
+    public byte[] Dealing { get; }
+
+    /// <summary>A secret's ordinal among every secret the network stored.</summary>
+    public ulong Ordinal { get; }
+
+    /// <summary>A distributed-reader secret whose release a quorum of instances asked for.</summary>
+    public bool Released { get; }
+
     public bool IsSecret => Type is DataType.SecretSingle or DataType.SecretDistributedReader or DataType.SecretDistributed;
+
+    /// <summary>Read/write types take writes (by a quorum of instances); the others are write-once.</summary>
+    public static bool IsReadWrite(DataType type) => type is DataType.PublicReadWrite or DataType.SecretDistributed;
 
     public byte[] Encode()
     {
-        var output = new ArrayBufferWriter<byte>(Value.Length + 64);
+        var output = new ArrayBufferWriter<byte>(Value.Length + 96);
         var writer = new CanonicalWriter(output);
         writer.WriteU8(FormatVersion);
         writer.WriteString(Id, MaxIdLength);
@@ -235,6 +258,13 @@ public sealed class DataRecord
         writer.WriteU64(Version);
         writer.WriteU64(NotBefore);
         writer.WriteU64(StoredPeriod);
+        if (IsSecret)
+        {
+            writer.WriteFixedBytes(Dealing);
+            writer.WriteU64(Ordinal);
+            writer.WriteBool(Released);
+        }
+
         return output.WrittenSpan.ToArray();
     }
 
@@ -246,13 +276,84 @@ public sealed class DataRecord
             || !reader.TryReadString(MaxIdLength, out var id)
             || !reader.TryReadU8(out var type) || !Enum.IsDefined((DataType)type)
             || !reader.TryReadBytes(MaxValueLength, out var value)
-            || !reader.TryReadU64(out var dataVersion) || !reader.TryReadU64(out var notBefore) || !reader.TryReadU64(out var period)
-            || !reader.TryReadEnd())
+            || !reader.TryReadU64(out var dataVersion) || !reader.TryReadU64(out var notBefore) || !reader.TryReadU64(out var period))
         {
             return false;
         }
 
-        record = new DataRecord(id, (DataType)type, value.ToArray(), dataVersion, notBefore, period);
+        var decoded = new DataRecord(id, (DataType)type, value.ToArray(), dataVersion, notBefore, period);
+        if (decoded.IsSecret)
+        {
+            if (!reader.TryReadFixedBytes(DealingLength, out var dealing) || !reader.TryReadU64(out var ordinal) || !reader.TryReadBool(out var released))
+            {
+                return false;
+            }
+
+            decoded = new DataRecord(id, (DataType)type, decoded.Value, dataVersion, notBefore, period, dealing.ToArray(), ordinal, released);
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            return false;
+        }
+
+        record = decoded;
+        return true;
+    }
+}
+
+/// <summary>
+/// An application's threshold signing key: its id, its ordinal among every key applications generated
+/// (which names its DKG instance and, once it joins the share vector, its place there) and the ledger
+/// period that generated it. The public key is not here: the DKG computes it after the ledger applied this.
+/// </summary>
+/// <remarks>Encoding, version 1: u8 version, string id, u64 ordinal, u64 period.</remarks>
+public sealed class KeyRecord
+{
+    public const byte FormatVersion = 1;
+
+    /// <summary>Most application keys the network holds (each has full commitments in the public state).</summary>
+    public const int MaxKeys = 1000;
+
+    /// <summary>Longest message a key signs.</summary>
+    public const int MaxMessageLength = 64 * 1024;
+
+    public KeyRecord(string id, ulong ordinal, ulong generatedPeriod)
+    {
+        Id = id;
+        Ordinal = ordinal;
+        GeneratedPeriod = generatedPeriod;
+    }
+
+    public string Id { get; }
+
+    public ulong Ordinal { get; }
+
+    public ulong GeneratedPeriod { get; }
+
+    public byte[] Encode()
+    {
+        var output = new ArrayBufferWriter<byte>(64);
+        var writer = new CanonicalWriter(output);
+        writer.WriteU8(FormatVersion);
+        writer.WriteString(Id, DataRecord.MaxIdLength);
+        writer.WriteU64(Ordinal);
+        writer.WriteU64(GeneratedPeriod);
+        return output.WrittenSpan.ToArray();
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out KeyRecord? record)
+    {
+        record = null;
+        var reader = new CanonicalReader(encoded);
+        if (!reader.TryReadU8(out var version) || version != FormatVersion
+            || !reader.TryReadString(DataRecord.MaxIdLength, out var id)
+            || !reader.TryReadU64(out var ordinal) || !reader.TryReadU64(out var period) || !reader.TryReadEnd())
+        {
+            return false;
+        }
+
+        record = new KeyRecord(id, ordinal, period);
         return true;
     }
 }

@@ -60,6 +60,10 @@ public sealed class ApplicationState
     private readonly Dictionary<(string App, string Data), DataRecord> _data = [];
     private readonly Dictionary<string, SortedSet<int>> _approvals = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong> _applied = new(StringComparer.Ordinal);
+    private readonly List<(string App, string Data)> _secretsByOrdinal = [];
+    private readonly Dictionary<(string App, string Key), KeyRecord> _keys = [];
+    private readonly List<(string App, string Key)> _keysByOrdinal = [];
+    private readonly HashSet<string> _signApprovals = new(StringComparer.Ordinal);
 
     /// <summary>Registered applications.</summary>
     public int ApplicationCount => _applications.Count;
@@ -72,6 +76,32 @@ public sealed class ApplicationState
 
     /// <summary>The entry <paramref name="dataId"/> of application <paramref name="appIdHex"/>.</summary>
     public DataRecord? Data(string appIdHex, string dataId) => _data.GetValueOrDefault((appIdHex, dataId));
+
+    /// <summary>How many secrets the network has stored (the next secret's ordinal).</summary>
+    public ulong SecretCount => (ulong)_secretsByOrdinal.Count;
+
+    /// <summary>The secret with ordinal <paramref name="ordinal"/>: its application and record.</summary>
+    public (string AppIdHex, DataRecord Record) SecretAt(ulong ordinal)
+    {
+        var (app, data) = _secretsByOrdinal[checked((int)ordinal)];
+        return (app, _data[(app, data)]);
+    }
+
+    /// <summary>How many signing keys applications generated (the next key's ordinal).</summary>
+    public ulong KeyCount => (ulong)_keysByOrdinal.Count;
+
+    /// <summary>The key <paramref name="keyId"/> of application <paramref name="appIdHex"/>.</summary>
+    public KeyRecord? Key(string appIdHex, string keyId) => _keys.GetValueOrDefault((appIdHex, keyId));
+
+    /// <summary>The key with ordinal <paramref name="ordinal"/>.</summary>
+    public (string AppIdHex, KeyRecord Record) KeyAt(ulong ordinal)
+    {
+        var (app, key) = _keysByOrdinal[checked((int)ordinal)];
+        return (app, _keys[(app, key)]);
+    }
+
+    /// <summary>Whether a quorum of the application's instances approved signing <paramref name="message"/> with its key <paramref name="keyId"/>.</summary>
+    public bool IsSigningApproved(string appIdHex, string keyId, ReadOnlySpan<byte> message) => _signApprovals.Contains(SignApprovalKey(appIdHex, keyId, message));
 
     /// <summary>Every registered application.</summary>
     public IEnumerable<ApplicationRecord> Applications => _applications.Values;
@@ -135,6 +165,11 @@ public sealed class ApplicationState
                 ("POST", "/v1/apps") => Register(request, context, writes),
                 ("POST", "/v1/data") => WithApplication(request, app => Store(app, request, context, writes)),
                 ("PUT", _) when path.StartsWith("/v1/data/", StringComparison.Ordinal) => WithApplication(request, app => Write(app, request, path["/v1/data/".Length..], context, writes)),
+                ("POST", "/v1/keys") => WithApplication(request, app => GenerateKey(app, request, context, writes)),
+                ("POST", _) when path.StartsWith("/v1/keys/", StringComparison.Ordinal) && path.EndsWith("/approve", StringComparison.Ordinal)
+                    => WithApplication(request, app => ApproveSigning(app, request, path["/v1/keys/".Length..^"/approve".Length], context, writes)),
+                ("POST", _) when path.StartsWith("/v1/data/", StringComparison.Ordinal) && path.EndsWith("/release", StringComparison.Ordinal)
+                    => WithApplication(request, app => Release(app, request, path["/v1/data/".Length..^"/release".Length], context, writes)),
                 _ => ApplyResult.Refused(404, "not-found", $"No operation {request.Method} {path}."),
             };
         }
@@ -156,6 +191,9 @@ public sealed class ApplicationState
         records.AddRange(_data.Select(d => new KeyValuePair<string, byte[]>(ApplicationKeys.Data(d.Key.App, d.Key.Data), d.Value.Encode())));
         records.AddRange(_approvals.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.Approval(a.Key), a.Value.Select(i => (byte)i).ToArray())));
         records.AddRange(_applied.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.Applied(a.Key), BigEndian(a.Value))));
+        records.AddRange(_keys.Select(k => new KeyValuePair<string, byte[]>(ApplicationKeys.Key(k.Key.App, k.Key.Key), k.Value.Encode())));
+        records.AddRange(_signApprovals.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.SignApproval(a), [1])));
+        records.AddRange(_secretsByOrdinal.Select((s, o) => new KeyValuePair<string, byte[]>(ApplicationKeys.SecretOrdinal((ulong)o), Encoding.UTF8.GetBytes(s.App + "/" + s.Data))));
         records.Sort((x, y) => string.CompareOrdinal(x.Key, y.Key));
         return records;
     }
@@ -208,6 +246,38 @@ public sealed class ApplicationState
         if (key.StartsWith(ApplicationKeys.AppliedPrefix, StringComparison.Ordinal) && value.Length == 8)
         {
             _applied[key[ApplicationKeys.AppliedPrefix.Length..]] = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(value);
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.KeyPrefix, StringComparison.Ordinal) && KeyRecord.TryDecode(value, out var keyRecord))
+        {
+            var appHex = key[ApplicationKeys.KeyPrefix.Length..].Split('/')[0];
+            _keys[(appHex, keyRecord.Id)] = keyRecord;
+            while ((ulong)_keysByOrdinal.Count <= keyRecord.Ordinal)
+            {
+                _keysByOrdinal.Add((string.Empty, string.Empty));
+            }
+
+            _keysByOrdinal[(int)keyRecord.Ordinal] = (appHex, keyRecord.Id);
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.SignApprovalPrefix, StringComparison.Ordinal))
+        {
+            _signApprovals.Add(key[ApplicationKeys.SignApprovalPrefix.Length..]);
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.SecretOrdinalPrefix, StringComparison.Ordinal)
+            && ulong.TryParse(key[ApplicationKeys.SecretOrdinalPrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var ordinal)
+            && Encoding.UTF8.GetString(value).Split('/') is [var owner, var dataId])
+        {
+            while ((ulong)_secretsByOrdinal.Count <= ordinal)
+            {
+                _secretsByOrdinal.Add((string.Empty, string.Empty));
+            }
+
+            _secretsByOrdinal[(int)ordinal] = (owner, dataId);
             return true;
         }
 
@@ -353,15 +423,24 @@ public sealed class ApplicationState
     private ApplyResult Store((ApplicationRecord App, int Instance) caller, SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
     {
         using var body = JsonDocument.Parse(request.Body);
-        var json = new RequestReader(body.RootElement, "id", "type", "value", "until");
+        var json = new RequestReader(body.RootElement, "id", "type", "value", "until", "dealing");
         var id = DataId(json.Text("id", 1, DataRecord.MaxIdLength));
         var type = DataTypes.Parse(json.Text("type", 1, 40));
         var value = json.Base64("value", DataRecord.MaxValueLength);
         var until = json.OptionalNumber("until") ?? 0;
+        var dealing = json.OptionalHex("dealing", DataRecord.DealingLength);
         var app = caller.App;
-        if (type is DataType.SecretSingle or DataType.SecretDistributedReader or DataType.SecretDistributed)
+        var secret = type is DataType.SecretSingle or DataType.SecretDistributedReader or DataType.SecretDistributed;
+        if (secret != dealing is not null)
         {
-            return ApplyResult.Refused(400, "unsupported-type", $"'{DataTypes.Name(type)}' is stored through /v1/secrets.");
+            throw new RequestShapeException(secret
+                ? "A secret needs 'dealing': the id under which the client dealt the data key's shares to the servers (PUT /v1/dealings/{dealing})."
+                : "'dealing' belongs to secrets only.");
+        }
+
+        if (until != 0 && type is not (DataType.SecretDistributedReader or DataType.SecretDistributed))
+        {
+            throw new RequestShapeException("'until' (StoreUntil) applies to secret-distributed-reader and secret-distributed data.");
         }
 
         if (_data.ContainsKey((app.IdHex, id)))
@@ -369,8 +448,8 @@ public sealed class ApplicationState
             return ApplyResult.Refused(409, "already-exists", $"'{id}' is stored already; write it (read/write types) or pick another id.");
         }
 
-        var quorum = ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals);
-        if (!quorum)
+        // Table 4: write-once data is stored at the request of one instance, read/write data at a quorum's.
+        if (DataRecord.IsReadWrite(type) && !ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals))
         {
             return Pending(id, approvals, app.Quorum(context.ServerCount));
         }
@@ -380,7 +459,9 @@ public sealed class ApplicationState
             return ApplyResult.Refused(403, "quota-exceeded", $"Storing '{id}' would exceed the application's quota ({app.Quota.MaxEntries} entries, {app.Quota.MaxBytes} bytes).");
         }
 
-        var record = new DataRecord(id, type, value, 1, until, context.Period);
+        var record = secret
+            ? new DataRecord(id, type, value, 1, until, context.Period, dealing, NextOrdinal(app.IdHex, id, writes))
+            : new DataRecord(id, type, value, 1, until, context.Period);
         _data[(app.IdHex, id)] = record;
         app.UsedEntries++;
         app.UsedBytes += (ulong)value.Length;
@@ -393,9 +474,10 @@ public sealed class ApplicationState
     {
         var id = DataId(Uri.UnescapeDataString(escapedId));
         using var body = JsonDocument.Parse(request.Body);
-        var json = new RequestReader(body.RootElement, "value", "version");
+        var json = new RequestReader(body.RootElement, "value", "version", "dealing");
         var value = json.Base64("value", DataRecord.MaxValueLength);
         var expected = json.OptionalNumber("version") ?? throw new RequestShapeException("'version' (the version this write replaces) is required.");
+        var dealing = json.OptionalHex("dealing", DataRecord.DealingLength);
         var app = caller.App;
         if (!_data.TryGetValue((app.IdHex, id), out var current))
         {
@@ -423,12 +505,137 @@ public sealed class ApplicationState
             return ApplyResult.Refused(403, "quota-exceeded", $"Writing '{id}' would exceed the application's quota of {app.Quota.MaxBytes} bytes.");
         }
 
-        var record = new DataRecord(id, current.Type, value, current.Version + 1, current.NotBefore, current.StoredPeriod);
+        if (current.IsSecret != dealing is not null)
+        {
+            return ApplyResult.Refused(400, "invalid-request", current.IsSecret ? "A secret's new value needs the 'dealing' of its new data key." : "'dealing' belongs to secrets only.");
+        }
+
+        // A secret's new value has a new data key, a new secret of its own; the old one is kept by no one.
+        var record = current.IsSecret
+            ? new DataRecord(id, current.Type, value, current.Version + 1, current.NotBefore, context.Period, dealing, NextOrdinal(app.IdHex, id, writes))
+            : new DataRecord(id, current.Type, value, current.Version + 1, current.NotBefore, current.StoredPeriod);
         _data[(app.IdHex, id)] = record;
         app.UsedBytes = app.UsedBytes - (ulong)current.Value.Length + (ulong)value.Length;
         writes.Add(new(ApplicationKeys.Data(app.IdHex, id), record.Encode()));
         writes.Add(new(ApplicationKeys.Application(app.IdHex), app.Encode()));
         return new ApplyResult(200, null, "written", Json(w => DescribeData(w, record)));
+    }
+
+    /// <summary>
+    /// Toolkit Table 4: a distributed-reader secret is reconstructed only when a quorum of instances asks;
+    /// once they have, every server hands its share to the application's instances.
+    /// </summary>
+    private ApplyResult Release((ApplicationRecord App, int Instance) caller, SignedRequest request, string escapedId, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        var id = DataId(Uri.UnescapeDataString(escapedId));
+        using var body = JsonDocument.Parse(request.Body.Length == 0 ? "{}"u8.ToArray() : request.Body.ToArray());
+        var json = new RequestReader(body.RootElement, "version");
+        var version = json.OptionalNumber("version") ?? throw new RequestShapeException("'version' (the version to release) is required.");
+        var app = caller.App;
+        if (!_data.TryGetValue((app.IdHex, id), out var current))
+        {
+            return ApplyResult.Refused(404, "unknown-data", $"No entry '{id}'.");
+        }
+
+        if (current.Type is not (DataType.SecretDistributedReader or DataType.SecretDistributed))
+        {
+            return ApplyResult.Refused(409, "not-distributed-reader", $"'{id}' is {DataTypes.Name(current.Type)}: only distributed-reader secrets are released by a quorum.");
+        }
+
+        if (current.Version != version)
+        {
+            return ApplyResult.Refused(409, "version-mismatch", $"'{id}' is at version {current.Version}, not {version}.");
+        }
+
+        if (!ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals))
+        {
+            return Pending(id, approvals, app.Quorum(context.ServerCount));
+        }
+
+        var record = new DataRecord(id, current.Type, current.Value, current.Version, current.NotBefore, current.StoredPeriod, current.Dealing, current.Ordinal, released: true);
+        _data[(app.IdHex, id)] = record;
+        writes.Add(new(ApplicationKeys.Data(app.IdHex, id), record.Encode()));
+        return new ApplyResult(200, null, "released", Json(w => DescribeData(w, record)));
+    }
+
+    /// <summary>GenerateKey: a new threshold signing key owned by the application, generated by a DKG every server starts when this applies.</summary>
+    private ApplyResult GenerateKey((ApplicationRecord App, int Instance) caller, SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        using var body = JsonDocument.Parse(request.Body);
+        var json = new RequestReader(body.RootElement, "id");
+        var id = DataId(json.Text("id", 1, DataRecord.MaxIdLength));
+        var app = caller.App;
+        if (_keys.ContainsKey((app.IdHex, id)))
+        {
+            return ApplyResult.Refused(409, "already-exists", $"The key '{id}' exists already.");
+        }
+
+        if (_keysByOrdinal.Count >= KeyRecord.MaxKeys)
+        {
+            return ApplyResult.Refused(507, "quota-exceeded", $"The network holds {KeyRecord.MaxKeys} application keys, as many as it refreshes.");
+        }
+
+        if (!ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals))
+        {
+            return Pending(id, approvals, app.Quorum(context.ServerCount));
+        }
+
+        if (app.UsedEntries + 1 > app.Quota.MaxEntries)
+        {
+            return ApplyResult.Refused(403, "quota-exceeded", $"A new key would exceed the application's quota of {app.Quota.MaxEntries} entries.");
+        }
+
+        var record = new KeyRecord(id, (ulong)_keysByOrdinal.Count, context.Period);
+        _keys[(app.IdHex, id)] = record;
+        _keysByOrdinal.Add((app.IdHex, id));
+        app.UsedEntries++;
+        writes.Add(new(ApplicationKeys.Key(app.IdHex, id), record.Encode()));
+        writes.Add(new(ApplicationKeys.Application(app.IdHex), app.Encode()));
+        return new ApplyResult(202, null, "generating", Json(w =>
+        {
+            w.WriteString("id", id);
+            w.WriteNumber("ordinal", record.Ordinal);
+            w.WriteString("status", "generating");
+        }));
+    }
+
+    /// <summary>A distributed application's instances approve signing one message with one key (a quorum of them must).</summary>
+    private ApplyResult ApproveSigning((ApplicationRecord App, int Instance) caller, SignedRequest request, string escapedId, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        var id = DataId(Uri.UnescapeDataString(escapedId));
+        using var body = JsonDocument.Parse(request.Body);
+        var json = new RequestReader(body.RootElement, "message");
+        var message = json.Base64("message", KeyRecord.MaxMessageLength);
+        var app = caller.App;
+        if (!_keys.ContainsKey((app.IdHex, id)))
+        {
+            return ApplyResult.Refused(404, "unknown-key", $"No key '{id}'.");
+        }
+
+        if (!ApproveQuorum(app, caller.Instance, request, context.ServerCount, writes, out var approvals))
+        {
+            return Pending(id, approvals, app.Quorum(context.ServerCount));
+        }
+
+        var key = SignApprovalKey(app.IdHex, id, message);
+        _signApprovals.Add(key);
+        writes.Add(new(ApplicationKeys.SignApproval(key), [1]));
+        return new ApplyResult(200, null, "approved", Json(w =>
+        {
+            w.WriteString("id", id);
+            w.WriteString("status", "approved");
+        }));
+    }
+
+    private static string SignApprovalKey(string appHex, string keyId, ReadOnlySpan<byte> message) =>
+        appHex + "/" + keyId + "/" + Convert.ToHexStringLower(SHA256.HashData(message));
+
+    private ulong NextOrdinal(string appHex, string id, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        var ordinal = (ulong)_secretsByOrdinal.Count;
+        _secretsByOrdinal.Add((appHex, id));
+        writes.Add(new(ApplicationKeys.SecretOrdinal(ordinal), System.Text.Encoding.UTF8.GetBytes(appHex + "/" + id)));
+        return ordinal;
     }
 
     /// <summary>
@@ -481,6 +688,13 @@ public sealed class ApplicationState
         writer.WriteString("type", DataTypes.Name(record.Type));
         writer.WriteNumber("version", record.Version);
         writer.WriteNumber("storedPeriod", record.StoredPeriod);
+        if (record.IsSecret)
+        {
+            writer.WriteString("dealing", Convert.ToHexStringLower(record.Dealing));
+            writer.WriteNumber("ordinal", record.Ordinal);
+            writer.WriteBoolean("released", record.Released || record.Type == DataType.SecretSingle);
+        }
+
         if (record.NotBefore != 0)
         {
             writer.WriteString("until", DateTimeOffset.FromUnixTimeMilliseconds((long)record.NotBefore).ToString("O", CultureInfo.InvariantCulture));
@@ -556,6 +770,19 @@ public static class ApplicationKeys
     public static string Applied(string requestIdHex) => AppliedPrefix + requestIdHex;
 
     public static string Approval(string key) => ApprovalPrefix + key;
+
+    public const string SecretOrdinalPrefix = Prefix + "secret/";
+
+    public const string KeyPrefix = Prefix + "key/";
+
+    public const string SignApprovalPrefix = Prefix + "sign-approval/";
+
+    public static string Key(string appIdHex, string keyId) => KeyPrefix + appIdHex + "/" + keyId;
+
+    public static string SignApproval(string key) => SignApprovalPrefix + key;
+
+    /// <summary>The secret with this ordinal: "appHex/dataId" (a secret overwritten keeps its ordinal's entry, pointing at the newer record).</summary>
+    public static string SecretOrdinal(ulong ordinal) => SecretOrdinalPrefix + ordinal.ToString("d12", CultureInfo.InvariantCulture);
 }
 
 /// <summary>The data types' names on the API.</summary>

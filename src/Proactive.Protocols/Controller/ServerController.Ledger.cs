@@ -177,6 +177,7 @@ public sealed partial class ServerController
         }
 
         step.Add(ledger.Instance, erase);
+        StartAppKeyDkgs(context, ledger.Instance.Period, step);
         if (_ledger.Period > ledger.Instance.Period)
         {
             // Sealed: drop what the next ledger can no longer apply; a refresh waiting for this seal may start.

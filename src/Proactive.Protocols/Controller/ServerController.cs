@@ -219,6 +219,8 @@ public sealed partial class ServerController : IDisposable
 
         RestoreCertificates(controller, store);
         RestoreLedger(controller, store);
+        RestoreSecrets(controller, store);
+        RestoreAppKeys(controller, store);
         return controller;
     }
 
@@ -638,6 +640,7 @@ public sealed partial class ServerController : IDisposable
         _shares?.Dispose();
         _shares = null;
         DisposeSigning();
+        DisposeSecrets();
     }
 
     /// <summary>A finished refresh still answers dealing requests (catch-up, docs/PROTOCOLS.md) while it retains its dealing.</summary>
@@ -665,6 +668,7 @@ public sealed partial class ServerController : IDisposable
             ProtocolKind.KeyTable => instance.Period == CurrentPeriod && instance.Sequence is 0 or PeriodCertificateMachine.CertificateSequence,
             ProtocolKind.Signing => IsExpectedSigning(instance),
             ProtocolKind.Ledger => IsExpectedLedger(instance),
+            ProtocolKind.Dkg => IsExpectedAppKeyDkg(instance),
             _ => false,
         };
     }
@@ -687,12 +691,13 @@ public sealed partial class ServerController : IDisposable
         _pendingRecoveries.Clear();
         var instance = new InstanceId(ProtocolKind.Refresh, CurrentPeriod, 0);
         var oldShares = _shares ?? new ShareVector(_group, Self, Enumerable.Repeat(_group.Zero, _publicState.SecretCount).ToArray());
+        var (withSecrets, publicState, digest) = WithStoredSecrets(context, oldShares, _publicState, _digest);
         var faults = RefreshFaults?.Invoke(instance);
         var period = CurrentPeriod;
         var refresh = new RefreshMachine(
-            instance, _parameters, Self, _publicState, oldShares, keys.Signing,
+            instance, _parameters, Self, publicState, withSecrets, keys.Signing,
             server => _directory.TryGet(server, period, out var k) ? k.Signing : null,
-            AgreementWiring.InstanceContext(instance, _network), _digest, _timeouts.Refresh, faults);
+            AgreementWiring.InstanceContext(instance, _network), digest, _timeouts.Refresh, faults);
         StartMachine(context, refresh, step);
     }
 
@@ -767,6 +772,9 @@ public sealed partial class ServerController : IDisposable
                 break;
             case AgreementDecided decided when AgreementWiring.TryParentOf(decided.Instance, out var parent) && _machines.TryGetValue(parent, out var target):
                 Decide(context, target, decided.Value, step);
+                break;
+            case DkgCompleted completed when machine is DkgMachine appKeyDkg && completed.Instance.Sequence >= AppKeyDkgBase:
+                OnAppKeyGenerated(appKeyDkg, completed, step);
                 break;
             case DkgCompleted completed when machine is DkgMachine dkg && dkg.Share is { } dprfShare && completed.Instance == DprfKeyDkg:
                 _dprfKey = completed;
@@ -888,6 +896,7 @@ public sealed partial class ServerController : IDisposable
         var outbox = new Outbox();
         var old = _shares;
         Commit(outbox, fresh, completed.NewState, completed.NewOwnDigest, refresh.Instance.Period);
+        OnSecretsIncluded(outbox);
         outbox.Persist(EraseKey(refresh.SharesPersistKey), []);
         outbox.Persist(EraseKey(refresh.PublicStatePersistKey), []);
         outbox.Persist(EraseKey(refresh.DigestPersistKey), []);

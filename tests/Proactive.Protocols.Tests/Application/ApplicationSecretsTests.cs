@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Text;
+using Proactive.Crypto.Groups;
+using Proactive.Crypto.Random;
+using Proactive.Crypto.Sharing;
+using Proactive.Crypto.Signing;
+using Proactive.Protocols.Application;
+using Proactive.Protocols.Cluster;
+using Proactive.Protocols.Controller;
+using Proactive.Protocols.Tests.Controller;
+
+namespace Proactive.Protocols.Tests.Application;
+
+/// <summary>
+/// A client-dealt secret through the ledger and the refreshes: held as dealt until the refresh of the
+/// period after next, then in the share vector, refreshed every period, and rebuilt by the client from
+/// t + 1 shares of one sharing, also when a server never got its share and after a restart.
+/// </summary>
+public sealed class ApplicationSecretsTests
+{
+    private const ulong PeriodMilliseconds = 60_000;
+    private static readonly ClusterParameters Parameters = ClusterParameters.Create(5, 2, 1);
+    private static readonly PrimeOrderGroup Group = PrimeOrderGroup.Ed25519;
+
+    [Fact]
+    public void A_dealt_secret_joins_the_vector_is_refreshed_and_reconstructs_in_every_period()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 31);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg(secrets: 1);
+        RunPeriod(net, 1);
+
+        using var client = Ed25519PrivateKey.FromSeed(new byte[32]);
+        var random = new DeterministicRandomSource(77);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        var registration = Sign(client, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+            $"{{\"name\":\"vault\",\"uniqueId\":\"u\",\"publicKey\":\"{Convert.ToHexStringLower(client.PublicKey.Bytes)}\"}}", random);
+        Submit(net, 1, registration);
+        var appHex = Convert.ToHexStringLower(ApplicationState.CentralizedId("vault", "u"));
+        var handle = Handles.Format(Convert.FromHexString(appHex), 0);
+
+        var value = Encoding.UTF8.GetBytes("the launch codes");
+        var dealing = new byte[DataRecord.DealingLength];
+        random.Fill(dealing);
+        var (key, shares) = DataKeySharing.Deal(Group, Parameters.ServerCount, Parameters.Threshold, random);
+        var ciphertext = DataKeySharing.Encrypt(Group, key, appHex, "codes", dealing, value, random);
+        foreach (var server in Parameters.Servers.Where(s => s != 5))
+        {
+            net.Run(server, _ => net.Controllers[server].AcceptDealtShare(appHex, dealing, shares[server - 1], out var accepted));
+        }
+
+        Submit(net, 2, Sign(client, network, handle, "POST", "/v1/data", 1,
+            $"{{\"id\":\"codes\",\"type\":\"secret-single\",\"value\":\"{Convert.ToBase64String(ciphertext)}\",\"dealing\":\"{Convert.ToHexStringLower(dealing)}\"}}", random));
+        Assert.All(net.Controllers.Values, c => Assert.Equal(c.Self == 5 ? 0 : 1, c.DealtShareCount));
+        AssertReconstructs(net, appHex, value, expectedSharing: "dealt");
+
+        RunPeriod(net, 2);
+        AssertReconstructs(net, appHex, value, expectedSharing: "dealt");
+        RunPeriod(net, 3);
+        Assert.All(net.Controllers.Values, c => Assert.Equal(1UL, c.IncludedSecrets));
+        Assert.All(net.Controllers.Values, c => Assert.Equal(0, c.DealtShareCount));
+        Assert.All(net.Stores.Values, store => Assert.DoesNotContain(store.Keys, k => k.StartsWith(ServerController.DealtSharePrefix, StringComparison.Ordinal)));
+        AssertReconstructs(net, appHex, value, expectedSharing: "p3");
+
+        net.Restart(3, 3);
+        net.Controllers[3].PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        RunPeriod(net, 4);
+        AssertReconstructs(net, appHex, value, expectedSharing: "p4");
+    }
+
+    [Fact]
+    public void A_generated_key_has_shares_of_its_public_key_before_and_after_it_joins_the_vector()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 32);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg(secrets: 2);
+        RunPeriod(net, 1);
+        using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)7, 32).ToArray());
+        var random = new DeterministicRandomSource(78);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        Submit(net, 1, Sign(client, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+            $"{{\"name\":\"signer\",\"uniqueId\":\"u\",\"publicKey\":\"{Convert.ToHexStringLower(client.PublicKey.Bytes)}\"}}", random));
+        var handle = Handles.Format(ApplicationState.CentralizedId("signer", "u"), 0);
+        Submit(net, 3, Sign(client, network, handle, "POST", "/v1/keys", 1, "{\"id\":\"k1\"}", random));
+        Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.AppKeyPublicKey(0) is not null), TimeSpan.FromSeconds(20)), "the key's DKG did not complete");
+        var publicKey = net.Controllers[1].AppKeyPublicKey(0)!.Value;
+        Assert.All(net.Controllers.Values, c => Assert.Equal(publicKey, c.AppKeyPublicKey(0)!.Value));
+        AssertKeyShares(net, publicKey, "dkg");
+
+        RunPeriod(net, 2);
+        RunPeriod(net, 3);
+        Assert.All(net.Controllers.Values, c => Assert.Equal(1UL, c.IncludedKeys));
+        AssertKeyShares(net, publicKey, "p3");
+        Assert.All(net.Controllers.Values, c => Assert.Equal(publicKey, c.AppKeyPublicKey(0)!.Value));
+        RunPeriod(net, 4);
+        AssertKeyShares(net, publicKey, "p4");
+        Assert.All(net.Controllers.Values, c => Assert.Equal(2, c.PublicState!.SigningKeyCount));
+    }
+
+    private static void AssertKeyShares(ControllerTestNetwork net, Element publicKey, string expectedSharing)
+    {
+        var shares = new Dictionary<int, Scalar>();
+        foreach (var (server, controller) in net.Controllers)
+        {
+            Assert.True(controller.TryGetAppKeyShare(0, out var share, out var commitment, out var sharing));
+            Assert.Equal(expectedSharing, sharing);
+            Assert.True(commitment!.VerifyShare(server, share));
+            Assert.Equal(publicKey, commitment.ConstantTerm);
+            shares[server] = share;
+        }
+
+        var chosen = shares.Keys.Order().Take(Parameters.Threshold + 1).ToArray();
+        var coefficients = Lagrange.Coefficients(Group, chosen.Select(i => Group.FromUInt64((ulong)i)).ToArray(), Group.Zero);
+        var secret = Group.Zero;
+        for (var i = 0; i < chosen.Length; i++)
+        {
+            secret = Group.Add(secret, Group.Multiply(coefficients[i], shares[chosen[i]]));
+        }
+
+        Assert.Equal(publicKey, Group.MultiplyBase(secret));
+    }
+
+    private static void RunPeriod(ControllerTestNetwork net, ulong period)
+    {
+        net.BeginPeriod(period, []);
+        Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.CommittedPeriod == period), TimeSpan.FromSeconds(30)), $"period {period} did not commit everywhere");
+    }
+
+    private static void Submit(ControllerTestNetwork net, int server, SignedRequest request)
+    {
+        SubmitOutcome outcome = default;
+        net.Run(server, c => net.Controllers[server].SubmitRequest(c, request, out outcome));
+        Assert.Equal(SubmitOutcome.Accepted, outcome);
+        Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.Ledger.State.WasApplied(request.Id)), TimeSpan.FromSeconds(10)), "the request was not applied everywhere");
+    }
+
+    private static void AssertReconstructs(ControllerTestNetwork net, string appHex, byte[] value, string expectedSharing)
+    {
+        var bySharing = new Dictionary<string, Dictionary<int, Scalar>>();
+        DataRecord? record = null;
+        foreach (var (server, controller) in net.Controllers)
+        {
+            record = controller.Ledger.State.Data(appHex, "codes");
+            Assert.NotNull(record);
+            if (controller.TryGetSecretShare(appHex, record, out var share, out var sharing))
+            {
+                (bySharing.TryGetValue(sharing, out var shares) ? shares : bySharing[sharing] = [])[server] = share;
+            }
+        }
+
+        Assert.Equal([expectedSharing], bySharing.Keys);
+        Assert.True(DataKeySharing.TryReconstruct(Group, Parameters.Threshold, bySharing[expectedSharing], appHex, "codes", record!.Dealing, record.Value, out var opened, out _));
+        Assert.Equal(value, opened);
+    }
+
+    private static SignedRequest Sign(Ed25519PrivateKey key, string network, string handle, string method, string path, ulong period, string body, DeterministicRandomSource random)
+    {
+        var nonce = new byte[SignedRequest.NonceLength];
+        random.Fill(nonce);
+        var timestamp = (period * PeriodMilliseconds) + 1000;
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var signed = SignedRequest.SignedBytes(network, handle, method, path, timestamp.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(nonce), bytes);
+        return new SignedRequest(handle, method, path, timestamp, nonce, bytes, key.Sign(signed));
+    }
+}
