@@ -36,5 +36,12 @@ public sealed partial class NodeApi
         yield return new ApiRoute("POST", ApplicationRoutes.DataPath, "postData", "Store a data entry (agreed through the ledger before the answer).", RouteAccess.Application, body, null, null, submit, null);
         yield return new ApiRoute("PUT", ApplicationRoutes.DataPath + "/{id}", "putData", "Write a data entry (agreed through the ledger before the answer).", RouteAccess.Application, body, null, null, submit, null);
         yield return new ApiRoute("GET", ApplicationRoutes.DataPath + "/{id}", "getData", "Read one of the caller's data entries from this server's agreed state.", RouteAccess.Application, body, null, null, read, null);
+        yield return new ApiRoute("GET", ApplicationRoutes.DataPath + "/{id}/share", "getDataShare", "This server's share of a secret entry, HPKE-sealed to the X25519 key given as ?to= (released per the entry's type).", RouteAccess.Application, body, null, null, [.. read, Problem("invalid-request", 400), Problem("quota-exceeded", 403)], null)
+        {
+            Query = [new QueryParameter("to", "The X25519 public key (64 lowercase hex digits) to seal the share to.", "string")],
+        };
+        yield return new ApiRoute("POST", ApplicationRoutes.DataPath + "/{id}/release", "postDataRelease", "Ask for (or approve) the release of a distributed secret entry (agreed through the ledger).", RouteAccess.Application, body, null, null, submit, null);
+        yield return new ApiRoute("GET", ApplicationRoutes.DealingKeyPath, "getDealingKey", "This server's key of the period to seal dealt shares to.", RouteAccess.Public, null, null, null, [Problem("busy", 503), Problem("not-operational", 503)], null);
+        yield return new ApiRoute("PUT", ApplicationRoutes.DealingsPath + "/{dealing}", "putDealing", "Hand this server its HPKE-sealed share of a secret the client dealt.", RouteAccess.Application, body, null, null, [.. common, Problem("invalid-request", 400)], null);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Proactive.Node.Api;
+using Proactive.Node.Hosting;
 using Proactive.Node.Tests.Support;
 
 namespace Proactive.Node.Tests.Api;
@@ -121,12 +122,16 @@ public sealed class OpenApiTests : IAsyncLifetime, IDisposable
     {
         using var temp = new TempDirectory();
         using var log = AlertLog.Open(temp.Combine("alerts.db"));
-        await using var api = new NodeApi(new IPEndPoint(IPAddress.Loopback, 0), () => throw new InvalidOperationException(), log, gateway: new UnavailableGateway(), directory: _servers.Directory);
+
+        // The node itself is the gateway and the directory; not running, it answers nothing but what the routes check first.
+        await using var node = new NodeHost(new NodeHostOptions(temp.Provision(1), _servers.Network.Config));
+        await using var api = new NodeApi(new IPEndPoint(IPAddress.Loopback, 0), () => throw new InvalidOperationException(), log, gateway: node, directory: node);
         await api.StartAsync();
 
         using var document = JsonDocument.Parse(await _client.GetStringAsync(new Uri(api.BaseAddress, "/openapi.json")));
         var paths = document.RootElement.GetProperty("paths");
         Assert.True(paths.GetProperty("/v1/apps").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/dealing-key").TryGetProperty("get", out _));
         Assert.True(paths.GetProperty("/v1/data/{id}").TryGetProperty("put", out var put));
         Assert.Contains("write-once", put.GetProperty("responses").GetProperty("409").GetProperty("x-proactive-problem-codes").EnumerateArray().Select(c => c.GetString()));
         Assert.Equal("id", put.GetProperty("parameters")[0].GetProperty("name").GetString());
@@ -150,20 +155,5 @@ public sealed class OpenApiTests : IAsyncLifetime, IDisposable
     public void Route_patterns_match_paths_for_the_405_answer(string pattern, string path, bool matches)
     {
         Assert.Equal(matches, NodeApi.PathMatches(pattern, path));
-    }
-
-    /// <summary>A node side that cannot take application requests now (as a node that is not operational answers).</summary>
-    private sealed class UnavailableGateway : IApplicationGateway
-    {
-        public string NetworkHex => new string('0', 32);
-
-        public Task<Proactive.Protocols.Application.ApplyResult> SubmitAsync(Proactive.Protocols.Application.SignedRequest request, CancellationToken cancellationToken) =>
-            throw new NodeUnavailableException("not-operational", "This server is not operational.");
-
-        public Task<Proactive.Protocols.Application.ApplyResult> ReadDataAsync(ApplicationInstance instance, string dataId, CancellationToken cancellationToken) =>
-            throw new NodeUnavailableException("not-operational", "This server is not operational.");
-
-        public Task<Proactive.Protocols.Application.ApplyResult> DescribeApplicationAsync(ApplicationInstance instance, CancellationToken cancellationToken) =>
-            throw new NodeUnavailableException("not-operational", "This server is not operational.");
     }
 }
