@@ -28,6 +28,9 @@ public static class ApplicationRoutes
     /// <summary>Data entries.</summary>
     public const string DataPath = "/v1/data";
 
+    /// <summary>Application signing keys.</summary>
+    public const string KeysPath = "/v1/keys";
+
     /// <summary>Where a client fetches the key to seal dealt shares to.</summary>
     public const string DealingKeyPath = "/v1/dealing-key";
 
@@ -40,7 +43,7 @@ public static class ApplicationRoutes
     private const string SignedBodyItem = "proactive.signed-body";
 
     /// <summary>Paths whose routes take a body (the API refuses bodies elsewhere).</summary>
-    public static bool TakesBody(PathString path) => path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath);
+    public static bool TakesBody(PathString path) => path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath) || path.StartsWithSegments(KeysPath);
 
     /// <summary>Maps the routes onto <paramref name="app"/>.</summary>
     public static void Map(WebApplication app, IApplicationGateway gateway, IApplicationDirectory directory)
@@ -48,7 +51,7 @@ public static class ApplicationRoutes
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(directory);
-        var submit = new RequestDelegate(context => SubmitAsync(context, gateway));
+        var submit = new RequestDelegate(context => SubmitAsync(context, gateway.SubmitAsync));
         app.MapPost(AppsPath, submit);
         app.MapPost(DataPath, submit);
         app.MapPut(DataPath + "/{id}", submit);
@@ -56,6 +59,10 @@ public static class ApplicationRoutes
         app.MapGet(SelfPath, new RequestDelegate(context => ReadAsync(context, gateway, directory, gateway.DescribeApplicationAsync)));
         app.MapGet(DataPath + "/{id}/share", new RequestDelegate(context => ReadAsync(context, gateway, directory, ReadShareOf(context, gateway))));
         app.MapPost(DataPath + "/{id}/release", submit);
+        app.MapPost(KeysPath, new RequestDelegate(context => SubmitAsync(context, gateway.GenerateKeyAsync)));
+        app.MapGet(KeysPath + "/{id}", new RequestDelegate(context => ReadAsync(context, gateway, directory, DescribeKeyOf(context, gateway))));
+        app.MapPost(KeysPath + "/{id}/sign", new RequestDelegate(context => SubmitAsync(context, gateway.SignAsync)));
+        app.MapPost(KeysPath + "/{id}/approve", submit);
         app.MapGet(DealingKeyPath, new RequestDelegate(context => AnswerAsync(context, gateway.DealingKeyAsync)));
         app.MapPut(DealingsPath + "/{dealing}", new RequestDelegate(context => ReadAsync(context, gateway, directory, DealtShareOf(context, gateway))));
     }
@@ -106,7 +113,7 @@ public static class ApplicationRoutes
         };
     }
 
-    private static async Task SubmitAsync(HttpContext context, IApplicationGateway gateway)
+    private static async Task SubmitAsync(HttpContext context, Func<SignedRequest, CancellationToken, Task<ApplyResult>> submit)
     {
         var (request, problem) = await ReadSignedAsync(context).ConfigureAwait(false);
         if (request is null)
@@ -115,7 +122,13 @@ public static class ApplicationRoutes
             return;
         }
 
-        await AnswerAsync(context, token => gateway.SubmitAsync(request, token)).ConfigureAwait(false);
+        await AnswerAsync(context, token => submit(request, token)).ConfigureAwait(false);
+    }
+
+    private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> DescribeKeyOf(HttpContext context, IApplicationGateway gateway)
+    {
+        var id = Uri.UnescapeDataString((string)context.Request.RouteValues["id"]!);
+        return (instance, token) => gateway.DescribeKeyAsync(instance, id, token);
     }
 
     private static async Task ReadAsync(HttpContext context, IApplicationGateway gateway, IApplicationDirectory directory, Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> read)

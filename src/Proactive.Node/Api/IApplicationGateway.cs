@@ -28,6 +28,15 @@ public interface IApplicationGateway
     /// <summary>The key clients seal dealt shares to: this server's encryption key of the current period.</summary>
     Task<ApplyResult> DealingKeyAsync(CancellationToken cancellationToken);
 
+    /// <summary>GenerateKey: puts the request to the ledger, then waits for the key's DKG to complete here; the answer names the public key.</summary>
+    Task<ApplyResult> GenerateKeyAsync(SignedRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The caller's key <paramref name="keyId"/>: its public key once generated.</summary>
+    Task<ApplyResult> DescribeKeyAsync(ApplicationInstance instance, string keyId, CancellationToken cancellationToken);
+
+    /// <summary>Sign: coordinates a FROST session for the client's signed request and answers with the signature.</summary>
+    Task<ApplyResult> SignAsync(SignedRequest request, CancellationToken cancellationToken);
+
     /// <summary>The caller's application: its registration, quota and use.</summary>
     Task<ApplyResult> DescribeApplicationAsync(ApplicationInstance instance, CancellationToken cancellationToken);
 }

@@ -5,6 +5,8 @@ using System.Diagnostics.CodeAnalysis;
 using Proactive.Crypto.Hpke;
 using Proactive.Node.Api;
 using Proactive.Protocols.Application;
+using Proactive.Protocols.Controller;
+using Proactive.Protocols.Machines;
 
 namespace Proactive.Node.Hosting;
 
@@ -20,6 +22,8 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
 
     private readonly Dictionary<string, List<TaskCompletionSource<ApplyResult>>> _ledgerWaiters = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ApplicationInstance> _instances = new(StringComparer.Ordinal);
+    private readonly Dictionary<InstanceId, (TaskCompletionSource<ApplyResult> Waiter, SignedRequest Request)> _signingWaiters = [];
+    private readonly Dictionary<ulong, List<TaskCompletionSource<byte[]?>>> _keyWaiters = [];
 
     /// <inheritdoc/>
     public string NetworkHex => _config.NetworkId.ToString();
@@ -233,6 +237,162 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
                 }));
             },
             cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<ApplyResult> GenerateKeyAsync(SignedRequest request, CancellationToken cancellationToken)
+    {
+        var applied = await SubmitAsync(request, cancellationToken).ConfigureAwait(false);
+        if (applied.Status != 202 || applied.Problem is not null || applied.Body is null)
+        {
+            return applied;
+        }
+
+        using var body = System.Text.Json.JsonDocument.Parse(applied.Body);
+        var ordinal = body.RootElement.GetProperty("ordinal").GetUInt64();
+        var id = body.RootElement.GetProperty("id").GetString()!;
+        var waiter = await OnLoopAsync(() => KeyWaiter(ordinal), cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(MaxAgreementWait);
+        try
+        {
+            var publicKey = await waiter.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+            return new ApplyResult(201, null, "generated", ApplicationState.Json(w => DescribeKey(w, id, ordinal, publicKey)));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new NodeUnavailableException("not-generated-yet", $"The key '{id}' is agreed but its generation has not completed here within {MaxAgreementWait.TotalSeconds:0} s; GET /v1/keys/{id} shows it once it has.");
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> DescribeKeyAsync(ApplicationInstance instance, string keyId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                var state = ServingState();
+                if (state.Key(Convert.ToHexStringLower(instance.ApplicationId), keyId) is not { } key)
+                {
+                    return ApplyResult.Refused(404, "unknown-key", $"No key '{keyId}'.");
+                }
+
+                var publicKey = Controller.AppKeyPublicKey(key.Ordinal) is { } element ? _config.Suite.Group.EncodeElement(element) : null;
+                return new ApplyResult(200, null, "key", ApplicationState.Json(w => DescribeKey(w, keyId, key.Ordinal, publicKey)));
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async Task<ApplyResult> SignAsync(SignedRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var waiter = await OnLoopAsync(() => StartSigning(request), cancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(MaxAgreementWait);
+        try
+        {
+            return await waiter.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new NodeUnavailableException("not-signed", "No signature within the time allowed; retry.");
+        }
+    }
+
+    private TaskCompletionSource<ApplyResult> StartSigning(SignedRequest request)
+    {
+        var state = ServingState();
+        var waiter = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var step = Controller.StartAppSigning(Context, request, out var session, out var problem);
+        if (problem.Length > 0)
+        {
+            var (status, code) = problem switch
+            {
+                _ when !state.CheckAuthentic(request, NetworkHex) => (401, state.KeyOf(request.Handle) is null ? "unknown-handle" : "bad-signature"),
+                _ when problem.StartsWith("no key", StringComparison.Ordinal) => (404, "unknown-key"),
+                _ when problem.Contains("quorum", StringComparison.Ordinal) => (403, "quorum-required"),
+                _ when problem.Contains("body", StringComparison.Ordinal) => (400, "invalid-request"),
+                _ => (503, "not-operational"),
+            };
+            waiter.SetResult(ApplyResult.Refused(status, code, "Cannot sign: " + problem + "."));
+            return waiter;
+        }
+
+        _signingWaiters[session] = (waiter, request);
+        Apply(step);
+        return waiter;
+    }
+
+    private void OnAppSigningEvent(ProtocolEvent emitted)
+    {
+        switch (emitted)
+        {
+            case AppSignatureProduced produced when _signingWaiters.Remove(produced.Instance, out var entry):
+                using (var body = System.Text.Json.JsonDocument.Parse(entry.Request.Body))
+                {
+                    var message = body.RootElement.GetProperty("message").GetBytesFromBase64();
+                    entry.Waiter.TrySetResult(new ApplyResult(200, null, "signed", ApplicationState.Json(w =>
+                    {
+                        w.WriteString("publicKey", Convert.ToHexStringLower(produced.PublicKey));
+                        w.WriteString("message", Convert.ToHexStringLower(message));
+                        w.WriteString("signature", Convert.ToHexStringLower(produced.Signature));
+                        w.WriteString("suite", _config.SuiteName);
+                        w.WriteStartArray("signers");
+                        foreach (var signer in produced.Signers)
+                        {
+                            w.WriteNumberValue(signer);
+                        }
+
+                        w.WriteEndArray();
+                    })));
+                }
+
+                break;
+            case AppSigningFailed failed when _signingWaiters.Remove(failed.Instance, out var entry):
+                entry.Waiter.TrySetResult(ApplyResult.Refused(503, "not-signed", $"The signing session failed: {failed.Reason}; retry."));
+                break;
+            case AppKeyGenerated generated:
+                if (_keyWaiters.Remove(generated.Ordinal, out var waiters))
+                {
+                    foreach (var keyWaiter in waiters)
+                    {
+                        keyWaiter.TrySetResult(_config.Suite.Group.EncodeElement(generated.PublicKey));
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private TaskCompletionSource<byte[]?> KeyWaiter(ulong ordinal)
+    {
+        var waiter = new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Controller.AppKeyPublicKey(ordinal) is { } known)
+        {
+            waiter.SetResult(_config.Suite.Group.EncodeElement(known));
+            return waiter;
+        }
+
+        (_keyWaiters.TryGetValue(ordinal, out var list) ? list : _keyWaiters[ordinal] = []).Add(waiter);
+        return waiter;
+    }
+
+    private void DescribeKey(System.Text.Json.Utf8JsonWriter w, string id, ulong ordinal, byte[]? publicKey)
+    {
+        w.WriteString("id", id);
+        w.WriteNumber("ordinal", ordinal);
+        w.WriteString("suite", _config.SuiteName);
+        w.WriteString("status", publicKey is null ? "generating" : "ready");
+        if (publicKey is null)
+        {
+            w.WriteNull("publicKey");
+        }
+        else
+        {
+            w.WriteString("publicKey", Convert.ToHexStringLower(publicKey));
+        }
+    }
 
     /// <summary>The state reads are served from, once this server follows the ledger.</summary>
     private ApplicationState ServingState()

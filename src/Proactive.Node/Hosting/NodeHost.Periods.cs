@@ -173,6 +173,9 @@ public sealed partial class NodeHost
             case LedgerRequestApplied applied:
                 OnLedgerRequestApplied(applied);
                 break;
+            case AppSignatureProduced or AppSigningFailed or AppKeyGenerated:
+                OnAppSigningEvent(emitted);
+                break;
         }
 
         OnInitializationEvent(emitted);

@@ -103,6 +103,60 @@ public sealed class ApplicationState
     /// <summary>Whether a quorum of the application's instances approved signing <paramref name="message"/> with its key <paramref name="keyId"/>.</summary>
     public bool IsSigningApproved(string appIdHex, string keyId, ReadOnlySpan<byte> message) => _signApprovals.Contains(SignApprovalKey(appIdHex, keyId, message));
 
+    /// <summary>
+    /// Whether <paramref name="request"/> is an application's authentic request to sign a message with
+    /// one of its keys (and, for a distributed application, one a quorum of its instances approved):
+    /// every signer checks this itself before it contributes a signature share.
+    /// </summary>
+    public bool TryAuthorizeSigning(SignedRequest request, string networkHex, out ulong ordinal, out byte[] message, out string problem)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ordinal = 0;
+        message = [];
+        const string Prefix = "/v1/keys/";
+        const string Suffix = "/sign";
+        var path = request.PathAndQuery;
+        if (request.Method != "POST" || !path.StartsWith(Prefix, StringComparison.Ordinal) || !path.EndsWith(Suffix, StringComparison.Ordinal) || path.Length <= Prefix.Length + Suffix.Length)
+        {
+            problem = "not a signing request";
+            return false;
+        }
+
+        if (!CheckAuthentic(request, networkHex) || !Handles.TryParse(request.Handle, out var appHex, out _) || !_applications.TryGetValue(appHex, out var app))
+        {
+            problem = "the request is not signed by a registered instance";
+            return false;
+        }
+
+        var keyId = Uri.UnescapeDataString(path[Prefix.Length..^Suffix.Length]);
+        if (!_keys.TryGetValue((appHex, keyId), out var key))
+        {
+            problem = $"no key '{keyId}' here (yet)";
+            return false;
+        }
+
+        try
+        {
+            using var body = JsonDocument.Parse(request.Body);
+            message = new RequestReader(body.RootElement, "message").Base64("message", KeyRecord.MaxMessageLength);
+        }
+        catch (Exception e) when (e is JsonException or RequestShapeException)
+        {
+            problem = "the body is not { \"message\": base64 }";
+            return false;
+        }
+
+        if (app.Kind != ApplicationKind.Centralized && !IsSigningApproved(appHex, keyId, message))
+        {
+            problem = "a quorum of the application's instances has not approved this message";
+            return false;
+        }
+
+        ordinal = key.Ordinal;
+        problem = string.Empty;
+        return true;
+    }
+
     /// <summary>Every registered application.</summary>
     public IEnumerable<ApplicationRecord> Applications => _applications.Values;
 

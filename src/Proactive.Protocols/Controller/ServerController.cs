@@ -554,6 +554,7 @@ public sealed partial class ServerController : IDisposable
         ArgumentNullException.ThrowIfNull(message);
         var step = new ControllerStep();
         StartSignerOnFirstPackage(context, instance, step);
+        StartAppSignerOnRequest(context, instance, message, step);
         Record(instance, message.Sender);
         if (instance.Protocol == ProtocolKind.Ledger && instance.Sequence == 0)
         {
@@ -570,6 +571,7 @@ public sealed partial class ServerController : IDisposable
             }
 
             Run(context, machine, step, (c, o) => machine.Receive(c, message, o));
+            ForgetIfFinished(instance);
             return step;
         }
 
@@ -612,6 +614,7 @@ public sealed partial class ServerController : IDisposable
         if (_machines.TryGetValue(instance, out var machine) && !machine.IsFinished)
         {
             Run(context, machine, step, (c, o) => machine.Timeout(c, timerId, o));
+            ForgetIfFinished(instance);
         }
 
         return step;
@@ -1011,6 +1014,11 @@ public sealed partial class ServerController : IDisposable
     {
         foreach (var instance in _machines.Keys.Where(i => i.Period + 1 < period).ToList())
         {
+            if (instance.Protocol == ProtocolKind.AppSigning)
+            {
+                _appSigningSessions--;
+            }
+
             _machines.Remove(instance, out var machine);
             (machine as IDisposable)?.Dispose();
             _latestProposal.Remove(instance);

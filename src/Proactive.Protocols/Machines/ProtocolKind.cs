@@ -16,6 +16,9 @@ public enum ProtocolKind : byte
 
     /// <summary>The applications' ledger: agreed batches of client-signed requests (docs/PROTOCOLS.md "Application ledger").</summary>
     Ledger = 9,
+
+    /// <summary>Signatures with applications' keys: two-round FROST sessions a server coordinates for its client (docs/PROTOCOLS.md "Application signing").</summary>
+    AppSigning = 10,
 }
 
 /// <summary>

@@ -95,14 +95,34 @@ public sealed class ApplicationSecretsTests
         Assert.All(net.Controllers.Values, c => Assert.Equal(publicKey, c.AppKeyPublicKey(0)!.Value));
         AssertKeyShares(net, publicKey, "dkg");
 
+        AssertSigns(net, client, network, handle, random, coordinator: 2, "before the key joins the vector");
+        net.Silent.Add(4);
+        AssertSigns(net, client, network, handle, random, coordinator: 5, "with a silent server");
+        net.Silent.Remove(4);
+
         RunPeriod(net, 2);
         RunPeriod(net, 3);
         Assert.All(net.Controllers.Values, c => Assert.Equal(1UL, c.IncludedKeys));
+        AssertSigns(net, client, network, handle, random, coordinator: 1, "after the key joined the vector");
         AssertKeyShares(net, publicKey, "p3");
         Assert.All(net.Controllers.Values, c => Assert.Equal(publicKey, c.AppKeyPublicKey(0)!.Value));
         RunPeriod(net, 4);
         AssertKeyShares(net, publicKey, "p4");
         Assert.All(net.Controllers.Values, c => Assert.Equal(2, c.PublicState!.SigningKeyCount));
+    }
+
+    private static void AssertSigns(ControllerTestNetwork net, Ed25519PrivateKey client, string network, string handle, DeterministicRandomSource random, int coordinator, string when)
+    {
+        var message = Encoding.UTF8.GetBytes($"sign me {when}");
+        var request = Sign(client, network, handle, "POST", "/v1/keys/k1/sign", net.Controllers[coordinator].CurrentPeriod,
+            $"{{\"message\":\"{Convert.ToBase64String(message)}\"}}", random);
+        string problem = string.Empty;
+        net.Run(coordinator, c => net.Controllers[coordinator].StartAppSigning(c, request, out _, out problem));
+        Assert.Equal(string.Empty, problem);
+        Assert.True(net.RunUntil(() => net.EventsOf<AppSignatureProduced>(coordinator).Any(e => e.RequestId.SequenceEqual(request.Id)), TimeSpan.FromSeconds(10)), $"no signature {when}");
+        var produced = net.EventsOf<AppSignatureProduced>(coordinator).Single(e => e.RequestId.SequenceEqual(request.Id));
+        // A standard Ed25519 verifier (libsodium's crypto_sign_verify_detached) accepts it.
+        Assert.True(Ed25519PublicKey.Decode(produced.PublicKey).Verify(message, produced.Signature), $"the signature {when} does not verify");
     }
 
     private static void AssertKeyShares(ControllerTestNetwork net, Element publicKey, string expectedSharing)
