@@ -25,9 +25,11 @@ public sealed partial class NodeApi
         ];
         ProblemKind[] submit =
         [
-            .. common, Problem("invalid-request", 400), Problem("unsupported-type", 400), Problem("bad-password", 403), Problem("quota-exceeded", 403),
-            Problem("unknown-data", 404), Problem("already-exists", 409), Problem("already-registered", 409), Problem("replayed-request", 409),
-            Problem("version-mismatch", 409), Problem("write-once", 409), Problem("quota-exceeded", 507),
+            .. common, Problem("invalid-request", 400), Problem("bad-share", 400), Problem("bad-password", 403),
+            Problem("not-yet", 403), Problem("quota-exceeded", 403), Problem("unknown-data", 404), Problem("share-missing", 404),
+            Problem("already-exists", 409), Problem("already-registered", 409), Problem("not-distributed-reader", 409), Problem("not-secret", 409),
+            Problem("replayed-request", 409), Problem("stale-period", 409), Problem("version-mismatch", 409), Problem("write-once", 409),
+            Problem("quota-exceeded", 507),
         ];
         ProblemKind[] read = [.. common, Problem("not-found", 404), Problem("unknown-data", 404)];
         long body = SignedRequest.MaxBodyLength;
@@ -42,6 +44,11 @@ public sealed partial class NodeApi
         };
         yield return new ApiRoute("POST", ApplicationRoutes.DataPath + "/{id}/release", "postDataRelease", "Ask for (or approve) the release of a distributed secret entry (agreed through the ledger).", RouteAccess.Application, body, null, null, submit, null);
         yield return new ApiRoute("GET", ApplicationRoutes.DealingKeyPath, "getDealingKey", "This server's key of the period to seal dealt shares to.", RouteAccess.Public, null, null, null, [Problem("busy", 503), Problem("not-operational", 503)], null);
+        ProblemKind[] keys = [.. submit, Problem("unknown-key", 404), Problem("quorum-required", 403), Problem("not-signed", 503)];
+        yield return new ApiRoute("POST", ApplicationRoutes.KeysPath, "postKey", "Generate a threshold signing key owned by the application (a DKG; answered once it completes).", RouteAccess.Application, body, null, null, keys, null);
+        yield return new ApiRoute("GET", ApplicationRoutes.KeysPath + "/{id}", "getKey", "One of the application's keys: its public key and state.", RouteAccess.Application, body, null, null, [.. read, Problem("unknown-key", 404)], null);
+        yield return new ApiRoute("POST", ApplicationRoutes.KeysPath + "/{id}/sign", "postKeySign", "Sign a message with one of the application's keys (FROST among the servers).", RouteAccess.Application, body, null, null, keys, null);
+        yield return new ApiRoute("POST", ApplicationRoutes.KeysPath + "/{id}/approve", "postKeyApprove", "Approve a signing request of a distributed application (agreed through the ledger).", RouteAccess.Application, body, null, null, keys, null);
         yield return new ApiRoute("PUT", ApplicationRoutes.DealingsPath + "/{dealing}", "putDealing", "Hand this server its HPKE-sealed share of a secret the client dealt.", RouteAccess.Application, body, null, null, [.. common, Problem("invalid-request", 400)], null);
     }
 }
