@@ -66,6 +66,7 @@ public sealed class ProtocolDecoderFuzzTests
         new("LedgerBatch", ["LedgerBatch.TryDecode"], input => Canonical(input, LedgerBatch.TryDecode(input, out var v) ? v.Encode() : null)),
         new("ApplicationRecord", ["ApplicationRecord.TryDecode"], input => Canonical(input, ApplicationRecord.TryDecode(input, out var v) ? v.Encode() : null)),
         new("DataRecord", ["DataRecord.TryDecode"], input => Canonical(input, DataRecord.TryDecode(input, out var v) ? v.Encode() : null)),
+        new("KeyRecord", ["KeyRecord.TryDecode"], input => Canonical(input, KeyRecord.TryDecode(input, out var v) ? v.Encode() : null)),
         new("NonceUseRecord", ["NonceUseRecord.TryDecode"], input => Canonical(input, NonceUseRecord.TryDecode(input, out var v) ? v.Encode() : null)),
         new("NonceCommitmentBatch", ["NonceCommitmentBatch.TryDecode"], input => Canonical(input, NonceCommitmentBatch.TryDecode(Suite, input, out var v, out _) ? v.Encode(Suite) : null)),
         new("SigningRequest", ["SigningRequest.TryDecode"], input => Canonical(input, SigningRequest.TryDecode(Suite, Parameters.ServerCount, input, out var v, out _) ? v.Encode() : null)),
@@ -298,6 +299,8 @@ public sealed class ProtocolDecoderFuzzTests
         application.Instances[1] = new byte[32];
         samples.Add(application.Encode());
         samples.Add(new DataRecord("entry", DataType.PublicReadWrite, [1, 2, 3], 2, 0, 4).Encode());
+        samples.Add(new DataRecord("secret", DataType.SecretDistributedReader, [1, 2, 3], 1, 5, 4, new byte[DataRecord.DealingLength], 9, released: true).Encode());
+        samples.Add(new KeyRecord("k", 3, 2).Encode());
 
         // Fault paths.
         var digest = SHA256.HashData("a package"u8);

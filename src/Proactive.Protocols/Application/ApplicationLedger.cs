@@ -43,7 +43,7 @@ public sealed class ApplicationLedger
     private readonly Queue<string> _order = new();
 
     /// <summary>The agreed state.</summary>
-    public ApplicationState State { get; } = new();
+    public ApplicationState State { get; private set; } = new();
 
     /// <summary>The period whose ledger is open (every earlier one is sealed).</summary>
     public ulong Period { get; private set; }
@@ -204,6 +204,39 @@ public sealed class ApplicationLedger
 
         writes.Add(new(PositionKey, EncodePosition()));
         return results;
+    }
+
+    /// <summary>
+    /// Replaces the whole state and position by a copy a peer sent (the ledger's state transfer): the
+    /// caller has checked the copy against f + 1 matching offers. Pending requests stay (they are judged
+    /// again when proposed). Returns the durable writes: everything under the application prefix is
+    /// erased first, then every record and the position written.
+    /// </summary>
+    public ApplicationState Replace(IEnumerable<KeyValuePair<string, byte[]>> records, ulong period, ulong nextSequence, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(writes);
+        var fresh = new ApplicationState();
+        var list = records.ToList();
+        foreach (var (key, value) in list)
+        {
+            if (!fresh.TryLoad(key, value))
+            {
+                throw new InvalidOperationException($"Not an application record: {key}.");
+            }
+        }
+
+        foreach (var (key, _) in State.Records())
+        {
+            writes.Add(new(key, null));
+        }
+
+        writes.AddRange(list.Select(r => new KeyValuePair<string, byte[]?>(r.Key, r.Value)));
+        State = fresh;
+        Period = period;
+        NextSequence = Math.Max(1, nextSequence);
+        writes.Add(new(PositionKey, EncodePosition()));
+        return fresh;
     }
 
     /// <summary>Drops pending requests the open period's ledger can no longer apply (their timestamps are too old).</summary>

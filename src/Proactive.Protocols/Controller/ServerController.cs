@@ -450,13 +450,8 @@ public sealed partial class ServerController : IDisposable
             RecoveryMachine machine;
             if (r == Self)
             {
-                // Data-key shares are checked against the recorded digest, which a server that lost
-                // its store no longer has; signing-key shares are checked against their commitments.
-                if (_digest is null && _publicState.DataKeyCount > 0)
-                {
-                    continue;
-                }
-
+                // Signing-key shares are checked against their commitments, data-key shares against the
+                // recorded digest, or without one (a server that lost its store) by t + 1 + f helpers agreeing.
                 machine = new RecoveryMachine(instance, _parameters, Self, r, _publicState, null, _digest, _timeouts.Recovery);
             }
             else if (_shares is not null && !catchingUp)
@@ -476,6 +471,7 @@ public sealed partial class ServerController : IDisposable
         StartKeyTable(context, period, recovering, step);
         StartPeriodCertificate(context, period, recovering, step);
         StartLedgerIfReady(context, step);
+        StartLedgerSyncIfNeeded(context, step);
         StartRefreshIfReady(context, step);
         return step;
     }
@@ -556,9 +552,18 @@ public sealed partial class ServerController : IDisposable
         StartSignerOnFirstPackage(context, instance, step);
         StartAppSignerOnRequest(context, instance, message, step);
         Record(instance, message.Sender);
+        NoteLedgerPosition(context, instance, message.Sender, step);
         if (instance.Protocol == ProtocolKind.Ledger && instance.Sequence == 0)
         {
-            ReceiveSubmission(context, message, step);
+            if (message.Round == LedgerSyncRound)
+            {
+                ReceiveLedgerSync(context, message, step);
+            }
+            else
+            {
+                ReceiveSubmission(context, message, step);
+            }
+
             return step;
         }
 

@@ -104,11 +104,16 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
     private ShareVector? _recovered;
     private Scalar _answerWeight;
     private bool _proposed;
+    private readonly int _f;
 
     /// <summary>
     /// Share recovery of server <paramref name="recovering"/>, seen from server <paramref name="self"/>.
     /// A helper passes its own <paramref name="ownShares"/>; the recovering server passes its
-    /// <paramref name="recordedDigest"/> from the signed period root (required when there are data keys).
+    /// <paramref name="recordedDigest"/> from the signed period root when it has one. Without it (a
+    /// server that lost its store), data-key shares have nothing of their own to be checked against: the
+    /// recovered vector is accepted only when t + 1 + f helpers' answers lie on one polynomial in every
+    /// secret (the random combination checks them all at once), so t + 1 honest helpers fix it whatever
+    /// f faulty ones answer.
     /// </summary>
     public RecoveryMachine(
         InstanceId instance, ClusterParameters parameters, int self, int recovering, RefreshPublicState publicState,
@@ -127,9 +132,9 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(recovering, parameters.ServerCount);
         if (self == recovering)
         {
-            if (publicState.DataKeyCount > 0 && (recordedDigest is null || recordedDigest.Index != self))
+            if (recordedDigest is not null && recordedDigest.Index != self)
             {
-                throw new ArgumentException("The recovering server needs its recorded digest to check its data-key shares.", nameof(recordedDigest));
+                throw new ArgumentException("The recorded digest is another server's.", nameof(recordedDigest));
             }
         }
         else if (ownShares is null || ownShares.Index != self || ownShares.Count != publicState.SecretCount || ownShares.Group.Id != publicState.Group.Id)
@@ -147,6 +152,7 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
         _recovering = recovering;
         _n = parameters.ServerCount;
         _t = parameters.Threshold;
+        _f = parameters.Faults;
         _helpers = Enumerable.Range(0, _n).Select(_ => new HelperView()).ToArray();
     }
 
@@ -638,6 +644,13 @@ public sealed class RecoveryMachine : IProtocolMachine, IDisposable
             }
 
             if (!Matches(candidate))
+            {
+                continue;
+            }
+
+            // Data keys without a digest: the candidate must be the polynomial of t + 1 + f answers.
+            if (_recordedDigest is null && _publicState.DataKeyCount > 0
+                && answered.Count(h => subset.Contains(h) || OnPolynomial(subset, h)) < _t + 1 + _f)
             {
                 continue;
             }

@@ -111,6 +111,43 @@ public sealed class ApplicationSecretsTests
         Assert.All(net.Controllers.Values, c => Assert.Equal(2, c.PublicState!.SigningKeyCount));
     }
 
+    [Fact]
+    public void A_server_far_behind_on_the_ledger_fetches_the_state_from_its_peers_and_follows_again()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 33);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg(secrets: 1);
+        RunPeriod(net, 1);
+        using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)9, 32).ToArray());
+        var random = new DeterministicRandomSource(79);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        Submit(net, 1, Sign(client, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+            $"{{\"name\":\"busy\",\"uniqueId\":\"u\",\"publicKey\":\"{Convert.ToHexStringLower(client.PublicKey.Bytes)}\"}}", random));
+        var handle = Handles.Format(ApplicationState.CentralizedId("busy", "u"), 0);
+
+        // Server 5 hears nothing while the others decide far more instances than they keep for laggards.
+        net.Silent.Add(5);
+        var others = net.Controllers.Where(c => c.Key != 5).Select(c => c.Value).ToList();
+        for (var i = 0; i < ServerController.RetainedLedgerInstances + ServerController.LedgerLookahead + 4; i++)
+        {
+            var request = Sign(client, network, handle, "POST", "/v1/data", 1, $"{{\"id\":\"e{i}\",\"type\":\"public-write-once\",\"value\":\"AA==\"}}", random);
+            SubmitOutcome outcome = default;
+            net.Run(1, c => net.Controllers[1].SubmitRequest(c, request, out outcome));
+            Assert.True(net.RunUntil(() => others.All(c => c.Ledger.State.WasApplied(request.Id)), TimeSpan.FromSeconds(10)));
+        }
+
+        Assert.Equal(0, net.Controllers[5].Ledger.State.DataCount);
+        net.Silent.Remove(5);
+        Submit(net, 2, Sign(client, network, handle, "POST", "/v1/data", 1, "{\"id\":\"after\",\"type\":\"public-write-once\",\"value\":\"AQ==\"}", random));
+        Assert.True(net.RunUntil(() => net.Controllers[5].Ledger.State.Data(Convert.ToHexStringLower(ApplicationState.CentralizedId("busy", "u")), "after") is not null, TimeSpan.FromSeconds(20)), "server 5 did not catch up");
+        Assert.True(net.RunUntil(() => net.Controllers[5].Ledger.NextSequence == net.Controllers[1].Ledger.NextSequence, TimeSpan.FromSeconds(5)));
+        Assert.Equal(Convert.ToHexStringLower(net.Controllers[1].Ledger.State.Digest()), Convert.ToHexStringLower(net.Controllers[5].Ledger.State.Digest()));
+    }
+
     private static void AssertSigns(ControllerTestNetwork net, Ed25519PrivateKey client, string network, string handle, DeterministicRandomSource random, int coordinator, string when)
     {
         var message = Encoding.UTF8.GetBytes($"sign me {when}");
