@@ -348,9 +348,11 @@ public sealed partial class NodeApi : IAsyncDisposable
     private static async Task<(ReadOnlyMemory<byte> Body, ApiError? Error)> ReadBodyAsync(HttpContext context, long limit)
     {
         var request = context.Request;
+        var ceiling = DrainCeiling(limit);
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = limit;
+            // Kestrel cuts the connection past this; between the limit and it the rest is drained (DrainAsync).
+            sizeFeature.MaxRequestBodySize = ceiling;
         }
 
         var tooLarge = new ApiError(ApiProblems.PayloadTooLarge, $"The body is larger than the {limit} bytes this route accepts.");
@@ -366,7 +368,13 @@ public sealed partial class NodeApi : IAsyncDisposable
                     {
                         // Full at the limit: one more byte means too large.
                         var probe = new byte[1];
-                        return await request.Body.ReadAsync(probe, context.RequestAborted).ConfigureAwait(false) == 0 ? (buffer, null) : (default, tooLarge);
+                        if (await request.Body.ReadAsync(probe, context.RequestAborted).ConfigureAwait(false) == 0)
+                        {
+                            return (buffer, null);
+                        }
+
+                        await DrainAsync(context, ceiling).ConfigureAwait(false);
+                        return (default, tooLarge);
                     }
 
                     Array.Resize(ref buffer, (int)Math.Min(Math.Max(buffer.Length * 2L, 4096), limit));
@@ -388,6 +396,46 @@ public sealed partial class NodeApi : IAsyncDisposable
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
         {
             return (default, new ApiError(ApiProblems.InvalidRequest, $"The request body could not be read ({e.Message})."));
+        }
+    }
+
+    /// <summary>How much of a refused body is read and discarded: up to twice the limit and 64 KiB more.</summary>
+    private static long DrainCeiling(long limit) => (2 * limit) + (64 * 1024);
+
+    /// <summary>
+    /// Reads and discards what is left of a refused body, up to <paramref name="ceiling"/> bytes in all:
+    /// a client still sending it then reads the 413 instead of a reset connection (HTTP/1.1 has no way to
+    /// refuse a body the client is sending). A larger body is cut off with the connection, so a refusal
+    /// never costs more than the ceiling.
+    /// </summary>
+    private static async Task DrainAsync(HttpContext context, long ceiling)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = ceiling;
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            long total = 0;
+            int read;
+            while (total <= ceiling && (read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+            }
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException)
+        {
+            // Past the ceiling or malformed: Kestrel closes the connection after the answer.
+        }
+        catch (IOException)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -413,6 +461,11 @@ public sealed partial class NodeApi : IAsyncDisposable
 
         if (route?.MaxBodyBytes is { } limit && request.ContentLength > limit)
         {
+            if (request.ContentLength <= DrainCeiling(limit))
+            {
+                await DrainAsync(context, DrainCeiling(limit)).ConfigureAwait(false);
+            }
+
             await ApiProblems.WriteAsync(context, ApiProblems.PayloadTooLarge, $"The body ({request.ContentLength} bytes) is larger than the {limit} bytes {route.Method} {route.Path} accepts.").ConfigureAwait(false);
             return;
         }
