@@ -41,12 +41,17 @@ public sealed partial class ServerController
     private readonly Dictionary<int, (ulong Period, ulong Next, byte[] Digest, uint Pages)> _syncOffers = [];
     private readonly Dictionary<uint, List<KeyValuePair<string, byte[]>>> _syncPages = [];
     private List<List<KeyValuePair<string, byte[]>>>? _offeredSnapshot;
+    private (ulong Period, ulong Next) _offeredPosition;
     private (int Peer, ulong Period, ulong Next, byte[] Digest, uint Pages)? _syncSource;
     private bool _syncRequested;
     private TimeSpan _syncRequestedAt;
 
     /// <summary>How long a transfer waits for matching offers or pages before it asks again.</summary>
     public static readonly TimeSpan LedgerSyncRetry = TimeSpan.FromSeconds(2);
+
+    /// <summary>Offers received for the transfer in progress, and pages of it received (status and tests).</summary>
+    public (int Offers, int Pages) LedgerSyncProgress => (_syncOffers.Count, _syncPages.Count);
+
 
     /// <summary>Whether this server is fetching the application state from a peer.</summary>
     public bool IsSyncingLedger => _syncRequested;
@@ -109,6 +114,7 @@ public sealed partial class ServerController
         {
             case SyncRequestType when IsLedgerCurrent && !_syncRequested:
                 _offeredSnapshot = SnapshotPages();
+                _offeredPosition = (_ledger.Period, _ledger.NextSequence);
                 outbox.Send(message.Sender, message.Attempt, LedgerSyncRound, SyncOfferType, EncodeOffer(_offeredSnapshot), confidential: false);
                 break;
             case SyncOfferType when _syncRequested && _syncSource is null:
@@ -261,8 +267,8 @@ public sealed partial class ServerController
     {
         var output = new ArrayBufferWriter<byte>();
         var writer = new CanonicalWriter(output);
-        writer.WriteU64(_ledger.Period);
-        writer.WriteU64(_ledger.NextSequence);
+        writer.WriteU64(_offeredPosition.Period);
+        writer.WriteU64(_offeredPosition.Next);
         writer.WriteU32(index);
         writer.WriteU32((uint)pages.Count);
         writer.WriteCount(pages[(int)index].Count, 1 << 20);

@@ -32,6 +32,13 @@ public sealed partial class ServerController
     /// <summary>How many application secrets the committed share vector holds (u64).</summary>
     public const string IncludedSecretsKey = "controller/app-secrets-included";
 
+    /// <summary>
+    /// Set (private) when this server's committed vector holds a secret whose dealt share never reached
+    /// it (a zero in its place): at the next period start it asks for share recovery of its whole vector,
+    /// which the other servers' consistent shares restore, the missing one included.
+    /// </summary>
+    public const string IncompleteSharesKey = "controller/incomplete-shares";
+
     /// <summary>Most dealt shares waiting to join the vector.</summary>
     public const int MaxDealtShares = 1_000_000;
 
@@ -39,6 +46,8 @@ public sealed partial class ServerController
     private ulong _includedSecrets;
     private ulong? _includingSecrets;
     private ShareVector? _sharesWithSecrets;
+    private bool _includingIncomplete;
+    private bool _incompleteShares;
 
     /// <summary>Application secrets in the committed vector.</summary>
     public ulong IncludedSecrets => _includedSecrets;
@@ -128,12 +137,25 @@ public sealed partial class ServerController
 
         var values = new Scalar[shares.Count + (int)(target - _includedSecrets)];
         shares.Values.CopyTo(values);
+        _includingIncomplete = false;
         for (var ordinal = _includedSecrets; ordinal < target; ordinal++)
         {
-            // A secret overwritten since keeps its ordinal's entry pointing at the newer record: that place stays zero.
+            // A secret overwritten since keeps its ordinal's entry pointing at the newer record: that place stays zero everywhere.
             var (app, record) = _ledger.State.SecretAt(ordinal);
-            values[shares.Count + (int)(ordinal - _includedSecrets)] =
-                record.Ordinal == ordinal && _dealtShares.TryGetValue(DealtShareKey(app, record.Dealing), out var dealt) ? dealt : _group.Zero;
+            var place = shares.Count + (int)(ordinal - _includedSecrets);
+            if (record.Ordinal != ordinal)
+            {
+                values[place] = _group.Zero;
+            }
+            else if (_dealtShares.TryGetValue(DealtShareKey(app, record.Dealing), out var dealt))
+            {
+                values[place] = dealt;
+            }
+            else
+            {
+                values[place] = _group.Zero;
+                _includingIncomplete = true;
+            }
         }
 
         var commitments = state.SigningKeyCommitments.ToList();
@@ -190,9 +212,33 @@ public sealed partial class ServerController
         _includingSecrets = null;
         _sharesWithSecrets?.Dispose();
         _sharesWithSecrets = null;
+        if (_includingIncomplete)
+        {
+            _incompleteShares = true;
+            _includingIncomplete = false;
+            outbox.Persist(IncompleteSharesKey, [1]);
+        }
         var encoded = new byte[8];
         BinaryPrimitives.WriteUInt64BigEndian(encoded, target);
         outbox.Persist(IncludedSecretsKey, encoded);
+    }
+
+    /// <summary>
+    /// At the period start: a vector with a missing dealt share is damaged like a corrupted one, except
+    /// that its digest is right (it was computed over the zero); the digest is dropped so that recovery
+    /// checks the data keys by the helpers' agreement instead. Consumes the mark.
+    /// </summary>
+    private string? IncompleteSharesProblem(Outbox outbox)
+    {
+        if (!_incompleteShares)
+        {
+            return null;
+        }
+
+        _incompleteShares = false;
+        _digest = null;
+        outbox.Persist(EraseKey(IncompleteSharesKey), []);
+        return "a stored secret's dealt share never reached this server (its place in the vector is empty)";
     }
 
     /// <summary>Wipes what this part holds (with the controller).</summary>
@@ -212,6 +258,8 @@ public sealed partial class ServerController
         {
             controller._includedSecrets = BinaryPrimitives.ReadUInt64BigEndian(included);
         }
+
+        controller._incompleteShares = store.ContainsKey(IncompleteSharesKey);
 
         foreach (var (key, value) in store)
         {

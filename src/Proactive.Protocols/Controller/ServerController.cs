@@ -344,13 +344,14 @@ public sealed partial class ServerController : IDisposable
             return _shares is null && CommittedPeriod is not null;
         }
 
-        string? problem = null;
+        var outbox = new Outbox();
+        string? problem = IncompleteSharesProblem(outbox);
         var stale = CommittedPeriod is { } committed && committed + 1 < period && !CanApplyMissedRefresh(period);
         if (!ShareVector.TryDecode(stored, _group, out var fromDisk))
         {
             problem = "the stored share vector is missing or does not decode";
         }
-        else if (fromDisk.Index != Self || fromDisk.Count != _publicState.SecretCount || !_digest.Matches(fromDisk))
+        else if (problem is null && (fromDisk.Index != Self || fromDisk.Count != _publicState.SecretCount || !_digest!.Matches(fromDisk)))
         {
             problem = "the stored share vector does not match its recorded digest";
         }
@@ -372,7 +373,6 @@ public sealed partial class ServerController : IDisposable
         _shares?.Dispose();
         _shares = null;
         var instance = new InstanceId(ProtocolKind.ShareRecovery, period, (ulong)Self);
-        var outbox = new Outbox();
         outbox.Emit(new Alert(AlertType.CorruptedShares, Self, period, instance, problem, []));
         if (stale)
         {
@@ -973,7 +973,8 @@ public sealed partial class ServerController : IDisposable
     private void OnShareRecovered(RecoveryMachine recovery, ControllerStep step)
     {
         var recovered = recovery.TakeRecoveredShares();
-        if (recovered is null || _publicState is null || (_digest is null && _publicState.DataKeyCount > 0))
+        // (Without a digest, data-key shares were accepted by t + 1 + f helpers' agreement in the machine.)
+        if (recovered is null || _publicState is null)
         {
             recovered?.Dispose();
             return;

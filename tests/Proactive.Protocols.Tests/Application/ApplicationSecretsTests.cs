@@ -62,14 +62,68 @@ public sealed class ApplicationSecretsTests
         AssertReconstructs(net, appHex, value, expectedSharing: "dealt");
         RunPeriod(net, 3);
         Assert.All(net.Controllers.Values, c => Assert.Equal(1UL, c.IncludedSecrets));
+
+        // Server 5 never got its share: its vector is marked, and at the next period start it asks for recovery.
+        var needs = false;
+        net.Run(5, c =>
+        {
+            needs = net.Controllers[5].CheckStoredShares(c, net.Stores[5][ServerController.SharesKey], 4, out var check);
+            return check;
+        });
+        Assert.True(needs);
+        foreach (var server in Parameters.Servers.Where(s => s != 5))
+        {
+            var healthy = true;
+            net.Run(server, c =>
+            {
+                healthy = !net.Controllers[server].CheckStoredShares(c, net.Stores[server][ServerController.SharesKey], 4, out var check);
+                return check;
+            });
+            Assert.True(healthy);
+        }
+
         Assert.All(net.Controllers.Values, c => Assert.Equal(0, c.DealtShareCount));
         Assert.All(net.Stores.Values, store => Assert.DoesNotContain(store.Keys, k => k.StartsWith(ServerController.DealtSharePrefix, StringComparison.Ordinal)));
         AssertReconstructs(net, appHex, value, expectedSharing: "p3");
 
         net.Restart(3, 3);
         net.Controllers[3].PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
-        RunPeriod(net, 4);
+        net.BeginPeriod(4, [5]);
+        Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.CommittedPeriod == 4), TimeSpan.FromSeconds(30)),
+            "period 4 did not commit everywhere: " + string.Join("; ", net.Controllers.Select(c => $"{c.Key}: {c.Value.CommittedPeriod} {string.Join(",", net.Events[c.Key].Where(e => e.Instance.Period == 4).Select(e => e.Event.GetType().Name + (e.Event is Proactive.Protocols.Machines.Alert a ? "(" + a.Detail + ")" : string.Empty)).Distinct())}")));
         AssertReconstructs(net, appHex, value, expectedSharing: "p4");
+        var healed = net.Controllers[5].Ledger.State.Data(appHex, "codes")!;
+        Assert.True(net.Controllers[5].TryGetSecretShare(appHex, healed, out var healedShare, out _));
+        Assert.True(net.Controllers[1].TryGetSecretShare(appHex, healed, out var first, out _));
+        Assert.True(net.Controllers[4].TryGetSecretShare(appHex, healed, out var fourth, out _));
+        Assert.True(DataKeySharing.TryReconstruct(Group, Parameters.Threshold, new Dictionary<int, Scalar> { [1] = first, [4] = fourth, [5] = healedShare }, appHex, "codes", healed.Dealing, healed.Value, out var fromHealed, out _));
+        Assert.Equal(value, fromHealed);
+
+        // Server 2 loses its store: it recovers its shares (data keys too, without its digest) and fetches the application state.
+        net.Stores[2].Clear();
+        net.Restart(2, 4);
+        net.Controllers[2].PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        var state = net.Controllers[1].PublicState!;
+        net.BeginPeriod(5, [2], 1, 3, 4, 5);
+        net.Run(2, c => net.Controllers[2].BeginPeriod(c, 5, [2], state));
+        Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.CommittedPeriod == 5), TimeSpan.FromSeconds(30)),
+            "period 5 did not commit everywhere: " + string.Join("; ", net.Controllers.Select(c => $"{c.Key}: {c.Value.CommittedPeriod} {string.Join(",", net.Events[c.Key].Where(e => e.Instance.Period == 5).Select(e => e.Event.GetType().Name + (e.Event is Proactive.Protocols.Machines.Alert a ? "(" + a.Detail + ")" : string.Empty)).Distinct())}")));
+        Assert.True(net.RunUntil(() => net.Controllers[2].Ledger.State.Data(appHex, "codes") is not null, TimeSpan.FromSeconds(10)), $"server 2 did not fetch the application state: syncing {net.Controllers[2].IsSyncingLedger}, ledger {net.Controllers[2].Ledger.Period}/{net.Controllers[2].Ledger.NextSequence}, current {net.Controllers[2].IsLedgerCurrent}, progress {net.Controllers[2].LedgerSyncProgress} period {net.Controllers[2].CurrentPeriod}, peers {net.Controllers[1].Ledger.Period}/{net.Controllers[1].Ledger.NextSequence}");
+        var record = net.Controllers[2].Ledger.State.Data(appHex, "codes")!;
+        Assert.True(net.Controllers[2].TryGetSecretShare(appHex, record, out var recovered, out var sharing));
+        Assert.Equal("p5", sharing);
+        Assert.True(net.Controllers[1].TryGetSecretShare(appHex, record, out _, out _));
+        AssertReconstructs(net, appHex, value, expectedSharing: "p5");
+        var only = new Dictionary<int, Scalar> { [2] = recovered };
+        foreach (var server in new[] { 3, 4 })
+        {
+            Assert.True(net.Controllers[server].TryGetSecretShare(appHex, record, out var share, out _));
+            only[server] = share;
+        }
+
+        // The recovered share is a right one: it rebuilds the key with two others.
+        Assert.True(DataKeySharing.TryReconstruct(Group, Parameters.Threshold, only, appHex, "codes", record.Dealing, record.Value, out var opened, out _));
+        Assert.Equal(value, opened);
     }
 
     [Fact]
