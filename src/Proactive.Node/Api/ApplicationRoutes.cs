@@ -64,6 +64,8 @@ public static class ApplicationRoutes
         app.MapPost(KeysPath + "/{id}/sign", new RequestDelegate(context => SubmitAsync(context, gateway.SignAsync)));
         app.MapPost(KeysPath + "/{id}/approve", submit);
         app.MapGet(DealingKeyPath, new RequestDelegate(context => AnswerAsync(context, gateway.DealingKeyAsync)));
+        app.MapPost(DataPath + "/batch", submit);
+        app.MapPut(DealingsPath, new RequestDelegate(context => ReadAsync(context, gateway, directory, DealtSharesOf(context, gateway))));
         app.MapPut(DealingsPath + "/{dealing}", new RequestDelegate(context => ReadAsync(context, gateway, directory, DealtShareOf(context, gateway))));
     }
 
@@ -81,6 +83,29 @@ public static class ApplicationRoutes
             ? gateway.ReadShareAsync(instance, id, Convert.FromHexString(hex), token)
             : Task.FromResult(ApplyResult.Refused(400, "invalid-request", "Give 'to' once: the X25519 public key (64 lowercase hex digits) to seal the share to."));
     }
+
+    private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> DealtSharesOf(HttpContext context, IApplicationGateway gateway) =>
+        async (instance, token) =>
+        {
+            var body = (byte[])context.Items[SignedBodyItem]!;
+            try
+            {
+                using var json = JsonDocument.Parse(body);
+                var root = json.RootElement;
+                if (root.ValueKind != JsonValueKind.Object || root.EnumerateObject().Count() != 2
+                    || !root.TryGetProperty("period", out var period) || !period.TryGetUInt64(out var periodNumber)
+                    || !root.TryGetProperty("shares", out var shares) || shares.ValueKind != JsonValueKind.String || !shares.TryGetBytesFromBase64(out var sealedShares))
+                {
+                    return ApplyResult.Refused(400, "invalid-request", "The body is { \"period\": the period of the key the shares are sealed to, \"shares\": base64 of the HPKE-sealed (dealing || share) entries }.");
+                }
+
+                return await gateway.AcceptDealtSharesAsync(instance, periodNumber, sealedShares, token).ConfigureAwait(false);
+            }
+            catch (JsonException e)
+            {
+                return ApplyResult.Refused(400, "malformed-json", $"The body is not valid JSON: {e.Message}");
+            }
+        };
 
     private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> DealtShareOf(HttpContext context, IApplicationGateway gateway)
     {

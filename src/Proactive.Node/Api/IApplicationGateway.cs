@@ -22,6 +22,9 @@ public interface IApplicationGateway
     /// <summary>Keeps this server's share of the caller's dealing <paramref name="dealing"/>, sealed to this server's key of <paramref name="period"/>.</summary>
     Task<ApplyResult> AcceptDealtShareAsync(ApplicationInstance instance, byte[] dealing, ulong period, byte[] sealedShare, CancellationToken cancellationToken);
 
+    /// <summary>Keeps many of this server's dealt shares at once (bulk import), sealed together to this server's key of <paramref name="period"/>.</summary>
+    Task<ApplyResult> AcceptDealtSharesAsync(ApplicationInstance instance, ulong period, byte[] sealedShares, CancellationToken cancellationToken);
+
     /// <summary>This server's share of the caller's secret <paramref name="dataId"/>, sealed to the caller's one-time X25519 key <paramref name="recipient"/>.</summary>
     Task<ApplyResult> ReadShareAsync(ApplicationInstance instance, string dataId, byte[] recipient, CancellationToken cancellationToken);
 

@@ -154,6 +154,62 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     }
 
     /// <inheritdoc/>
+    public Task<ApplyResult> AcceptDealtSharesAsync(ApplicationInstance instance, ulong period, byte[] sealedShares, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                ServingState();
+                if (Controller.PeriodKeysOf(period) is not { } keys)
+                {
+                    return ApplyResult.Refused(409, "stale-period", $"This server holds no key of period {period} (it is in period {Controller.CurrentPeriod}); fetch the dealing key again.");
+                }
+
+                var group = _config.Suite.Group;
+                var entry = DataRecord.DealingLength + group.ScalarLength;
+                if (!HpkeSealedMessage.TryDecode(sealedShares, out var message)
+                    || !HpkeBaseMode.TryOpen(HpkeSuite.X25519Sha256ChaCha20Poly1305, keys.Encryption, DataKeySharing.DealtSharesInfo(NetworkHex, instance.Handle), [], message, out var plain))
+                {
+                    return ApplyResult.Refused(400, "bad-share", "The shares do not open with this server's key of that period (sealed to another key, or altered).");
+                }
+
+                try
+                {
+                    if (plain.Length == 0 || plain.Length % entry != 0 || plain.Length / entry > DataKeySharing.MaxSharesPerBulk)
+                    {
+                        return ApplyResult.Refused(400, "bad-share", $"The plaintext is 1 to {DataKeySharing.MaxSharesPerBulk} entries of a 16-byte dealing id and a scalar.");
+                    }
+
+                    var parsed = new List<(byte[] Dealing, Crypto.Groups.Scalar Share)>(plain.Length / entry);
+                    for (var offset = 0; offset < plain.Length; offset += entry)
+                    {
+                        if (!group.TryDecodeScalar(plain.AsSpan(offset + DataRecord.DealingLength, group.ScalarLength), out var share))
+                        {
+                            return ApplyResult.Refused(400, "bad-share", $"Entry {offset / entry} is not a canonical {group.Name} scalar; nothing was kept.");
+                        }
+
+                        parsed.Add((plain.AsSpan(offset, DataRecord.DealingLength).ToArray(), share));
+                    }
+
+                    Apply(Controller.AcceptDealtShares(Convert.ToHexStringLower(instance.ApplicationId), parsed, out var accepted));
+                    return accepted
+                        ? new ApplyResult(201, null, "kept", ApplicationState.Json(w =>
+                        {
+                            w.WriteNumber("kept", parsed.Count);
+                            w.WriteNumber("server", Self);
+                        }))
+                        : ApplyResult.Refused(507, "quota-exceeded", "This server holds as many dealt shares as it takes; store the secrets already dealt first.");
+                }
+                finally
+                {
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(plain);
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<ApplyResult> ReadShareAsync(ApplicationInstance instance, string dataId, byte[] recipient, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(instance);

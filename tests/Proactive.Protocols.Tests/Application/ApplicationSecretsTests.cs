@@ -127,6 +127,71 @@ public sealed class ApplicationSecretsTests
     }
 
     [Fact]
+    public void A_batch_of_secrets_dealt_in_bulk_is_stored_at_once_and_joins_the_vector()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 34);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg();
+        RunPeriod(net, 1);
+        using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)5, 32).ToArray());
+        var random = new DeterministicRandomSource(80);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        Submit(net, 1, Sign(client, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+            $"{{\"name\":\"bulk\",\"uniqueId\":\"u\",\"publicKey\":\"{Convert.ToHexStringLower(client.PublicKey.Bytes)}\"}}", random));
+        var appHex = Convert.ToHexStringLower(ApplicationState.CentralizedId("bulk", "u"));
+        var handle = Handles.Format(Convert.FromHexString(appHex), 0);
+        var perServer = Parameters.Servers.ToDictionary(s => s, _ => new List<(byte[], Scalar)>());
+        var entries = new List<string>();
+        var values = new Dictionary<string, byte[]>();
+        for (var i = 0; i < 3; i++)
+        {
+            var dealing = new byte[DataRecord.DealingLength];
+            random.Fill(dealing);
+            var (key, shares) = DataKeySharing.Deal(Group, Parameters.ServerCount, Parameters.Threshold, random);
+            var value = Encoding.UTF8.GetBytes($"secret number {i}");
+            values[$"s{i}"] = value;
+            var ciphertext = DataKeySharing.Encrypt(Group, key, appHex, $"s{i}", dealing, value, random);
+            foreach (var server in Parameters.Servers)
+            {
+                perServer[server].Add((dealing, shares[server - 1]));
+            }
+
+            entries.Add($"{{\"id\":\"s{i}\",\"type\":\"secret-single\",\"value\":\"{Convert.ToBase64String(ciphertext)}\",\"dealing\":\"{Convert.ToHexStringLower(dealing)}\"}}");
+        }
+
+        foreach (var server in Parameters.Servers)
+        {
+            net.Run(server, _ => net.Controllers[server].AcceptDealtShares(appHex, perServer[server], out var accepted));
+            Assert.Equal(3, net.Controllers[server].DealtShareCount);
+        }
+
+        Submit(net, 4, Sign(client, network, handle, "POST", "/v1/data/batch", 1, $"{{\"entries\":[{string.Join(",", entries)}]}}", random));
+        Assert.All(net.Controllers.Values, c => Assert.Equal(3, c.Ledger.State.DataCount));
+        RunPeriod(net, 2);
+        RunPeriod(net, 3);
+        Assert.All(net.Controllers.Values, c => Assert.Equal(3UL, c.IncludedSecrets));
+        foreach (var (id, value) in values)
+        {
+            var shares = new Dictionary<int, Scalar>();
+            DataRecord? record = null;
+            foreach (var (server, controller) in net.Controllers)
+            {
+                record = controller.Ledger.State.Data(appHex, id)!;
+                Assert.True(controller.TryGetSecretShare(appHex, record, out var share, out var sharing));
+                Assert.Equal("p3", sharing);
+                shares[server] = share;
+            }
+
+            Assert.True(DataKeySharing.TryReconstruct(Group, Parameters.Threshold, shares, appHex, id, record!.Dealing, record.Value, out var opened, out _));
+            Assert.Equal(value, opened);
+        }
+    }
+
+    [Fact]
     public void A_generated_key_has_shares_of_its_public_key_before_and_after_it_joins_the_vector()
     {
         using var net = new ControllerTestNetwork(Parameters, seed: 32);
