@@ -43,7 +43,7 @@ public static class ApplicationRoutes
     private const string SignedBodyItem = "proactive.signed-body";
 
     /// <summary>Paths whose routes take a body (the API refuses bodies elsewhere).</summary>
-    public static bool TakesBody(PathString path) => path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath) || path.StartsWithSegments(KeysPath);
+    public static bool TakesBody(PathString path) => path.StartsWithSegments(ApplicationPeriodKeys.Path) || path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath) || path.StartsWithSegments(KeysPath);
 
     /// <summary>Maps the routes onto <paramref name="app"/>.</summary>
     public static void Map(WebApplication app, IApplicationGateway gateway, IApplicationDirectory directory)
@@ -63,6 +63,7 @@ public static class ApplicationRoutes
         app.MapGet(KeysPath + "/{id}", new RequestDelegate(context => ReadAsync(context, gateway, directory, DescribeKeyOf(context, gateway))));
         app.MapPost(KeysPath + "/{id}/sign", new RequestDelegate(context => SubmitAsync(context, gateway.SignAsync)));
         app.MapPost(KeysPath + "/{id}/approve", submit);
+        app.MapPost(ApplicationPeriodKeys.Path, new RequestDelegate(context => SubmitAsync(context, gateway.SignAsync)));
         app.MapGet(DealingKeyPath, new RequestDelegate(context => AnswerAsync(context, gateway.DealingKeyAsync)));
         app.MapPost(DataPath + "/batch", submit);
         app.MapPut(DealingsPath, new RequestDelegate(context => ReadAsync(context, gateway, directory, DealtSharesOf(context, gateway))));

@@ -367,6 +367,7 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
             {
                 _ when !state.CheckAuthentic(request, NetworkHex) => (401, state.KeyOf(request.Handle) is null ? "unknown-handle" : "bad-signature"),
                 _ when problem.StartsWith("no key", StringComparison.Ordinal) => (404, "unknown-key"),
+                _ when problem.StartsWith("this server is in period", StringComparison.Ordinal) => (409, "wrong-period"),
                 _ when problem.Contains("quorum", StringComparison.Ordinal) => (403, "quorum-required"),
                 _ when problem.Contains("body", StringComparison.Ordinal) => (400, "invalid-request"),
                 _ => (503, "not-operational"),
@@ -384,6 +385,22 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     {
         switch (emitted)
         {
+            // (Both parsed when the session was authorized: a session exists only for a well-formed request.)
+            case AppSignatureProduced produced when _signingWaiters.TryGetValue(produced.Instance, out var entry) && entry.Request.PathAndQuery == ApplicationPeriodKeys.Path
+                && ApplicationPeriodKeys.TryReadRequest(entry.Request.Body.Span, out var periodKey, out var keyPeriod)
+                && Handles.TryParse(entry.Request.Handle, out var certifiedApp, out var certifiedInstance):
+                _signingWaiters.Remove(produced.Instance);
+                entry.Waiter.TrySetResult(new ApplyResult(200, null, "certified", ApplicationState.Json(w =>
+                {
+                    w.WriteNumber("period", keyPeriod);
+                    w.WriteNumber("instance", certifiedInstance);
+                    w.WriteString("applicationId", certifiedApp);
+                    w.WriteString("publicKey", Convert.ToHexStringLower(periodKey));
+                    w.WriteString("networkKey", Convert.ToHexStringLower(produced.PublicKey));
+                    w.WriteString("statement", Convert.ToHexStringLower(ApplicationPeriodKeys.Statement(_config.NetworkId, Convert.FromHexString(certifiedApp!), certifiedInstance, keyPeriod, periodKey)));
+                    w.WriteString("certificate", Convert.ToHexStringLower(produced.Signature));
+                })));
+                break;
             case AppSignatureProduced produced when _signingWaiters.Remove(produced.Instance, out var entry):
                 using (var body = System.Text.Json.JsonDocument.Parse(entry.Request.Body))
                 {

@@ -219,6 +219,24 @@ public sealed class ApplicationSecretsTests
         AssertSigns(net, client, network, handle, random, coordinator: 5, "with a silent server");
         net.Silent.Remove(4);
 
+        // A per-period key of the instance, certified by the network key (toolkit 5.4).
+        using var periodKey = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)8, 32).ToArray());
+        var certify = Sign(client, network, handle, "POST", ApplicationPeriodKeys.Path, 1,
+            $"{{\"publicKey\":\"{Convert.ToHexStringLower(periodKey.PublicKey.Bytes)}\",\"period\":1}}", random);
+        string refused = string.Empty;
+        net.Run(4, c => net.Controllers[4].StartAppSigning(c, certify, out _, out refused));
+        Assert.Equal(string.Empty, refused);
+        Assert.True(net.RunUntil(() => net.EventsOf<AppSignatureProduced>(4).Any(e => e.RequestId.SequenceEqual(certify.Id)), TimeSpan.FromSeconds(10)));
+        var certificate = net.EventsOf<AppSignatureProduced>(4).Single(e => e.RequestId.SequenceEqual(certify.Id));
+        var networkKey = net.Controllers[1].PublicState!.SigningKeyCommitments[0].ConstantTerm;
+        Assert.Equal(Group.EncodeElement(networkKey), certificate.PublicKey);
+        var statement = ApplicationPeriodKeys.Statement(Proactive.Protocols.Envelopes.NetworkId.FromBytes(Convert.FromHexString(network)), ApplicationState.CentralizedId("signer", "u"), 0, 1, periodKey.PublicKey.Bytes);
+        Assert.True(Ed25519PublicKey.Decode(certificate.PublicKey).Verify(statement, certificate.Signature));
+        var stale = Sign(client, network, handle, "POST", ApplicationPeriodKeys.Path, 1,
+            $"{{\"publicKey\":\"{Convert.ToHexStringLower(periodKey.PublicKey.Bytes)}\",\"period\":7}}", random);
+        net.Run(4, c => net.Controllers[4].StartAppSigning(c, stale, out _, out refused));
+        Assert.Contains("not 7", refused, StringComparison.Ordinal);
+
         RunPeriod(net, 2);
         RunPeriod(net, 3);
         Assert.All(net.Controllers.Values, c => Assert.Equal(1UL, c.IncludedKeys));
