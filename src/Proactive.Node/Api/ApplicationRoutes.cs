@@ -31,6 +31,9 @@ public static class ApplicationRoutes
     /// <summary>Application signing keys.</summary>
     public const string KeysPath = "/v1/keys";
 
+    /// <summary>Links between instances: send (POST) and receive (GET).</summary>
+    public const string LinksPath = "/v1/links/messages";
+
     /// <summary>Where a client fetches the key to seal dealt shares to.</summary>
     public const string DealingKeyPath = "/v1/dealing-key";
 
@@ -43,7 +46,7 @@ public static class ApplicationRoutes
     private const string SignedBodyItem = "proactive.signed-body";
 
     /// <summary>Paths whose routes take a body (the API refuses bodies elsewhere).</summary>
-    public static bool TakesBody(PathString path) => path.StartsWithSegments(ApplicationPeriodKeys.Path) || path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath) || path.StartsWithSegments(KeysPath);
+    public static bool TakesBody(PathString path) => path.StartsWithSegments(LinksPath) || path.StartsWithSegments(ApplicationPeriodKeys.Path) || path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath) || path.StartsWithSegments(KeysPath);
 
     /// <summary>Maps the routes onto <paramref name="app"/>.</summary>
     public static void Map(WebApplication app, IApplicationGateway gateway, IApplicationDirectory directory)
@@ -64,6 +67,8 @@ public static class ApplicationRoutes
         app.MapPost(KeysPath + "/{id}/sign", new RequestDelegate(context => SubmitAsync(context, gateway.SignAsync)));
         app.MapPost(KeysPath + "/{id}/approve", submit);
         app.MapPost(ApplicationPeriodKeys.Path, new RequestDelegate(context => SubmitAsync(context, gateway.SignAsync)));
+        app.MapPost(LinksPath, new RequestDelegate(context => SubmitAsync(context, gateway.SendLinkMessageAsync)));
+        app.MapGet(LinksPath, new RequestDelegate(context => ReadAsync(context, gateway, directory, gateway.ReceiveLinkMessagesAsync)));
         app.MapGet(DealingKeyPath, new RequestDelegate(context => AnswerAsync(context, gateway.DealingKeyAsync)));
         app.MapPost(DataPath + "/batch", submit);
         app.MapPut(DealingsPath, new RequestDelegate(context => ReadAsync(context, gateway, directory, DealtSharesOf(context, gateway))));

@@ -40,6 +40,12 @@ public interface IApplicationGateway
     /// <summary>Sign: coordinates a FROST session for the client's signed request and answers with the signature.</summary>
     Task<ApplyResult> SignAsync(SignedRequest request, CancellationToken cancellationToken);
 
+    /// <summary>Send on a link: relays the instance's signed request to the recipient instance's server.</summary>
+    Task<ApplyResult> SendLinkMessageAsync(SignedRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Receive on a link: the messages waiting for the caller's instance here (taken, so each is received once).</summary>
+    Task<ApplyResult> ReceiveLinkMessagesAsync(ApplicationInstance instance, CancellationToken cancellationToken);
+
     /// <summary>The caller's application: its registration, quota and use.</summary>
     Task<ApplyResult> DescribeApplicationAsync(ApplicationInstance instance, CancellationToken cancellationToken);
 }

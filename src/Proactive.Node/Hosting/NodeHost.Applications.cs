@@ -24,6 +24,16 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     private readonly ConcurrentDictionary<string, ApplicationInstance> _instances = new(StringComparer.Ordinal);
     private readonly Dictionary<InstanceId, (TaskCompletionSource<ApplyResult> Waiter, SignedRequest Request)> _signingWaiters = [];
     private readonly Dictionary<ulong, List<TaskCompletionSource<byte[]?>>> _keyWaiters = [];
+    private readonly Dictionary<string, Queue<LinkMessageArrived>> _linkInboxes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _linkSeen = new(StringComparer.Ordinal);
+    private readonly Queue<string> _linkSeenOrder = new();
+    private long _linkInboxBytes;
+
+    /// <summary>Most bytes of link messages waiting here for all instances; beyond it the oldest of the fullest inbox go.</summary>
+    public const long MaxLinkInboxBytes = 64L * 1024 * 1024;
+
+    /// <summary>Most messages waiting for one instance.</summary>
+    public const int MaxLinkInboxMessages = 4096;
 
     /// <inheritdoc/>
     public string NetworkHex => _config.NetworkId.ToString();
@@ -464,6 +474,88 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         else
         {
             w.WriteString("publicKey", Convert.ToHexStringLower(publicKey));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> SendLinkMessageAsync(SignedRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return OnLoopAsync(
+            () =>
+            {
+                ServingState();
+                var step = Controller.RelayLinkMessage(Context, request, out var problem);
+                if (problem.Length > 0)
+                {
+                    var (status, code) = problem switch
+                    {
+                        _ when problem.StartsWith("the request is not signed", StringComparison.Ordinal) => (401, Controller.Ledger.State.KeyOf(request.Handle) is null ? "unknown-handle" : "bad-signature"),
+                        _ when problem.StartsWith("a centralized", StringComparison.Ordinal) => (409, "no-link"),
+                        _ when problem.StartsWith("instance", StringComparison.Ordinal) => (404, "unknown-instance"),
+                        _ => (400, "invalid-request"),
+                    };
+                    return ApplyResult.Refused(status, code, "Cannot send: " + problem + ".");
+                }
+
+                Apply(step);
+                return new ApplyResult(202, null, "relayed", ApplicationState.Json(w => w.WriteString("status", "relayed")));
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> ReceiveLinkMessagesAsync(ApplicationInstance instance, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                var key = instance.Handle;
+                var messages = _linkInboxes.Remove(key, out var inbox) ? inbox.ToList() : [];
+                _linkInboxBytes -= messages.Sum(m => (long)m.Payload.Length);
+                return new ApplyResult(200, null, "received", ApplicationState.Json(w =>
+                {
+                    w.WriteStartArray("messages");
+                    foreach (var message in messages)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("from", message.From);
+                        w.WriteString("sentAt", DateTimeOffset.FromUnixTimeMilliseconds((long)message.SentAt).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                        w.WriteBase64String("payload", message.Payload);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                }));
+            },
+            cancellationToken);
+    }
+
+    /// <summary>A relayed message arrived for an instance here: keep it (once per request, bounded) until fetched.</summary>
+    private void OnLinkMessage(LinkMessageArrived arrived)
+    {
+        var id = Convert.ToHexStringLower(arrived.RequestId);
+        if (!_linkSeen.Add(id))
+        {
+            _counters.Count("link message relayed twice");
+            return;
+        }
+
+        _linkSeenOrder.Enqueue(id);
+        while (_linkSeenOrder.Count > 100_000)
+        {
+            _linkSeen.Remove(_linkSeenOrder.Dequeue());
+        }
+
+        var handle = Handles.Format(Convert.FromHexString(arrived.ApplicationIdHex), arrived.To);
+        var inbox = _linkInboxes.TryGetValue(handle, out var existing) ? existing : _linkInboxes[handle] = new Queue<LinkMessageArrived>();
+        inbox.Enqueue(arrived);
+        _linkInboxBytes += arrived.Payload.Length;
+        while (inbox.Count > MaxLinkInboxMessages || (_linkInboxBytes > MaxLinkInboxBytes && inbox.Count > 0))
+        {
+            _linkInboxBytes -= inbox.Dequeue().Payload.Length;
+            _counters.Count("link message dropped (inbox full)");
         }
     }
 

@@ -192,6 +192,49 @@ public sealed class ApplicationSecretsTests
     }
 
     [Fact]
+    public void Instances_of_a_distributed_application_send_each_other_messages_over_the_servers_channels()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 35);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg();
+        RunPeriod(net, 1);
+        var random = new DeterministicRandomSource(81);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        var verifier = Convert.ToHexStringLower(Enumerable.Repeat((byte)0x42, 32).ToArray());
+        using var first = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)1, 32).ToArray());
+        using var second = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)2, 32).ToArray());
+        foreach (var (instance, key) in new[] { (1, first), (2, second) })
+        {
+            Submit(net, instance, Sign(key, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+                $"{{\"name\":\"pair\",\"password\":\"{verifier}\",\"instance\":{instance},\"publicKey\":\"{Convert.ToHexStringLower(key.PublicKey.Bytes)}\"}}", random));
+        }
+
+        var appId = ApplicationState.DistributedId("pair");
+        var send = Sign(first, network, Handles.Format(appId, 1), "POST", "/v1/links/messages", 1, $"{{\"to\":2,\"payload\":\"{Convert.ToBase64String("hello, instance 2"u8)}\"}}", random);
+        string problem = string.Empty;
+        net.Run(1, c => net.Controllers[1].RelayLinkMessage(c, send, out problem));
+        Assert.Equal(string.Empty, problem);
+        Assert.True(net.RunUntil(() => net.EventsOf<LinkMessageArrived>(2).Any(), TimeSpan.FromSeconds(5)));
+        var arrived = net.EventsOf<LinkMessageArrived>(2).Single();
+        Assert.Equal((1, 2), (arrived.From, arrived.To));
+        Assert.Equal("hello, instance 2"u8.ToArray(), arrived.Payload);
+
+        // Signed by instance 2's key but naming instance 1's handle: refused, nothing relayed.
+        var forged = Sign(second, network, Handles.Format(appId, 1), "POST", "/v1/links/messages", 1, $"{{\"to\":2,\"payload\":\"AA==\"}}", random);
+        net.Run(1, c => net.Controllers[1].RelayLinkMessage(c, forged, out problem));
+        Assert.StartsWith("the request is not signed", problem, StringComparison.Ordinal);
+        var toNobody = Sign(first, network, Handles.Format(appId, 1), "POST", "/v1/links/messages", 1, $"{{\"to\":3,\"payload\":\"AA==\"}}", random);
+        net.Run(1, c => net.Controllers[1].RelayLinkMessage(c, toNobody, out problem));
+        Assert.StartsWith("instance 3", problem, StringComparison.Ordinal);
+        net.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Single(net.EventsOf<LinkMessageArrived>(2));
+    }
+
+    [Fact]
     public void A_generated_key_has_shares_of_its_public_key_before_and_after_it_joins_the_vector()
     {
         using var net = new ControllerTestNetwork(Parameters, seed: 32);
