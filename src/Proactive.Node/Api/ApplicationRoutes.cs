@@ -31,6 +31,9 @@ public static class ApplicationRoutes
     /// <summary>Application signing keys.</summary>
     public const string KeysPath = "/v1/keys";
 
+    /// <summary>GenerateJointSecret with a random value (a DKG; the owner may reconstruct it).</summary>
+    public const string JointSecretsPath = "/v1/joint-secrets";
+
     /// <summary>Links between instances: send (POST) and receive (GET).</summary>
     public const string LinksPath = "/v1/links/messages";
 
@@ -46,7 +49,7 @@ public static class ApplicationRoutes
     private const string SignedBodyItem = "proactive.signed-body";
 
     /// <summary>Paths whose routes take a body (the API refuses bodies elsewhere).</summary>
-    public static bool TakesBody(PathString path) => path.StartsWithSegments(LinksPath) || path.StartsWithSegments(ApplicationPeriodKeys.Path) || path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath) || path.StartsWithSegments(KeysPath);
+    public static bool TakesBody(PathString path) => path.StartsWithSegments(JointSecretsPath) || path.StartsWithSegments(LinksPath) || path.StartsWithSegments(ApplicationPeriodKeys.Path) || path.StartsWithSegments(AppsPath) || path.StartsWithSegments(DataPath) || path.StartsWithSegments(DealingsPath) || path.StartsWithSegments(KeysPath);
 
     /// <summary>Maps the routes onto <paramref name="app"/>.</summary>
     public static void Map(WebApplication app, IApplicationGateway gateway, IApplicationDirectory directory)
@@ -67,6 +70,9 @@ public static class ApplicationRoutes
         app.MapPost(KeysPath + "/{id}/sign", new RequestDelegate(context => SubmitAsync(context, gateway.SignAsync)));
         app.MapPost(KeysPath + "/{id}/approve", submit);
         app.MapPost(ApplicationPeriodKeys.Path, new RequestDelegate(context => SubmitAsync(context, gateway.SignAsync)));
+        app.MapPost(JointSecretsPath, new RequestDelegate(context => SubmitAsync(context, gateway.GenerateKeyAsync)));
+        app.MapGet(JointSecretsPath + "/{id}", new RequestDelegate(context => ReadAsync(context, gateway, directory, DescribeKeyOf(context, gateway))));
+        app.MapGet(JointSecretsPath + "/{id}/share", new RequestDelegate(context => ReadAsync(context, gateway, directory, JointSecretShareOf(context, gateway))));
         app.MapPost(LinksPath, new RequestDelegate(context => SubmitAsync(context, gateway.SendLinkMessageAsync)));
         app.MapGet(LinksPath, new RequestDelegate(context => ReadAsync(context, gateway, directory, gateway.ReceiveLinkMessagesAsync)));
         app.MapGet(DealingKeyPath, new RequestDelegate(context => AnswerAsync(context, gateway.DealingKeyAsync)));
@@ -112,6 +118,15 @@ public static class ApplicationRoutes
                 return ApplyResult.Refused(400, "malformed-json", $"The body is not valid JSON: {e.Message}");
             }
         };
+
+    private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> JointSecretShareOf(HttpContext context, IApplicationGateway gateway)
+    {
+        var id = Uri.UnescapeDataString((string)context.Request.RouteValues["id"]!);
+        var to = context.Request.Query["to"];
+        return (instance, token) => to.Count == 1 && to[0] is { Length: 64 } hex && hex.All(char.IsAsciiHexDigitLower)
+            ? gateway.ReadJointSecretShareAsync(instance, id, Convert.FromHexString(hex), token)
+            : Task.FromResult(ApplyResult.Refused(400, "invalid-request", "Give 'to' once: the X25519 public key (64 lowercase hex digits) to seal the share to."));
+    }
 
     private static Func<ApplicationInstance, CancellationToken, Task<ApplyResult>> DealtShareOf(HttpContext context, IApplicationGateway gateway)
     {

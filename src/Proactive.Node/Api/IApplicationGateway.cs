@@ -40,6 +40,9 @@ public interface IApplicationGateway
     /// <summary>Sign: coordinates a FROST session for the client's signed request and answers with the signature.</summary>
     Task<ApplyResult> SignAsync(SignedRequest request, CancellationToken cancellationToken);
 
+    /// <summary>This server's share of the caller's joint secret <paramref name="id"/> (with the sharing's commitments), sealed to <paramref name="recipient"/>.</summary>
+    Task<ApplyResult> ReadJointSecretShareAsync(ApplicationInstance instance, string id, byte[] recipient, CancellationToken cancellationToken);
+
     /// <summary>Send on a link: relays the instance's signed request to the recipient instance's server.</summary>
     Task<ApplyResult> SendLinkMessageAsync(SignedRequest request, CancellationToken cancellationToken);
 

@@ -478,6 +478,53 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     }
 
     /// <inheritdoc/>
+    public Task<ApplyResult> ReadJointSecretShareAsync(ApplicationInstance instance, string id, byte[] recipient, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                var state = ServingState();
+                if (state.Key(Convert.ToHexStringLower(instance.ApplicationId), id) is not { IsJointSecret: true } key)
+                {
+                    return ApplyResult.Refused(404, "unknown-data", $"No joint secret '{id}'.");
+                }
+
+                if (!HpkePublicKey.TryDecode(recipient, out var to))
+                {
+                    return ApplyResult.Refused(400, "invalid-request", "'to' must be an X25519 public key (64 hex digits).");
+                }
+
+                if (!Controller.TryGetAppKeyShare(key.Ordinal, out var share, out var commitment, out var sharing))
+                {
+                    return ApplyResult.Refused(404, "share-missing", $"This server holds no share of '{id}' (its generation has not completed here, or its share was lost): ask the other servers.");
+                }
+
+                var group = _config.Suite.Group;
+                var encoded = new byte[group.ScalarLength];
+                group.EncodeScalar(share, encoded);
+                try
+                {
+                    var sealedShare = HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, to, DataKeySharing.JointSecretShareInfo(NetworkHex, instance.Handle, id, Self, sharing), [], encoded, _random);
+                    return new ApplyResult(200, null, "share", ApplicationState.Json(w =>
+                    {
+                        w.WriteString("id", id);
+                        w.WriteNumber("server", Self);
+                        w.WriteString("sharing", sharing);
+                        w.WriteString("publicKey", Convert.ToHexStringLower(group.EncodeElement(commitment!.ConstantTerm)));
+                        w.WriteBase64String("commitment", commitment.Encode());
+                        w.WriteBase64String("share", sealedShare.Encode());
+                    }));
+                }
+                finally
+                {
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(encoded);
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task<ApplyResult> SendLinkMessageAsync(SignedRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -262,6 +262,15 @@ public sealed class ApplicationSecretsTests
         AssertSigns(net, client, network, handle, random, coordinator: 5, "with a silent server");
         net.Silent.Remove(4);
 
+        // GenerateJointSecret (random value): the same DKG; its shares rebuild it, and it never signs.
+        Submit(net, 2, Sign(client, network, handle, "POST", "/v1/joint-secrets", 1, "{\"id\":\"j1\"}", random));
+        Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.AppKeyPublicKey(1) is not null), TimeSpan.FromSeconds(20)), "the joint secret's DKG did not complete");
+        AssertKeyShares(net, net.Controllers[1].AppKeyPublicKey(1)!.Value, "dkg", ordinal: 1);
+        var signJoint = Sign(client, network, handle, "POST", "/v1/keys/j1/sign", 1, $"{{\"message\":\"{Convert.ToBase64String("x"u8)}\"}}", random);
+        string jointProblem = string.Empty;
+        net.Run(1, c => net.Controllers[1].StartAppSigning(c, signJoint, out _, out jointProblem));
+        Assert.StartsWith("no key", jointProblem, StringComparison.Ordinal);
+
         // A per-period key of the instance, certified by the network key (toolkit 5.4).
         using var periodKey = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)8, 32).ToArray());
         var certify = Sign(client, network, handle, "POST", ApplicationPeriodKeys.Path, 1,
@@ -282,13 +291,14 @@ public sealed class ApplicationSecretsTests
 
         RunPeriod(net, 2);
         RunPeriod(net, 3);
-        Assert.All(net.Controllers.Values, c => Assert.Equal(1UL, c.IncludedKeys));
+        Assert.All(net.Controllers.Values, c => Assert.Equal(2UL, c.IncludedKeys));
         AssertSigns(net, client, network, handle, random, coordinator: 1, "after the key joined the vector");
         AssertKeyShares(net, publicKey, "p3");
         Assert.All(net.Controllers.Values, c => Assert.Equal(publicKey, c.AppKeyPublicKey(0)!.Value));
         RunPeriod(net, 4);
         AssertKeyShares(net, publicKey, "p4");
-        Assert.All(net.Controllers.Values, c => Assert.Equal(2, c.PublicState!.SigningKeyCount));
+        Assert.All(net.Controllers.Values, c => Assert.Equal(3, c.PublicState!.SigningKeyCount));
+        AssertKeyShares(net, net.Controllers[1].AppKeyPublicKey(1)!.Value, "p4", ordinal: 1);
     }
 
     [Fact]
@@ -342,12 +352,12 @@ public sealed class ApplicationSecretsTests
         Assert.True(Ed25519PublicKey.Decode(produced.PublicKey).Verify(message, produced.Signature), $"the signature {when} does not verify");
     }
 
-    private static void AssertKeyShares(ControllerTestNetwork net, Element publicKey, string expectedSharing)
+    private static void AssertKeyShares(ControllerTestNetwork net, Element publicKey, string expectedSharing, ulong ordinal = 0)
     {
         var shares = new Dictionary<int, Scalar>();
         foreach (var (server, controller) in net.Controllers)
         {
-            Assert.True(controller.TryGetAppKeyShare(0, out var share, out var commitment, out var sharing));
+            Assert.True(controller.TryGetAppKeyShare(ordinal, out var share, out var commitment, out var sharing));
             Assert.Equal(expectedSharing, sharing);
             Assert.True(commitment!.VerifyShare(server, share));
             Assert.Equal(publicKey, commitment.ConstantTerm);
