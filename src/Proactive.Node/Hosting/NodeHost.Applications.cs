@@ -397,7 +397,7 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         {
             // (Both parsed when the session was authorized: a session exists only for a well-formed request.)
             case AppSignatureProduced produced when _signingWaiters.TryGetValue(produced.Instance, out var entry) && entry.Request.PathAndQuery == ApplicationPeriodKeys.Path
-                && ApplicationPeriodKeys.TryReadRequest(entry.Request.Body.Span, out var periodKey, out var keyPeriod)
+                && ApplicationPeriodKeys.TryParseRequest(entry.Request.Body.Span, out var periodKey, out var keyPeriod)
                 && Handles.TryParse(entry.Request.Handle, out var certifiedApp, out var certifiedInstance):
                 _signingWaiters.Remove(produced.Instance);
                 entry.Waiter.TrySetResult(new ApplyResult(200, null, "certified", ApplicationState.Json(w =>

@@ -51,7 +51,7 @@ public static class ApplicationPeriodKeys
     }
 
     /// <summary>Reads the request body { "publicKey": hex, "period": number }; false when it is not one.</summary>
-    public static bool TryReadRequest(ReadOnlySpan<byte> body, out byte[] key, out ulong period)
+    public static bool TryParseRequest(ReadOnlySpan<byte> body, out byte[] key, out ulong period)
     {
         key = [];
         period = 0;

@@ -108,7 +108,7 @@ public sealed partial class ServerController
             return (null, [], "the request is not signed by a registered instance");
         }
 
-        if (!ApplicationPeriodKeys.TryReadRequest(request.Body.Span, out var key, out var period))
+        if (!ApplicationPeriodKeys.TryParseRequest(request.Body.Span, out var key, out var period))
         {
             return (null, [], "the body is not { \"publicKey\": 64 hex digits, \"period\": number }");
         }
