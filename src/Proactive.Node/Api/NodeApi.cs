@@ -156,7 +156,9 @@ public sealed partial class NodeApi : IAsyncDisposable
                 .WithDisplayName($"{route.Method} {route.Path}");
         }
 
-        app.MapFallback(new RequestDelegate(ServeNotFoundAsync));
+        // Every path, also those that look like file names (the default fallback pattern skips them with
+        // ':nonfile', which left e.g. PATCH /openapi.json or DELETE /v1/data/a.b an empty 404).
+        app.MapFallback("{*path}", new RequestDelegate(ServeNotFoundAsync));
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
