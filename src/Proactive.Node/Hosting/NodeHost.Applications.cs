@@ -394,6 +394,13 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         }
     }
 
+    /// <summary>
+    /// The digest of this server's agreed application state (<see cref="ApplicationState.Digest"/>), read on
+    /// the loop: equal at servers that applied the same requests, unchanged by requests nobody applied.
+    /// </summary>
+    internal Task<byte[]> ApplicationStateDigestAsync(CancellationToken cancellationToken = default) =>
+        OnLoopAsync(() => Controller.Ledger.State.Digest(), cancellationToken);
+
     /// <summary>The state reads are served from, once this server follows the ledger.</summary>
     private ApplicationState ServingState()
     {
