@@ -248,7 +248,13 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         }
 
         using var body = System.Text.Json.JsonDocument.Parse(applied.Body);
-        var ordinal = body.RootElement.GetProperty("ordinal").GetUInt64();
+        if (!body.RootElement.TryGetProperty("ordinal", out var ordinalElement))
+        {
+            // The other 202: a distributed application's quorum has not all asked yet; no key to wait for.
+            return applied;
+        }
+
+        var ordinal = ordinalElement.GetUInt64();
         var id = body.RootElement.GetProperty("id").GetString()!;
         var waiter = await OnLoopAsync(() => KeyWaiter(ordinal), cancellationToken).ConfigureAwait(false);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
