@@ -180,7 +180,7 @@ public sealed class LedgerRoutesTests(LedgerClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_minority_of_a_distributed_applications_instances_gets_pending_and_nothing_is_stored()
+    public async Task A_minority_of_a_distributed_applications_instances_gets_pending_and_nothing_is_stored_or_generated()
     {
         using var instance = Ed25519PrivateKey.Generate(SystemRandomSource.Instance);
         var password = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
@@ -195,6 +195,10 @@ public sealed class LedgerRoutesTests(LedgerClusterFixture fixture)
         Assert.Equal(("shared", "pending", 1, 2), (body.Id, body.Status, body.Approvals, body.Needed));
         using var missing = await fixture.ExpectAsync(HttpStatusCode.NotFound, fixture.Signed(HttpMethod.Get, "/v1/data/shared", null, instance, handle));
         Assert.Equal("unknown-data", missing.RootElement.GetProperty("code").GetString());
+
+        // A key a minority asks for: pending too (it was a 500, the gateway expecting a key being generated).
+        using var key = await fixture.ExpectAsync(HttpStatusCode.Accepted, fixture.Signed(HttpMethod.Post, "/v1/keys", """{"id":"joint"}""", instance, handle));
+        Assert.Equal(("joint", "pending", 1, 2), (key.RootElement.GetProperty("id").GetString(), key.RootElement.GetProperty("status").GetString(), key.RootElement.GetProperty("approvals").GetInt32(), key.RootElement.GetProperty("needed").GetInt32()));
     }
 
     [Fact]

@@ -33,7 +33,15 @@ internal sealed class InProcessCluster : IAsyncDisposable
     public Uri Api(int id) => new($"http://{Config.Server(id).ApiEndpoint}/");
 
     /// <summary>Provisions and starts the servers, and waits until every one is operational.</summary>
-    public static async Task<InProcessCluster> StartAsync(int serverCount = 2, int threshold = 1, int faults = 0, TimeSpan? period = null, TimeSpan? timeout = null)
+    /// <param name="serverCount">n.</param>
+    /// <param name="threshold">t.</param>
+    /// <param name="faults">f.</param>
+    /// <param name="period">The period length (default 10 minutes: no refresh during a test).</param>
+    /// <param name="windowsOf">The protocol windows are those of a period this long (<see cref="NodeTimeouts.ForPeriod"/>; default 10 s:
+    /// 250 ms windows, initialization in seconds). Longer windows tolerate a busy machine: a server that
+    /// reaches a period later than its KeyTable's judging window sits the period out.</param>
+    /// <param name="timeout">How long to wait for every server to be operational.</param>
+    public static async Task<InProcessCluster> StartAsync(int serverCount = 2, int threshold = 1, int faults = 0, TimeSpan? period = null, TimeSpan? windowsOf = null, TimeSpan? timeout = null)
     {
         var temp = new TempDirectory();
         var ports = DealtNetwork.FreePorts(2 * serverCount);
@@ -52,8 +60,8 @@ internal sealed class InProcessCluster : IAsyncDisposable
             throw new InvalidOperationException(string.Join("; ", errors));
         }
 
-        // Long periods (no refresh during a test), short protocol windows (initialization in seconds, not the minute a long period's windows take).
-        var timeouts = NodeTimeouts.ForPeriod(TimeSpan.FromSeconds(10));
+        // Protocol windows of their own: a long period's windows would make initialization take a minute.
+        var timeouts = NodeTimeouts.ForPeriod(windowsOf ?? TimeSpan.FromSeconds(10));
         var nodes = directories.ToDictionary(d => d.Key, d => new NodeHost(new NodeHostOptions(d.Value, config) { Timeouts = timeouts }));
         var cluster = new InProcessCluster(temp, config, nodes);
         foreach (var node in nodes.Values)
@@ -77,6 +85,24 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
         return cluster;
     }
+
+    /// <summary>Waits until every server is operational in period <paramref name="period"/> or later.</summary>
+    public async Task WaitForPeriodAsync(ulong period, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (!Nodes.Values.All(n => n.Snapshot.State == "operational" && n.Snapshot.Period >= period))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Period {period} did not start everywhere: {string.Join(", ", Nodes.Select(n => $"{n.Key}: {n.Value.Snapshot.State} p{n.Value.Snapshot.Period}"))}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The current period (the lowest of the servers').</summary>
+    public ulong Period => Nodes.Values.Min(n => n.Snapshot.Period);
 
     public async ValueTask DisposeAsync()
     {

@@ -51,7 +51,8 @@ public sealed class LedgerClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster = await InProcessCluster.StartAsync();
+        // Half-second protocol windows: initialization in a few seconds even while other tests load the machine.
+        _cluster = await InProcessCluster.StartAsync(windowsOf: TimeSpan.FromSeconds(20));
         var publicKey = Convert.ToHexStringLower(_key.PublicKey.Bytes);
         var registration = $$"""{"publicKey":"{{publicKey}}","name":"routes","uniqueId":"fixture","maxEntries":50}""";
         Registration = (SignedRequests.Headers(Cluster.Config.NetworkId, SignedRequest.NewHandle, _key, "POST", "/v1/apps", Encoding.UTF8.GetBytes(registration), DateTimeOffset.UtcNow), registration);
