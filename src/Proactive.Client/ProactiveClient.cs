@@ -31,7 +31,7 @@ namespace Proactive.Client;
 /// or else taken from the discovery server. Everything else (which key is whose in a period, the public
 /// shares of the DPRF key) comes from period certificates checked under it.</para>
 /// </remarks>
-public sealed class ProactiveClient : IDisposable
+public sealed partial class ProactiveClient : IDisposable
 {
     /// <summary>The digits of the API's one spelling of bytes.</summary>
     internal static readonly System.Buffers.SearchValues<char> LowerHexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
@@ -403,8 +403,42 @@ public sealed class ProactiveClient : IDisposable
     /// </summary>
     private async Task<T> SendAsync<T>(
         Uri server, HttpMethod method, string pathAndQuery, byte[]? body, bool signed, JsonTypeInfo<T> answerType, CancellationToken cancellationToken, StrongBox<string?>? sentNonce = null)
+        where T : class =>
+        (await ExchangeAsync(server, method, pathAndQuery, body, signed ? Signing.Fresh : Signing.None, answerType, cancellationToken, sentNonce: sentNonce).ConfigureAwait(false)).Body;
+
+    /// <summary>How a request is signed and retried.</summary>
+    private enum Signing
+    {
+        /// <summary>Not signed (public routes); retried after a 503.</summary>
+        None,
+
+        /// <summary>Signed with a new nonce for every attempt (the server recorded the refused attempt's); retried after a 503.</summary>
+        Fresh,
+
+        /// <summary>
+        /// A ledger operation: signed once and, after a 503, sent again byte for byte. The ledger knows a
+        /// request by its bytes, so a resend of one still pending waits for the same answer, and an
+        /// operation is never applied twice because its first attempt was slow.
+        /// </summary>
+        Identical,
+    }
+
+    /// <summary>
+    /// One request and its answer's body and status (see <see cref="SendAsync{T}"/>). Options: whether a 503
+    /// is waited out and tried again (<c>retry</c>; false when the caller asks other servers instead), whose
+    /// key signs as which handle (<c>signer</c>, <c>handle</c>: a registration signs with the key it
+    /// registers, as <c>new</c>), and signature headers to send as they are (<c>presigned</c>, with
+    /// <c>onSigned</c> told them: a ledger operation is one request wherever it goes).
+    /// </summary>
+    private async Task<(T Body, HttpStatusCode Status)> ExchangeAsync<T>(
+        Uri server, HttpMethod method, string pathAndQuery, byte[]? body, Signing signing, JsonTypeInfo<T> answerType, CancellationToken cancellationToken,
+        bool retry = true, StrongBox<string?>? sentNonce = null, ApplicationCredentials? signer = null, string? handle = null, string[]? presigned = null,
+        Action<string[]>? onSigned = null)
         where T : class
     {
+        // presigned: the headers of the same request already sent to another server (a ledger operation is one request wherever it goes).
+        var headers = presigned;
+        string? earlier = null;
         for (var attempt = 0; ; attempt++)
         {
             using var request = new HttpRequestMessage(method, new Uri(server, pathAndQuery));
@@ -414,14 +448,22 @@ public sealed class ProactiveClient : IDisposable
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             }
 
-            if (signed)
+            if (signing != Signing.None)
             {
-                // A new nonce for every attempt: the server recorded the refused attempt's.
-                var nonce = NewNonce();
-                Sign(request, body ?? [], nonce);
+                // A new nonce for every attempt, unless the request is to be resent as it was.
+                if (headers is null || signing != Signing.Identical)
+                {
+                    headers = SignatureHeaders(request, body ?? [], NewNonce(), signer ?? RequireCredentials(), handle);
+                    onSigned?.Invoke(headers);
+                }
+
+                request.Headers.TryAddWithoutValidation(ApplicationRequestSigning.HandleHeader, headers[0]);
+                request.Headers.TryAddWithoutValidation(ApplicationRequestSigning.TimestampHeader, headers[1]);
+                request.Headers.TryAddWithoutValidation(ApplicationRequestSigning.NonceHeader, headers[2]);
+                request.Headers.TryAddWithoutValidation(ApplicationRequestSigning.SignatureHeader, headers[3]);
                 if (sentNonce is not null)
                 {
-                    sentNonce.Value = nonce;
+                    sentNonce.Value = headers[2];
                 }
             }
 
@@ -447,7 +489,7 @@ public sealed class ProactiveClient : IDisposable
                 {
                     try
                     {
-                        return JsonSerializer.Deserialize(content, answerType) ?? throw new JsonException("null");
+                        return (JsonSerializer.Deserialize(content, answerType) ?? throw new JsonException("null"), response.StatusCode);
                     }
                     catch (JsonException e)
                     {
@@ -456,8 +498,17 @@ public sealed class ProactiveClient : IDisposable
                 }
 
                 var problem = ReadProblem(server, response, content);
-                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && attempt < _options.MaxRetries)
+                if (earlier == "not-agreed-yet" && problem.Code == "replayed-request")
                 {
+                    // The resend of a request the network then applied: the operation took effect, its answer went to the first attempt.
+                    throw new ProactiveApiException(server, problem.Status, problem.Code, problem.Title,
+                        $"The network applied this request after its first attempt timed out ({problem.Detail}); read the state to see its outcome.");
+                }
+
+                // A key agreed but still generating: resending would only be a replay; the caller waits for the key instead.
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && retry && attempt < _options.MaxRetries && problem.Code != "not-generated-yet")
+                {
+                    earlier = problem.Code;
                     var delay = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
                     await Task.Delay(delay < _options.MaxRetryDelay ? delay : _options.MaxRetryDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
                     continue;
@@ -489,16 +540,14 @@ public sealed class ProactiveClient : IDisposable
         return new ProactiveApiException(server, status, "unexpected-response", response.ReasonPhrase ?? "Error", $"HTTP {status} without a problem document.");
     }
 
-    private void Sign(HttpRequestMessage request, byte[] body, string nonce)
+    /// <summary>The four header values (handle, timestamp, nonce, signature) of a request signed by <paramref name="signer"/> as <paramref name="handle"/> (its own handle unless given: <c>new</c> to register).</summary>
+    private string[] SignatureHeaders(HttpRequestMessage request, byte[] body, string nonce, ApplicationCredentials signer, string? handle)
     {
-        var credentials = RequireCredentials();
+        handle ??= signer.Handle;
         var timestamp = ApplicationRequestSigning.FormatTimestamp(_options.TimeProvider.GetUtcNow());
         var network = _cluster?.Network ?? throw new InvalidOperationException("The cluster must be known before signing a request.");
-        var signed = ApplicationRequestSigning.SigningBytes(network, credentials.Handle, request.Method.Method, request.RequestUri!.PathAndQuery, timestamp, nonce, body);
-        request.Headers.TryAddWithoutValidation(ApplicationRequestSigning.HandleHeader, credentials.Handle);
-        request.Headers.TryAddWithoutValidation(ApplicationRequestSigning.TimestampHeader, timestamp);
-        request.Headers.TryAddWithoutValidation(ApplicationRequestSigning.NonceHeader, nonce);
-        request.Headers.TryAddWithoutValidation(ApplicationRequestSigning.SignatureHeader, Convert.ToBase64String(credentials.Sign(signed)));
+        var signed = ApplicationRequestSigning.SigningBytes(network, handle, request.Method.Method, request.RequestUri!.PathAndQuery, timestamp, nonce, body);
+        return [handle, timestamp, nonce, Convert.ToBase64String(signer.Sign(signed))];
     }
 
     private ApplicationCredentials RequireCredentials() =>

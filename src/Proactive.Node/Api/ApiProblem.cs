@@ -89,6 +89,9 @@ public static class ApiProblems
     /// <summary>A body larger than the route accepts.</summary>
     public static readonly ProblemKind PayloadTooLarge = new("payload-too-large", StatusCodes.Status413PayloadTooLarge, "Payload too large");
 
+    /// <summary>A request target longer than a ledger operation may carry (it is signed and kept with the request).</summary>
+    public static readonly ProblemKind UriTooLong = new("uri-too-long", StatusCodes.Status414UriTooLong, "URI too long");
+
     /// <summary>A body that is not <c>application/json</c>.</summary>
     public static readonly ProblemKind UnsupportedMediaType = new("unsupported-media-type", StatusCodes.Status415UnsupportedMediaType, "Unsupported media type");
 
@@ -105,9 +108,90 @@ public static class ApiProblems
     public static IReadOnlyList<ProblemKind> All { get; } =
     [
         InvalidQuery, MalformedJson, InvalidRequest, Unauthenticated, UnknownHandle, BadSignature, StaleRequest, NotFound,
-        NoCertificate, MethodNotAllowed, ReplayedRequest, BodyNotAccepted, PayloadTooLarge, UnsupportedMediaType, InternalError,
+        NoCertificate, MethodNotAllowed, ReplayedRequest, BodyNotAccepted, PayloadTooLarge, UriTooLong, UnsupportedMediaType, InternalError,
         Busy, NotOperational,
     ];
+
+    /// <summary>An entry's id (or a key's) names nothing the application stored.</summary>
+    public static readonly ProblemKind UnknownData = new("unknown-data", StatusCodes.Status404NotFound, "Unknown data");
+
+    /// <summary>No key of the application has this id.</summary>
+    public static readonly ProblemKind UnknownKey = new("unknown-key", StatusCodes.Status404NotFound, "Unknown key");
+
+    /// <summary>This server holds no share of the secret (never dealt one, or lost it): ask the others.</summary>
+    public static readonly ProblemKind ShareMissing = new("share-missing", StatusCodes.Status404NotFound, "Share missing");
+
+    /// <summary>A dealt share that does not open with this server's key, or is not a scalar.</summary>
+    public static readonly ProblemKind BadShare = new("bad-share", StatusCodes.Status400BadRequest, "Bad share");
+
+    /// <summary>A distributed application's instance registered with another password.</summary>
+    public static readonly ProblemKind BadPassword = new("bad-password", StatusCodes.Status403Forbidden, "Bad password");
+
+    /// <summary>A StoreUntil secret asked for before its date (by this server's clock).</summary>
+    public static readonly ProblemKind NotYet = new("not-yet", StatusCodes.Status403Forbidden, "Not yet");
+
+    /// <summary>The operation needs a quorum of the application's instances first.</summary>
+    public static readonly ProblemKind QuorumRequired = new("quorum-required", StatusCodes.Status403Forbidden, "Quorum required");
+
+    /// <summary>The application's quota (entries or bytes) would be exceeded.</summary>
+    public static readonly ProblemKind QuotaExceeded = new("quota-exceeded", StatusCodes.Status403Forbidden, "Quota exceeded");
+
+    /// <summary>The network (or this server) holds as many applications, keys or dealt shares as it takes.</summary>
+    public static readonly ProblemKind NetworkFull = new("quota-exceeded", StatusCodes.Status507InsufficientStorage, "Quota exceeded");
+
+    /// <summary>The id is taken (an entry or a key).</summary>
+    public static readonly ProblemKind AlreadyExists = new("already-exists", StatusCodes.Status409Conflict, "Already exists");
+
+    /// <summary>The application (or this instance of it) is registered already.</summary>
+    public static readonly ProblemKind AlreadyRegistered = new("already-registered", StatusCodes.Status409Conflict, "Already registered");
+
+    /// <summary>A release asked of an entry that is not a distributed-reader secret.</summary>
+    public static readonly ProblemKind NotDistributedReader = new("not-distributed-reader", StatusCodes.Status409Conflict, "Not a distributed-reader secret");
+
+    /// <summary>A share asked of a public entry.</summary>
+    public static readonly ProblemKind NotSecret = new("not-secret", StatusCodes.Status409Conflict, "Not a secret");
+
+    /// <summary>A dealt share sealed to a period key this server no longer (or not yet) holds.</summary>
+    public static readonly ProblemKind StalePeriod = new("stale-period", StatusCodes.Status409Conflict, "Stale period");
+
+    /// <summary>A write or release of another version than the entry's.</summary>
+    public static readonly ProblemKind VersionMismatch = new("version-mismatch", StatusCodes.Status409Conflict, "Version mismatch");
+
+    /// <summary>A write of an entry whose type cannot change.</summary>
+    public static readonly ProblemKind WriteOnce = new("write-once", StatusCodes.Status409Conflict, "Write-once entry");
+
+    /// <summary>The network has not agreed on the request yet; it stays pending.</summary>
+    public static readonly ProblemKind NotAgreedYet = new("not-agreed-yet", StatusCodes.Status503ServiceUnavailable, "Not agreed yet");
+
+    /// <summary>A key is agreed but its generation has not completed here yet.</summary>
+    public static readonly ProblemKind NotGeneratedYet = new("not-generated-yet", StatusCodes.Status503ServiceUnavailable, "Not generated yet");
+
+    /// <summary>The signing session produced no signature; retry.</summary>
+    public static readonly ProblemKind NotSigned = new("not-signed", StatusCodes.Status503ServiceUnavailable, "Not signed");
+
+    /// <summary>
+    /// The problems of the ledger's operations (registration, storage, keys): answered by the application
+    /// state and the node's gateway, the same at every server. <c>quota-exceeded</c> is here twice: 403 for
+    /// the application's own quota, 507 for what the network or the server holds in all.
+    /// </summary>
+    public static IReadOnlyList<ProblemKind> Ledger { get; } =
+    [
+        UnknownData, UnknownKey, ShareMissing, BadShare, BadPassword, NotYet, QuorumRequired, QuotaExceeded, NetworkFull,
+        AlreadyExists, AlreadyRegistered, NotDistributedReader, NotSecret, StalePeriod, VersionMismatch, WriteOnce,
+        NotAgreedYet, NotGeneratedYet, NotSigned,
+    ];
+
+    /// <summary>
+    /// The kind with this code and status, from <see cref="All"/> or <see cref="Ledger"/>; a code neither
+    /// lists (a new refusal of the ledger) gets a kind of its own, titled from the code, rather than being
+    /// lost.
+    /// </summary>
+    public static ProblemKind Find(string code, int status)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(code);
+        return All.Concat(Ledger).FirstOrDefault(k => k.Code == code && k.Status == status)
+            ?? new ProblemKind(code, status, char.ToUpperInvariant(code[0]) + code[1..].Replace('-', ' '));
+    }
 
     /// <summary>
     /// Writes <paramref name="kind"/> as the response: status, <c>application/problem+json</c>, the problem

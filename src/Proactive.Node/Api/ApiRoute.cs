@@ -1,5 +1,6 @@
 // References: docs/API.md (every route); OpenAPI 3.1 (the document built from these routes).
 using System.Text.Json.Serialization.Metadata;
+using Proactive.Protocols.Application;
 
 namespace Proactive.Node.Api;
 
@@ -11,7 +12,22 @@ internal enum RouteAccess
 
     /// <summary>A registered application instance, with the four signature headers (<see cref="RequestAuthenticator"/>).</summary>
     Application,
+
+    /// <summary>
+    /// An operation the network agrees on (registration, storage, keys): the same four headers, but the
+    /// request goes to the ledger exactly as signed and every server judges its signature, its handle and
+    /// whether it is a replay there (by the request's id). The API checks only that the headers are
+    /// well-formed and the timestamp fresh, so that an identical resend of a pending request waits for the
+    /// same answer instead of being refused as a replay.
+    /// </summary>
+    Ledger,
 }
+
+/// <summary>A success answer of a route, for the document.</summary>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="Type">The body's type.</param>
+/// <param name="Description">When the route answers it.</param>
+internal sealed record SuccessResponse(int Status, JsonTypeInfo Type, string Description);
 
 /// <summary>A documented query parameter of a route.</summary>
 /// <param name="Name">The parameter's name.</param>
@@ -22,8 +38,12 @@ internal sealed record QueryParameter(string Name, string Description, string Sc
 /// <summary>What a route handler gets: the request, its body (read and bounded by the route), the authenticated instance.</summary>
 /// <param name="Http">The request's context.</param>
 /// <param name="Body">The body exactly as received (empty for routes without one).</param>
-/// <param name="Application">The instance that signed the request, with its verified headers; null on public routes.</param>
-internal sealed record ApiRequest(HttpContext Http, ReadOnlyMemory<byte> Body, AuthenticatedApplication? Application);
+/// <param name="Application">The instance that signed the request, with its verified headers; null on public and ledger routes.</param>
+internal sealed record ApiRequest(HttpContext Http, ReadOnlyMemory<byte> Body, AuthenticatedApplication? Application)
+{
+    /// <summary>On a ledger route: the request exactly as its client signed it (headers well-formed, timestamp fresh, nothing else checked yet).</summary>
+    public SignedRequest? Signed { get; init; }
+}
 
 /// <summary>
 /// One route of the API, with everything the API derives from it: the endpoint, who may call it, whether
@@ -39,8 +59,7 @@ internal sealed record ApiRequest(HttpContext Http, ReadOnlyMemory<byte> Body, A
 /// <param name="RequestType">The JSON body's type, for the document; null when there is none.</param>
 /// <param name="ResponseType">The success body's type; null when its schema is not described (any JSON object).</param>
 /// <param name="Problems">The problems specific to this route (those every route of its kind can answer are added by the document).</param>
-/// <param name="Handler">Answers the request; null for a route another mapper serves (<see cref="ApplicationRoutes"/>),
-/// listed here so that the document and the 405 answers know it.</param>
+/// <param name="Handler">Answers the request.</param>
 internal sealed record ApiRoute(
     string Method,
     string Path,
@@ -51,7 +70,7 @@ internal sealed record ApiRoute(
     JsonTypeInfo? RequestType,
     JsonTypeInfo? ResponseType,
     IReadOnlyList<ProblemKind> Problems,
-    Func<ApiRequest, Task>? Handler)
+    Func<ApiRequest, Task> Handler)
 {
     /// <summary>Documented query parameters.</summary>
     public IReadOnlyList<QueryParameter> Query { get; init; } = [];
@@ -62,15 +81,16 @@ internal sealed record ApiRoute(
     /// <summary>Success statuses besides 200 (e.g. health's 503 with the same body).</summary>
     public IReadOnlyList<int> OtherSuccessStatuses { get; init; } = [];
 
+    /// <summary>
+    /// The success answers when they are not one body with status 200 (a ledger operation answers 201 when
+    /// applied, 202 while a quorum is still asking); when set, <see cref="ResponseType"/> and
+    /// <see cref="OtherSuccessStatuses"/> are not used.
+    /// </summary>
+    public IReadOnlyList<SuccessResponse> Responses { get; init; } = [];
+
     /// <summary>Every problem this route can answer: its own and those of its kind (authentication, bodies), by status then code.</summary>
     public IReadOnlyList<ProblemKind> AllProblems()
     {
-        if (Handler is null)
-        {
-            // Served elsewhere: its mapper's own list, plus the guard's failure answer.
-            return [.. Problems.Append(ApiProblems.InternalError).DistinctBy(p => (p.Code, p.Status)).OrderBy(p => p.Status).ThenBy(p => p.Code, StringComparer.Ordinal)];
-        }
-
         var all = new List<ProblemKind>(Problems) { ApiProblems.InternalError, ApiProblems.Busy };
         if (MaxBodyBytes is null)
         {
@@ -81,9 +101,15 @@ internal sealed record ApiRoute(
             all.AddRange([ApiProblems.MalformedJson, ApiProblems.InvalidRequest, ApiProblems.PayloadTooLarge, ApiProblems.UnsupportedMediaType]);
         }
 
-        if (Access == RouteAccess.Application)
+        if (Access is RouteAccess.Application or RouteAccess.Ledger)
         {
+            // A ledger route refuses the same way, partly here (headers, timestamp) and partly at the ledger (handle, signature, replay).
             all.AddRange([ApiProblems.Unauthenticated, ApiProblems.UnknownHandle, ApiProblems.BadSignature, ApiProblems.StaleRequest, ApiProblems.ReplayedRequest]);
+        }
+
+        if (Access == RouteAccess.Ledger)
+        {
+            all.Add(ApiProblems.UriTooLong);
         }
 
         return [.. all.DistinctBy(p => (p.Code, p.Status)).OrderBy(p => p.Status).ThenBy(p => p.Code, StringComparer.Ordinal)];

@@ -54,7 +54,8 @@ internal static class JsonRequest
         return true;
     }
 
-    private static bool TryCheckSyntax(ReadOnlySpan<byte> body, [NotNullWhen(false)] out ApiError? error)
+    /// <summary>Whether the body is one well-formed JSON document, not empty, nested at most <see cref="MaxDepth"/> levels (400 <c>malformed-json</c> otherwise).</summary>
+    internal static bool TryCheckSyntax(ReadOnlySpan<byte> body, [NotNullWhen(false)] out ApiError? error)
     {
         error = null;
         if (body.IsEmpty)

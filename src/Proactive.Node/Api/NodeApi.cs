@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Net.Http.Headers;
 using Proactive.Node.Hosting;
+using Proactive.Protocols.Application;
+using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.Machines;
 
 namespace Proactive.Node.Api;
@@ -80,8 +82,8 @@ public sealed partial class NodeApi : IAsyncDisposable
     /// <param name="status">Builds the current status; called on a request thread for every status and health request, so it must be thread-safe and quick.</param>
     /// <param name="alerts">The alert log to serve (not owned: the caller disposes it after this API).</param>
     /// <param name="loggerFactory">Logs (Kestrel's too); none when null.</param>
-    /// <param name="gateway">The node's application side (registration, storage: <see cref="ApplicationRoutes"/>); null serves none of those routes.</param>
-    /// <param name="directory">The registered application instances: what <paramref name="gateway"/>'s routes and the authenticated service routes check handles against; none: every handle is unknown (401 <c>unknown-handle</c>).</param>
+    /// <param name="gateway">The node's application side (registration, storage, keys: <c>NodeApi.Ledger.cs</c>); null serves none of those routes.</param>
+    /// <param name="directory">The registered application instances: what the authenticated routes check handles against; none: every handle is unknown (401 <c>unknown-handle</c>).</param>
     /// <param name="services">The application services (the node's); none: their routes answer 503 <c>not-operational</c>.</param>
     /// <param name="time">The clock request timestamps are checked against; the system's when null.</param>
     public NodeApi(
@@ -99,8 +101,10 @@ public sealed partial class NodeApi : IAsyncDisposable
         _gateway = gateway;
         _directory = directory;
         _services = services;
-        _authenticator = services is null ? null : new RequestAuthenticator(services.Network, directory, time);
-        _routes = [.. StatusRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : GatewayRoutes())];
+        // One authenticator (one replay cache) for every authenticated route: a nonce is a nonce, whatever the route.
+        var network = services?.Network ?? (gateway is null ? (NetworkId?)null : NetworkId.FromBytes(Convert.FromHexString(gateway.NetworkHex)));
+        _authenticator = network is { } id ? new RequestAuthenticator(id, directory, time) : null;
+        _routes = [.. StatusRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : LedgerRoutes())];
         _openApi = new Lazy<byte[]>(() => OpenApiDocument.Build(_routes, NodeAssembly.Version));
     }
 
@@ -144,7 +148,7 @@ public sealed partial class NodeApi : IAsyncDisposable
 
         var app = builder.Build();
         app.Use(GuardAsync);
-        foreach (var route in _routes.Where(r => r.Handler is not null))
+        foreach (var route in _routes)
         {
             app.MapMethods(route.Path, [route.Method], new RequestDelegate(context => ServeAsync(route, context)))
                 .WithMetadata(route)
@@ -152,12 +156,9 @@ public sealed partial class NodeApi : IAsyncDisposable
                 .WithDisplayName($"{route.Method} {route.Path}");
         }
 
-        if (_gateway is not null && _directory is not null)
-        {
-            ApplicationRoutes.Map(app, _gateway, _directory);
-        }
-
-        app.MapFallback(new RequestDelegate(ServeNotFoundAsync));
+        // Every path, also those that look like file names (the default fallback pattern skips them with
+        // ':nonfile', which left e.g. PATCH /openapi.json or DELETE /v1/data/a.b an empty 404).
+        app.MapFallback("{*path}", new RequestDelegate(ServeNotFoundAsync));
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -316,17 +317,17 @@ public sealed partial class NodeApi : IAsyncDisposable
         }
 
         AuthenticatedApplication? application = null;
+        SignedRequest? signed = null;
+        if (route.Access != RouteAccess.Public && _authenticator is null)
+        {
+            await ApiProblems.WriteAsync(context, ApiProblems.NotOperational, "This API serves no application services.", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            return;
+        }
+
         if (route.Access == RouteAccess.Application)
         {
-            if (_authenticator is null)
-            {
-                await ApiProblems.WriteAsync(context, ApiProblems.NotOperational, "This API serves no application services.", TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-                return;
-            }
-
             var request = context.Request;
-            var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : request.Path + request.QueryString;
-            if (!_authenticator.TryAuthenticate(request.Method, target, request.Headers, body.Span, out application, out var refused))
+            if (!_authenticator!.TryAuthenticate(request.Method, RequestTarget(context), request.Headers, body.Span, out application, out var refused))
             {
                 await refused.WriteAsync(context).ConfigureAwait(false);
                 return;
@@ -335,14 +336,26 @@ public sealed partial class NodeApi : IAsyncDisposable
             context.Features.Set(application);
         }
 
-        if (route.MaxBodyBytes is not null && body.Length > 0 && !IsJson(context.Request.ContentType))
+        if (route.Access == RouteAccess.Ledger)
+        {
+            if (!TryReadSigned(context, body, out signed, out var refused))
+            {
+                await refused!.WriteAsync(context).ConfigureAwait(false);
+                return;
+            }
+        }
+        else if (route.MaxBodyBytes is not null && body.Length > 0 && !IsJson(context.Request.ContentType))
         {
             await ApiProblems.WriteAsync(context, ApiProblems.UnsupportedMediaType, $"{route.Method} {route.Path} takes application/json (UTF-8), not '{context.Request.ContentType}'.").ConfigureAwait(false);
             return;
         }
 
-        await route.Handler!(new ApiRequest(context, body, application)).ConfigureAwait(false);
+        await route.Handler(new ApiRequest(context, body, application) { Signed = signed }).ConfigureAwait(false);
     }
+
+    /// <summary>The request target exactly as received (the signed path and query), not as ASP.NET decoded it.</summary>
+    private static string RequestTarget(HttpContext context) =>
+        context.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw ? raw : context.Request.Path + context.Request.QueryString;
 
     /// <summary>Reads the whole body, refusing it (413 <c>payload-too-large</c>) once it passes <paramref name="limit"/> bytes.</summary>
     private static async Task<(ReadOnlyMemory<byte> Body, ApiError? Error)> ReadBodyAsync(HttpContext context, long limit)
@@ -451,8 +464,7 @@ public sealed partial class NodeApi : IAsyncDisposable
         var route = context.GetEndpoint()?.Metadata.GetMetadata<ApiRoute>();
         var hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
 
-        // ApplicationRoutes' endpoints carry no route metadata and bound their bodies themselves.
-        if (hasBody && route?.MaxBodyBytes is null && !(_gateway is not null && ApplicationRoutes.TakesBody(request.Path)))
+        if (hasBody && route?.MaxBodyBytes is null)
         {
             var detail = route is null ? "This request takes no body." : $"{route.Method} {route.Path} takes no request body.";
             await ApiProblems.WriteAsync(context, ApiProblems.BodyNotAccepted, detail).ConfigureAwait(false);

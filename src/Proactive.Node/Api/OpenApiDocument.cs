@@ -88,7 +88,7 @@ internal static class OpenApiDocument
             });
         }
 
-        if (route.Access == RouteAccess.Application)
+        if (route.Access != RouteAccess.Public)
         {
             foreach (var header in AuthenticationHeaderNames)
             {
@@ -106,7 +106,8 @@ internal static class OpenApiDocument
             operation["description"] = description;
         }
 
-        operation["x-proactive-access"] = route.Access == RouteAccess.Application ? "application" : "public";
+        // A ledger route is signed the same way (the ledger, not this server alone, judges the signature): for a client both are "application".
+        operation["x-proactive-access"] = route.Access == RouteAccess.Public ? "public" : "application";
         if (parameters.Count > 0)
         {
             operation["parameters"] = parameters;
@@ -126,16 +127,30 @@ internal static class OpenApiDocument
         }
 
         var responses = new JsonObject();
-        var schema = route.ResponseType is { } responseType ? Ref(schemas, responseType) : new JsonObject { ["type"] = "object" };
-        var success = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = schema } };
-        responses["200"] = new JsonObject { ["description"] = "OK", ["content"] = success.DeepClone() };
-        foreach (var status in route.OtherSuccessStatuses)
+        if (route.Responses.Count > 0)
         {
-            responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
+            foreach (var answer in route.Responses)
             {
-                ["description"] = "The same body, with this status",
-                ["content"] = success.DeepClone(),
-            };
+                responses[answer.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
+                {
+                    ["description"] = answer.Description,
+                    ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = Ref(schemas, answer.Type) } },
+                };
+            }
+        }
+        else
+        {
+            var schema = route.ResponseType is { } responseType ? Ref(schemas, responseType) : new JsonObject { ["type"] = "object" };
+            var success = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = schema } };
+            responses["200"] = new JsonObject { ["description"] = "OK", ["content"] = success.DeepClone() };
+            foreach (var status in route.OtherSuccessStatuses)
+            {
+                responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
+                {
+                    ["description"] = "The same body, with this status",
+                    ["content"] = success.DeepClone(),
+                };
+            }
         }
 
         foreach (var byStatus in route.AllProblems().GroupBy(p => p.Status))

@@ -122,6 +122,29 @@ public sealed class RequestAuthenticator
         return TryVerify(method, pathAndQuery, body, parsed, publicKey, "new:" + Convert.ToHexStringLower(publicKey.Bytes), out error);
     }
 
+    /// <summary>
+    /// The checks of a request the ledger will judge: the headers well-formed and the timestamp within
+    /// the window of this server's clock. The handle, the signature and replays are judged by the ledger
+    /// at every server (an exact copy of a request is the same request there: a resend of a pending one
+    /// waits for its answer, a copy of an applied one is refused as a replay), so no nonce is recorded here.
+    /// </summary>
+    public bool TryCheckSubmission(IHeaderDictionary headers, [NotNullWhen(true)] out AuthenticationHeaders? parsed, [NotNullWhen(false)] out ApiError? error)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        if (!TryParseHeaders(headers, out parsed, out error))
+        {
+            return false;
+        }
+
+        if (!IsTimely(parsed, _time.GetUtcNow().ToUnixTimeMilliseconds(), out error))
+        {
+            parsed = null;
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>Parses the four headers: each present once and well-formed, or 401 <c>unauthenticated</c> naming the first that is not.</summary>
     public static bool TryParseHeaders(IHeaderDictionary headers, [NotNullWhen(true)] out AuthenticationHeaders? parsed, [NotNullWhen(false)] out ApiError? error)
     {
@@ -176,9 +199,8 @@ public sealed class RequestAuthenticator
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var window = (long)ApplicationRequestSigning.TimestampWindow.TotalMilliseconds;
-        if (Math.Abs(now - parsed.TimestampMs) > window)
+        if (!IsTimely(parsed, now, out error))
         {
-            error = new ApiError(ApiProblems.StaleRequest, $"The request's timestamp is {FormatSkew(parsed.TimestampMs - now)} this server's clock; at most {window / 1000} s either way is accepted. Check the client's clock.");
             return false;
         }
 
@@ -201,6 +223,19 @@ public sealed class RequestAuthenticator
                 error = null;
                 return true;
         }
+    }
+
+    private static bool IsTimely(AuthenticationHeaders parsed, long now, [NotNullWhen(false)] out ApiError? error)
+    {
+        var window = (long)ApplicationRequestSigning.TimestampWindow.TotalMilliseconds;
+        if (Math.Abs(now - parsed.TimestampMs) > window)
+        {
+            error = new ApiError(ApiProblems.StaleRequest, $"The request's timestamp is {FormatSkew(parsed.TimestampMs - now)} this server's clock; at most {window / 1000} s either way is accepted. Check the client's clock.");
+            return false;
+        }
+
+        error = null;
+        return true;
     }
 
     private static bool TryGetSingle(IHeaderDictionary headers, string name, [NotNullWhen(true)] out string? value, [NotNullWhen(false)] out ApiError? error)

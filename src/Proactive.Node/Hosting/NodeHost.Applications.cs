@@ -314,7 +314,13 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         }
 
         using var body = System.Text.Json.JsonDocument.Parse(applied.Body);
-        var ordinal = body.RootElement.GetProperty("ordinal").GetUInt64();
+        if (!body.RootElement.TryGetProperty("ordinal", out var ordinalElement))
+        {
+            // The other 202: a distributed application's quorum has not all asked yet; no key to wait for.
+            return applied;
+        }
+
+        var ordinal = ordinalElement.GetUInt64();
         var id = body.RootElement.GetProperty("id").GetString()!;
         var waiter = await OnLoopAsync(() => KeyWaiter(ordinal), cancellationToken).ConfigureAwait(false);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -605,6 +611,13 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
             _counters.Count("link message dropped (inbox full)");
         }
     }
+
+    /// <summary>
+    /// The digest of this server's agreed application state (<see cref="ApplicationState.Digest"/>), read on
+    /// the loop: equal at servers that applied the same requests, unchanged by requests nobody applied.
+    /// </summary>
+    internal Task<byte[]> ApplicationStateDigestAsync(CancellationToken cancellationToken = default) =>
+        OnLoopAsync(() => Controller.Ledger.State.Digest(), cancellationToken);
 
     /// <summary>The state reads are served from, once this server follows the ledger.</summary>
     private ApplicationState ServingState()

@@ -42,7 +42,12 @@ internal static class SignedRequests
     }
 
     public static HttpRequestMessage Create(
-        NetworkId network, ApplicationInstance instance, Ed25519PrivateKey key, HttpMethod method, string pathAndQuery, string? json = null, DateTimeOffset? now = null, string? nonce = null)
+        NetworkId network, ApplicationInstance instance, Ed25519PrivateKey key, HttpMethod method, string pathAndQuery, string? json = null, DateTimeOffset? now = null, string? nonce = null) =>
+        Create(network, instance.Handle, key, method, pathAndQuery, json, now, nonce);
+
+    /// <summary>A request signed as <paramref name="handle"/> (<c>new</c> for a registration, signed with the key it registers).</summary>
+    public static HttpRequestMessage Create(
+        NetworkId network, string handle, Ed25519PrivateKey key, HttpMethod method, string pathAndQuery, string? json = null, DateTimeOffset? now = null, string? nonce = null)
     {
         var body = json is null ? [] : Encoding.UTF8.GetBytes(json);
         var request = new HttpRequestMessage(method, new Uri(pathAndQuery, UriKind.Relative));
@@ -52,7 +57,7 @@ internal static class SignedRequests
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         }
 
-        foreach (var (name, value) in Headers(network, instance.Handle, key, method.Method, pathAndQuery, body, now ?? DateTimeOffset.UtcNow, nonce))
+        foreach (var (name, value) in Headers(network, handle, key, method.Method, pathAndQuery, body, now ?? DateTimeOffset.UtcNow, nonce))
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }

@@ -1,0 +1,784 @@
+// References: toolkit (seed 001) section 5.1 (registration: centralized Reg(name, uniqueId), distributed by
+// password), 5.2 and Table 4 (data storage, StoreUntil), 5.3 (GenerateKey, Sign); docs/BRIEF.md section 5
+// ("the client SDK does client-side sharing and reconstruction with verification"); RFC 8018 section 5.2
+// (PBKDF2); RFC 9180 (HPKE); RFC 8032 (Ed25519); docs/API.md "Applications: registration, storage, keys".
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Proactive.Crypto.Frost;
+using Proactive.Crypto.Groups;
+using Proactive.Crypto.Hpke;
+using Proactive.Crypto.Random;
+using Proactive.Crypto.Signing;
+using Proactive.Protocols.Application;
+
+namespace Proactive.Client;
+
+/// <summary>
+/// The application side of the client: registration, storage of the five data types (secrets dealt and
+/// rebuilt here, never by a server), application keys and signatures. Nothing a single server says is
+/// taken on its word: dealing keys are checked against the certified KeyTable, public values and key
+/// descriptions must be the same from f+1 servers, a secret opens only with the right key (its AEAD tag),
+/// and a signature is verified before it is returned.
+/// </summary>
+public sealed partial class ProactiveClient
+{
+    /// <summary>PBKDF2-SHA256 iterations of a distributed application's password verifier (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).</summary>
+    public const int PasswordIterations = 600_000;
+
+    /// <summary>The salt prefix of the password verifier; the application's name follows it.</summary>
+    public const string PasswordSaltPrefix = "proactive/app-password/v1/";
+
+    /// <summary>How many rounds a read or a dealing waits out servers that disagree or are mid-refresh.</summary>
+    private const int SettleAttempts = 10;
+
+    private static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
+    private static readonly HpkeSuite ShareSuite = HpkeSuite.X25519Sha256ChaCha20Poly1305;
+
+    private readonly Dictionary<string, byte[]> _keyPublicKeys = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Registers a centralized application (toolkit Reg(name, uniqueId)): a new Ed25519 key is made here
+    /// and only its public half is sent, in a request signed with it (proof of possession). Returns the
+    /// credentials (the caller owns and saves them: <see cref="ApplicationCredentials.Save"/>).
+    /// </summary>
+    /// <exception cref="ProactiveApiException"><c>already-registered</c> when the name and unique id are taken; <c>quota-exceeded</c> when the network is full.</exception>
+    public async Task<ApplicationCredentials> RegisterAsync(string name, string uniqueId, RequestedQuota? quota = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(uniqueId);
+        var credentials = ApplicationCredentials.Create(ApplicationState.CentralizedId(name, uniqueId), 0, name);
+        return await CompleteRegistrationAsync(credentials, _options.Server!, new RegisterBody(Hex(credentials.PublicKey.Bytes), name, uniqueId, null, null, quota?.MaxEntries, quota?.MaxBytes), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Registers instance <paramref name="instance"/> (a server id) of a distributed application at that
+    /// server (toolkit 5.1): every instance registers the same name and password, and operations a quorum
+    /// must ask for apply once a majority of the instances did. The password never leaves the client: it
+    /// is sent as a verifier (<see cref="PasswordVerifier"/>), of which the network keeps only a hash.
+    /// </summary>
+    /// <exception cref="ProactiveApiException"><c>bad-password</c>: the application is registered with another password; <c>already-registered</c>: this instance is.</exception>
+    public async Task<ApplicationCredentials> RegisterInstanceAsync(string name, string password, int instance, RequestedQuota? quota = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(password);
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        ArgumentOutOfRangeException.ThrowIfLessThan(instance, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(instance, cluster.ServerCount);
+        var server = cluster.Servers.FirstOrDefault(s => s.Id == instance) is { } info && ApiOf(info) is { } api
+            ? api
+            : throw new ProactiveUnavailableException(_options.Server!, $"server {instance} has no API to register its instance at");
+        var verifier = PasswordVerifier(name, password);
+        var credentials = ApplicationCredentials.Create(ApplicationState.DistributedId(name), instance, name);
+        return await CompleteRegistrationAsync(credentials, server, new RegisterBody(Hex(credentials.PublicKey.Bytes), name, null, Hex(verifier), instance, quota?.MaxEntries, quota?.MaxBytes), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The verifier a distributed application's password is sent as: PBKDF2-SHA256 of the password (UTF-8)
+    /// with the salt <c>"proactive/app-password/v1/" + name</c>, <see cref="PasswordIterations"/> iterations,
+    /// 32 bytes. Every instance derives the same one; a server learns nothing it could log in with
+    /// elsewhere, and guessing the password from it costs the iterations per guess.
+    /// </summary>
+    public static byte[] PasswordVerifier(string name, string password)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(password);
+        return Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(PasswordSaltPrefix + name), PasswordIterations, HashAlgorithmName.SHA256, 32);
+    }
+
+    /// <summary>The calling application: its registration, quorum, quota and use (<c>GET /v1/apps/self</c>).</summary>
+    public async Task<ApplicationInfo> DescribeApplicationAsync(CancellationToken cancellationToken = default)
+    {
+        RequireCredentials();
+        await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var answer = await SendAsync(_options.Server!, HttpMethod.Get, "/v1/apps/self", null, signed: true, LedgerAnswerJsonContext.Default.ApplicationAnswer, cancellationToken).ConfigureAwait(false);
+        return new ApplicationInfo(
+            answer.ApplicationId, answer.Name, answer.Kind, answer.Instance, answer.Instances, answer.Quorum, answer.Quota.MaxEntries, answer.Quota.MaxBytes,
+            answer.Quota.UsedEntries ?? 0, answer.Quota.UsedBytes ?? 0, answer.RegisteredPeriod);
+    }
+
+    /// <summary>
+    /// StoreData (toolkit 5.2): stores <paramref name="value"/> (at most 1 MiB) as entry <paramref name="id"/>.
+    /// Public types go to the ledger as they are. For a secret, a random data key is Shamir-shared here
+    /// (degree t, one share per server), each share sealed with HPKE to its server's encryption key of the
+    /// period (checked against the period's certified KeyTable) and handed over; at least n - f servers must
+    /// keep theirs before the value, AEAD-encrypted under the key, is stored through the ledger.
+    /// <paramref name="until"/> is StoreUntil (distributed-reader secrets): no server releases a share before it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An id or value out of range.</exception>
+    /// <exception cref="ProactiveApiException">The ledger refused it (<c>already-exists</c>, <c>quota-exceeded</c>, <c>invalid-request</c>, ...).</exception>
+    /// <exception cref="ProactiveVerificationException">Fewer than n - f servers gave a certified dealing key or kept their share.</exception>
+    public async Task<DataResult> StoreAsync(string id, ReadOnlyMemory<byte> value, DataType type = DataType.SecretSingle, DateTimeOffset? until = null, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(id, value.Length);
+        var credentials = RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        string stored;
+        string? dealing = null;
+        if (IsSecret(type))
+        {
+            (stored, dealing) = await DealAndEncryptAsync(cluster, credentials, id, value, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            stored = Convert.ToBase64String(value.Span);
+        }
+
+        ulong? untilMs = until is { } date ? (ulong)Math.Max(1, date.ToUnixTimeMilliseconds()) : null;
+        var body = JsonSerializer.SerializeToUtf8Bytes(new StoreBody(id, DataTypes.Name(type), stored, untilMs, dealing), RequestJsonContext.Default.StoreBody);
+        return ToDataResult(await SubmitAsync(cluster, HttpMethod.Post, "/v1/data", body, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Write (toolkit 5.2): replaces the value of a read/write entry at <paramref name="version"/> (its
+    /// current version, so that two writers cannot overwrite each other unseen). A secret's new value gets a
+    /// new data key, dealt as by <see cref="StoreAsync"/>.
+    /// </summary>
+    /// <exception cref="ProactiveApiException"><c>version-mismatch</c>, <c>write-once</c>, <c>unknown-data</c>, ...</exception>
+    public async Task<DataResult> WriteAsync(string id, ReadOnlyMemory<byte> value, ulong version, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(id, value.Length);
+        var credentials = RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var (current, _, _) = await AgreedAsync(cluster, "/v1/data/" + Uri.EscapeDataString(id), LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false);
+        string stored;
+        string? dealing = null;
+        if (current.Dealing is not null)
+        {
+            (stored, dealing) = await DealAndEncryptAsync(cluster, credentials, id, value, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            stored = Convert.ToBase64String(value.Span);
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(new WriteBody(stored, version, dealing), RequestJsonContext.Default.WriteBody);
+        return ToDataResult(await SubmitAsync(cluster, HttpMethod.Put, "/v1/data/" + Uri.EscapeDataString(id), body, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Asks for (or, as another instance, approves) the release of a distributed-reader secret at
+    /// <paramref name="version"/>: once a quorum of the application's instances asked, every server hands
+    /// its share to them (a centralized application is its own quorum).
+    /// </summary>
+    public async Task<DataResult> ReleaseAsync(string id, ulong version, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(id, 0);
+        RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ReleaseBody(version), RequestJsonContext.Default.ReleaseBody);
+        return ToDataResult(await SubmitAsync(cluster, HttpMethod.Post, $"/v1/data/{Uri.EscapeDataString(id)}/release", body, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Retrieve (toolkit 5.2): the entry's description and value must be the same from f+1 servers (so at
+    /// least one honest server vouches for them). A public value is that value. A secret's shares are asked
+    /// for, sealed to a one-time X25519 key of this call, until t+1 shares of one sharing rebuild a data key
+    /// that opens the ciphertext; servers mid-refresh (shares of two sharings, 503s) are waited out briefly.
+    /// </summary>
+    /// <exception cref="ProactiveApiException">f+1 servers refused alike: <c>unknown-data</c>, <c>not-yet</c> (StoreUntil), <c>quorum-required</c> (not released).</exception>
+    /// <exception cref="ProactiveVerificationException">No f+1 servers agreed, or no t+1 shares opened the value.</exception>
+    public async Task<RetrievedData> RetrieveAsync(string id, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(id, 0);
+        var credentials = RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var path = "/v1/data/" + Uri.EscapeDataString(id);
+        var failures = new Dictionary<int, string>();
+        for (var attempt = 0; ; attempt++)
+        {
+            var (entry, agreeing, readFailures) = await AgreedAsync(cluster, path, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false);
+            if (entry.Type is null || entry.Version is null || !TryBase64(entry.Value, out var stored))
+            {
+                throw new ProactiveVerificationException($"The servers describe '{id}' without its type, version or value.");
+            }
+
+            if (entry.Dealing is null)
+            {
+                return new RetrievedData(id, entry.Type, entry.Version.Value, stored, null, agreeing, readFailures);
+            }
+
+            var opened = await OpenSecretAsync(cluster, credentials, id, entry, stored, failures, cancellationToken).ConfigureAwait(false);
+            if (opened is { } result)
+            {
+                return result;
+            }
+
+            if (attempt + 1 >= SettleAttempts)
+            {
+                throw new ProactiveVerificationException($"No t+1 = {cluster.Threshold + 1} shares of one sharing of '{id}' opened its value.", failures);
+            }
+
+            await Task.Delay(SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// GenerateKey (toolkit 5.3): a threshold signing key owned by the application, made by a DKG among the
+    /// servers once the ledger agreed on it, refreshed every period with everything else. Waits until the
+    /// key is ready (or, for a distributed application, says how many instances asked so far).
+    /// </summary>
+    /// <exception cref="ProactiveApiException"><c>already-exists</c>, <c>quota-exceeded</c>, ...</exception>
+    public async Task<ApplicationKey> GenerateKeyAsync(string id, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(id, 0);
+        RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new KeyIdBody(id), RequestJsonContext.Default.KeyIdBody);
+        try
+        {
+            var answer = await SubmitAsync(cluster, HttpMethod.Post, "/v1/keys", body, LedgerAnswerJsonContext.Default.KeyAnswer, cancellationToken).ConfigureAwait(false);
+            if (answer.Status == "pending")
+            {
+                return new ApplicationKey(id, cluster.Suite, "pending", null, new QuorumPending(answer.Id, answer.Approvals ?? 0, answer.Needed ?? 0));
+            }
+        }
+        catch (ProactiveApiException e) when (e.Code == "not-generated-yet")
+        {
+            // Agreed, still generating here: the key is described once its DKG completed.
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var key = await DescribeKeyAsync(id, cancellationToken).ConfigureAwait(false);
+            if (key.Status == "ready" || attempt + 1 >= 3 * SettleAttempts)
+            {
+                return key;
+            }
+
+            await Task.Delay(SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One of the application's keys as f+1 servers describe it (its public key once generated).</summary>
+    public async Task<ApplicationKey> DescribeKeyAsync(string id, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(id, 0);
+        RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var (answer, _, _) = await AgreedAsync(cluster, "/v1/keys/" + Uri.EscapeDataString(id), LedgerAnswerJsonContext.Default.KeyAnswer, cancellationToken).ConfigureAwait(false);
+        if (answer.PublicKey is { } publicKey && TryHex(publicKey, out var bytes))
+        {
+            lock (_gate)
+            {
+                _keyPublicKeys[id] = bytes;
+            }
+        }
+
+        return new ApplicationKey(answer.Id, answer.Suite ?? cluster.Suite, answer.Status ?? "generating", answer.PublicKey, null);
+    }
+
+    /// <summary>
+    /// Sign (toolkit 5.3): the servers sign <paramref name="message"/> (at most 64 KiB) with the key, in a
+    /// FROST session each signer joins only after checking this request itself. The signature is verified
+    /// here, under the key's public key as f+1 servers describe it, before it is returned (for Ed25519 with
+    /// a standard RFC 8032 verifier).
+    /// </summary>
+    /// <exception cref="ProactiveApiException"><c>unknown-key</c>, <c>quorum-required</c> (a distributed application's quorum has not approved the message), <c>not-signed</c>.</exception>
+    /// <exception cref="ProactiveVerificationException">The signature does not verify under the key.</exception>
+    public async Task<SignatureResult> SignAsync(string keyId, ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(keyId, 0);
+        CheckMessage(message.Length);
+        RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var publicKey = await KeyPublicKeyAsync(keyId, cancellationToken).ConfigureAwait(false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new MessageBody(Convert.ToBase64String(message.Span)), RequestJsonContext.Default.MessageBody);
+        SignatureAnswer answer;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                answer = await SendAsync(_options.Server!, HttpMethod.Post, $"/v1/keys/{Uri.EscapeDataString(keyId)}/sign", body, signed: true, LedgerAnswerJsonContext.Default.SignatureAnswer, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (ProactiveApiException e) when (e.Code == "quorum-required" && attempt < 2)
+            {
+                // A distributed application's last approval may have been applied by another server a moment
+                // before this one (every server applies the same decided batch, not at the same instant).
+                await Task.Delay(SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (answer.PublicKey != Hex(publicKey) || answer.Message != Hex(message.Span) || !TryHex(answer.Signature, out var signature))
+        {
+            throw new ProactiveVerificationException($"{_options.Server} answered a signature for another key or message than '{keyId}' and the one asked for.");
+        }
+
+        if (!VerifySignature(cluster.Suite, publicKey, message.Span, signature))
+        {
+            throw new ProactiveVerificationException($"{_options.Server}'s signature does not verify under the key '{keyId}' ({Hex(publicKey)}).");
+        }
+
+        return new SignatureResult(keyId, cluster.Suite, publicKey, message.ToArray(), signature, answer.Signers);
+    }
+
+    /// <summary>
+    /// A distributed application's instance approves signing <paramref name="message"/> with the key: once a
+    /// quorum of instances approved, any instance may <see cref="SignAsync"/> it.
+    /// </summary>
+    public async Task<SigningApproval> ApproveSigningAsync(string keyId, ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(keyId, 0);
+        CheckMessage(message.Length);
+        RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new MessageBody(Convert.ToBase64String(message.Span)), RequestJsonContext.Default.MessageBody);
+        var answer = await SubmitAsync(cluster, HttpMethod.Post, $"/v1/keys/{Uri.EscapeDataString(keyId)}/approve", body, LedgerAnswerJsonContext.Default.KeyAnswer, cancellationToken).ConfigureAwait(false);
+        return answer.Status == "pending"
+            ? new SigningApproval(keyId, false, new QuorumPending(answer.Id, answer.Approvals ?? 0, answer.Needed ?? 0))
+            : new SigningApproval(keyId, true, null);
+    }
+
+    /// <summary>
+    /// Checks a signature offline: Ed25519 (RFC 8032, the verifier of libsodium) for <c>ed25519</c> keys,
+    /// the FROST (Schnorr) verification of the suite otherwise. Never throws for bad input.
+    /// </summary>
+    public static bool VerifySignature(string suite, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        if (suite == "ed25519")
+        {
+            return publicKey.Length == Ed25519PublicKey.Length && signature.Length == Ed25519PublicKey.SignatureLength
+                && Ed25519PublicKey.TryDecode(publicKey, out var key) && key.Verify(message, signature);
+        }
+
+        return SuiteOf(suite) is { } ciphersuite
+            && GroupPublicKey.TryDecode(ciphersuite, publicKey, out var groupKey) && groupKey is not null
+            && Proactive.Crypto.Frost.Signature.TryDecode(ciphersuite, signature, out var decoded) && decoded is not null
+            && groupKey.Verify(message, decoded);
+    }
+
+    private async Task<ApplicationCredentials> CompleteRegistrationAsync(ApplicationCredentials credentials, Uri server, RegisterBody request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+            var body = JsonSerializer.SerializeToUtf8Bytes(request, RequestJsonContext.Default.RegisterBody);
+            var (answer, _) = await ExchangeAsync(server, HttpMethod.Post, "/v1/apps", body, Signing.Identical, LedgerAnswerJsonContext.Default.RegistrationAnswer, cancellationToken, signer: credentials, handle: SignedRequest.NewHandle).ConfigureAwait(false);
+            if (answer.Handle != credentials.Handle)
+            {
+                throw new ProactiveVerificationException($"{server} registered the handle {answer.Handle}, not {credentials.Handle} (the handle of this name and instance).");
+            }
+
+            return credentials;
+        }
+        catch
+        {
+            credentials.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A ledger operation, sent to the discovery server and, when it cannot take it (unreachable, or 503
+    /// after its retries), to the next server: the request is the same bytes everywhere, so the ledger
+    /// applies it once whichever server it reached first.
+    /// </summary>
+    private async Task<T> SubmitAsync<T>(ClusterInfo cluster, HttpMethod method, string path, byte[] body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> answerType, CancellationToken cancellationToken)
+        where T : class
+    {
+        var servers = new List<Uri> { _options.Server! };
+        servers.AddRange(cluster.Servers.Select(ApiOf).OfType<Uri>().Where(u => u.Authority != _options.Server!.Authority));
+        ProactiveException? last = null;
+        string[]? headers = null;
+        foreach (var server in servers)
+        {
+            try
+            {
+                return (await ExchangeAsync(server, method, path, body, Signing.Identical, answerType, cancellationToken, presigned: headers, onSigned: h => headers = h).ConfigureAwait(false)).Body;
+            }
+            catch (ProactiveUnavailableException e)
+            {
+                last = e;
+            }
+            catch (ProactiveApiException e) when (e.Status == 503)
+            {
+                last = e;
+            }
+        }
+
+        throw last!;
+    }
+
+    /// <summary>
+    /// Asks servers (f+1 at a time) for <paramref name="path"/> until f+1 give the same answer, so that at
+    /// least one honest server vouches for it; the same refusal from f+1 is that refusal. Servers that
+    /// disagree for a moment (one applied a batch the other has not yet) are waited out briefly.
+    /// </summary>
+    private async Task<(T Answer, IReadOnlyList<int> Servers, IReadOnlyDictionary<int, string> Failures)> AgreedAsync<T>(
+        ClusterInfo cluster, string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> answerType, CancellationToken cancellationToken)
+        where T : class
+    {
+        var needed = cluster.Faults + 1;
+        var failures = new Dictionary<int, string>();
+        for (var attempt = 0; ; attempt++)
+        {
+            var outcomes = new Dictionary<string, List<(int Server, JsonNode? Body, ProactiveApiException? Problem)>>(StringComparer.Ordinal);
+            var pending = new Queue<ClusterServerInfo>(PreferDiscovery(cluster));
+            while (pending.Count > 0 && !outcomes.Any(o => o.Value.Count >= needed && o.Value[0].Problem is null))
+            {
+                var best = outcomes.Values.Where(o => o[0].Problem is null).Select(o => o.Count).DefaultIfEmpty(0).Max();
+                var wave = Enumerable.Range(0, Math.Min(needed - best, pending.Count)).Select(_ => pending.Dequeue()).ToList();
+                var answers = await Task.WhenAll(wave.Select(async server =>
+                {
+                    if (ApiOf(server) is not { } api)
+                    {
+                        return (server.Id, Key: (string?)null, Body: (JsonNode?)null, Problem: (ProactiveApiException?)null, Error: (string?)"the configuration gives it no API");
+                    }
+
+                    try
+                    {
+                        var (node, _) = await ExchangeAsync(api, HttpMethod.Get, path, null, Signing.Fresh, LedgerAnswerJsonContext.Default.JsonNode, cancellationToken, retry: false).ConfigureAwait(false);
+                        return (server.Id, Key: (string?)node.ToJsonString(), Body: (JsonNode?)node, Problem: null, Error: (string?)null);
+                    }
+                    catch (ProactiveApiException e) when (e.Status is >= 400 and < 500)
+                    {
+                        return (server.Id, Key: "problem:" + e.Code, Body: null, Problem: e, Error: null);
+                    }
+                    catch (ProactiveException e)
+                    {
+                        return (server.Id, Key: null, Body: null, Problem: null, Error: e.Message);
+                    }
+                })).ConfigureAwait(false);
+                foreach (var answer in answers)
+                {
+                    if (answer.Key is null)
+                    {
+                        failures[answer.Id] = answer.Error!;
+                        continue;
+                    }
+
+                    (outcomes.TryGetValue(answer.Key, out var list) ? list : outcomes[answer.Key] = []).Add((answer.Id, answer.Body, answer.Problem));
+                }
+            }
+
+            // A refusal is the answer only when f+1 refused alike and no server answered otherwise: a server that
+            // has not applied the latest batch yet refuses what another already serves (read after write).
+            if (outcomes.Count == 1 && outcomes.Values.Single() is { Count: var count } only && count >= needed && only[0].Problem is { } problem)
+            {
+                throw problem;
+            }
+
+            if (outcomes.Values.FirstOrDefault(o => o.Count >= needed && o[0].Problem is null) is { } agreed)
+            {
+                var servers = agreed.Select(a => a.Server).Order().ToList();
+                foreach (var other in outcomes.Values.Where(o => o != agreed).SelectMany(o => o))
+                {
+                    failures[other.Server] = other.Problem?.Message ?? "its answer differs from the f+1 that agree";
+                }
+
+                try
+                {
+                    return (agreed[0].Body!.Deserialize(answerType) ?? throw new JsonException("null"), servers, failures);
+                }
+                catch (JsonException e)
+                {
+                    throw new ProactiveVerificationException($"The servers' answer to {path} is not one this client can read ({e.Message}).");
+                }
+            }
+
+            if (attempt + 1 >= SettleAttempts)
+            {
+                foreach (var other in outcomes.Values.SelectMany(o => o))
+                {
+                    failures[other.Server] = other.Problem?.Message ?? "its answer is not the same as enough others'";
+                }
+
+                throw new ProactiveVerificationException($"No f+1 = {needed} servers gave the same answer to {path}.", failures);
+            }
+
+            await Task.Delay(SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Deals a fresh data key to the servers and encrypts <paramref name="value"/> under it: each server's
+    /// dealing key must be its encryption key in the certified KeyTable of its period, each share is sealed
+    /// to it (HPKE, bound to the network, the handle and the dealing), and n - f servers must keep theirs.
+    /// Returns the ciphertext (base64) and the dealing id (hex).
+    /// </summary>
+    private async Task<(string Ciphertext, string Dealing)> DealAndEncryptAsync(ClusterInfo cluster, ApplicationCredentials credentials, string id, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        var networkKey = TrustedNetworkKey(cluster);
+        var group = networkKey.Suite.Group;
+        var needed = cluster.ServerCount - cluster.Faults;
+        var random = SystemRandomSource.Instance;
+        var dealing = new byte[DataRecord.DealingLength];
+        random.Fill(dealing);
+        var dealingHex = Hex(dealing);
+        var (dataKey, shares) = DataKeySharing.Deal(group, cluster.ServerCount, cluster.Threshold, random);
+        var failures = new Dictionary<int, string>();
+        var kept = new HashSet<int>();
+        for (var attempt = 0; attempt < SettleAttempts && kept.Count < needed; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            var handed = await Task.WhenAll(cluster.Servers.Where(s => !kept.Contains(s.Id))
+                .Select(server => HandShareAsync(cluster, networkKey, server, credentials, dealing, dealingHex, shares[server.Id - 1], cancellationToken))).ConfigureAwait(false);
+            foreach (var (server, error) in handed)
+            {
+                if (error is null)
+                {
+                    kept.Add(server);
+                    failures.Remove(server);
+                }
+                else
+                {
+                    failures[server] = error;
+                }
+            }
+        }
+
+        if (kept.Count < needed)
+        {
+            throw new ProactiveVerificationException($"Only {kept.Count} servers kept their share of the data key of '{id}'; n - f = {needed} must.", failures);
+        }
+
+        var ciphertext = DataKeySharing.Encrypt(group, dataKey, Hex(credentials.ApplicationId), id, dealing, value.Span, random);
+        return (Convert.ToBase64String(ciphertext), dealingHex);
+    }
+
+    /// <summary>One server's share: its dealing key checked against the certified KeyTable, the share sealed to it and handed over; the error when not.</summary>
+    private async Task<(int Server, string? Error)> HandShareAsync(
+        ClusterInfo cluster, GroupPublicKey networkKey, ClusterServerInfo server, ApplicationCredentials credentials, byte[] dealing, string dealingHex, Scalar share, CancellationToken cancellationToken)
+    {
+        if (ApiOf(server) is not { } api)
+        {
+            return (server.Id, "the configuration gives it no API");
+        }
+
+        try
+        {
+            var (key, _) = await ExchangeAsync(api, HttpMethod.Get, "/v1/dealing-key", null, Signing.None, LedgerAnswerJsonContext.Default.DealingKeyAnswer, cancellationToken, retry: false).ConfigureAwait(false);
+            if (key.Server != server.Id)
+            {
+                return (server.Id, $"it answered as server {key.Server}");
+            }
+
+            var certified = await CertifiedPeriodAsync(cluster, networkKey, server, key.Period, needPublicState: false, cancellationToken).ConfigureAwait(false);
+            if (certified.Table is null || !certified.Table.TryGet(server.Id, out var entry))
+            {
+                return (server.Id, $"no certified KeyTable of period {key.Period} lists its keys (period 0 has none; the first refresh makes one)");
+            }
+
+            var listed = entry.Entry.Keys.Encryption;
+            if (Hex(listed.ToArray()) != key.PublicKey)
+            {
+                return (server.Id, $"its dealing key is not its encryption key of period {key.Period} in the certified KeyTable");
+            }
+
+            var group = networkKey.Suite.Group;
+            var encoded = new byte[group.ScalarLength];
+            group.EncodeScalar(share, encoded);
+            byte[] sealedShare;
+            try
+            {
+                sealedShare = HpkeBaseMode.Seal(ShareSuite, listed, DataKeySharing.DealtShareInfo(cluster.Network, credentials.Handle, dealing), [], encoded, SystemRandomSource.Instance).Encode();
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(encoded);
+            }
+
+            var body = JsonSerializer.SerializeToUtf8Bytes(new DealtShareBody(key.Period, Convert.ToBase64String(sealedShare)), RequestJsonContext.Default.DealtShareBody);
+            var (answer, _) = await ExchangeAsync(api, HttpMethod.Put, "/v1/dealings/" + dealingHex, body, Signing.Fresh, LedgerAnswerJsonContext.Default.DealtAnswer, cancellationToken, retry: false).ConfigureAwait(false);
+            return answer.Server == server.Id && answer.Dealing == dealingHex ? (server.Id, null) : (server.Id, "it acknowledged another dealing");
+        }
+        catch (ProactiveException e)
+        {
+            return (server.Id, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// One round of share requests for a secret (t+1 servers at a time, more as needed): the value once t+1
+    /// shares of one sharing open it; null when this round did not get there (the caller waits and tries again).
+    /// </summary>
+    private async Task<RetrievedData?> OpenSecretAsync(
+        ClusterInfo cluster, ApplicationCredentials credentials, string id, DataAnswer entry, byte[] ciphertext, Dictionary<int, string> failures, CancellationToken cancellationToken)
+    {
+        var networkKey = TrustedNetworkKey(cluster);
+        var group = networkKey.Suite.Group;
+        var needed = cluster.Threshold + 1;
+        var appHex = Hex(credentials.ApplicationId);
+        var dealing = Convert.FromHexString(entry.Dealing!);
+        using var recipient = HpkeBaseMode.GenerateKeyPair(SystemRandomSource.Instance);
+        var path = $"/v1/data/{Uri.EscapeDataString(id)}/share?to={Hex(recipient.PublicKey.ToArray())}";
+        var bySharing = new Dictionary<string, Dictionary<int, Scalar>>(StringComparer.Ordinal);
+        var refusals = new Dictionary<string, List<ProactiveApiException>>(StringComparer.Ordinal);
+        var pending = new Queue<ClusterServerInfo>(PreferDiscovery(cluster));
+        while (pending.Count > 0)
+        {
+            var best = bySharing.Values.Select(s => s.Count).DefaultIfEmpty(0).Max();
+            var wave = Enumerable.Range(0, Math.Min(Math.Max(1, needed - best), pending.Count)).Select(_ => pending.Dequeue()).ToList();
+            var answers = await Task.WhenAll(wave.Select(server => ShareOfAsync(server, path, cancellationToken))).ConfigureAwait(false);
+            foreach (var (server, answer, problem, error) in answers)
+            {
+                if (problem is not null)
+                {
+                    (refusals.TryGetValue(problem.Code, out var list) ? list : refusals[problem.Code] = []).Add(problem);
+                    failures[server] = problem.Message;
+                    continue;
+                }
+
+                if (answer is null)
+                {
+                    failures[server] = error!;
+                    continue;
+                }
+
+                if (answer.Server != server || answer.Id != id || answer.Dealing != entry.Dealing || answer.Version != entry.Version
+                    || !TryBase64(answer.Ciphertext, out var theirs) || !theirs.AsSpan().SequenceEqual(ciphertext))
+                {
+                    failures[server] = "its share is of another server, entry or version than f+1 servers describe";
+                    continue;
+                }
+
+                var info = DataKeySharing.ReleasedShareInfo(cluster.Network, credentials.Handle, id, server, answer.Sharing);
+                if (!TryBase64(answer.Share, out var sealedBytes) || !HpkeSealedMessage.TryDecode(sealedBytes, out var sealedShare)
+                    || !HpkeBaseMode.TryOpen(ShareSuite, recipient, info, [], sealedShare, out var plain))
+                {
+                    failures[server] = "its share does not open with this call's key";
+                    continue;
+                }
+
+                try
+                {
+                    if (!group.TryDecodeScalar(plain, out var share))
+                    {
+                        failures[server] = "its share is not a scalar";
+                        continue;
+                    }
+
+                    (bySharing.TryGetValue(answer.Sharing, out var shares) ? shares : bySharing[answer.Sharing] = [])[server] = share;
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(plain);
+                }
+            }
+
+            foreach (var (sharing, shares) in bySharing.Where(s => s.Value.Count >= needed))
+            {
+                if (DataKeySharing.TryReconstruct(group, cluster.Threshold, shares, appHex, id, dealing, ciphertext, out var value, out var used))
+                {
+                    foreach (var server in shares.Keys.Except(used))
+                    {
+                        failures[server] = "its share was not needed, or did not combine with the others";
+                    }
+
+                    foreach (var server in used)
+                    {
+                        failures.Remove(server);
+                    }
+
+                    return new RetrievedData(id, entry.Type!, entry.Version!.Value, value, sharing, [.. used.Order()], new Dictionary<int, string>(failures));
+                }
+            }
+
+        }
+
+        // The same refusal from f+1 servers while none gave a share is an honest server's (not yet, not
+        // released, no such entry): nothing to wait for. A refusal beside shares is a server behind the
+        // others (it has not applied the release yet): the caller waits and asks again. share-missing is
+        // one server's state, not the entry's.
+        if (bySharing.Count == 0 && refusals.FirstOrDefault(r => r.Key != "share-missing" && r.Value.Count >= cluster.Faults + 1) is { Value: { } agreed })
+        {
+            throw agreed[0];
+        }
+
+        return null;
+    }
+
+    private async Task<(int Server, ShareAnswer? Answer, ProactiveApiException? Problem, string? Error)> ShareOfAsync(ClusterServerInfo server, string path, CancellationToken cancellationToken)
+    {
+        if (ApiOf(server) is not { } api)
+        {
+            return (server.Id, null, null, "the configuration gives it no API");
+        }
+
+        try
+        {
+            var (answer, _) = await ExchangeAsync(api, HttpMethod.Get, path, null, Signing.Fresh, LedgerAnswerJsonContext.Default.ShareAnswer, cancellationToken, retry: false).ConfigureAwait(false);
+            return (server.Id, answer, null, null);
+        }
+        catch (ProactiveApiException e) when (e.Status is >= 400 and < 500)
+        {
+            return (server.Id, null, e, null);
+        }
+        catch (ProactiveException e)
+        {
+            return (server.Id, null, null, e.Message);
+        }
+    }
+
+    /// <summary>The key's public key as f+1 servers describe it (kept once known: it never changes).</summary>
+    private async Task<byte[]> KeyPublicKeyAsync(string keyId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_keyPublicKeys.TryGetValue(keyId, out var known))
+            {
+                return known;
+            }
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            // A key's DKG completes at each server at its own moment: one may still be generating what another serves.
+            var key = await DescribeKeyAsync(keyId, cancellationToken).ConfigureAwait(false);
+            if (key.PublicKey is { } hex && TryHex(hex, out var bytes))
+            {
+                return bytes;
+            }
+
+            if (attempt + 1 >= SettleAttempts)
+            {
+                throw new ProactiveApiException(_options.Server!, 503, "not-generated-yet", "Not generated yet", $"The key '{keyId}' is still being generated; sign once it is ready.");
+            }
+
+            await Task.Delay(SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The discovery server first (its answers are the ones the client already relies on), then the others by id.</summary>
+    private IEnumerable<ClusterServerInfo> PreferDiscovery(ClusterInfo cluster) =>
+        cluster.Servers.OrderBy(s => ApiOf(s) is { } api && api.Authority == _options.Server!.Authority ? 0 : 1).ThenBy(s => s.Id);
+
+    private static DataResult ToDataResult(DataAnswer answer) =>
+        answer.Status == "pending"
+            ? new DataResult(null, new QuorumPending(answer.Id, answer.Approvals ?? 0, answer.Needed ?? 0))
+            : new DataResult(new DataEntry(answer.Id, answer.Type ?? string.Empty, answer.Version ?? 0, answer.StoredPeriod ?? 0, answer.Until, answer.Dealing, answer.Released), null);
+
+    private static bool IsSecret(DataType type) => type is DataType.SecretSingle or DataType.SecretDistributedReader or DataType.SecretDistributed;
+
+    /// <summary>The ledger's limits, checked before anything is dealt or sent.</summary>
+    private static void CheckEntry(string id, int valueLength)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        if (id.Length > DataRecord.MaxIdLength || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+        {
+            throw new ArgumentException($"An id is 1 to {DataRecord.MaxIdLength} letters, digits, '.', '_' or '-' (got '{id}').", nameof(id));
+        }
+
+        if (valueLength > DataRecord.MaxValueLength - DataKeySharing.NonceLength - DataKeySharing.TagLength)
+        {
+            throw new ArgumentException($"A value is at most {DataRecord.MaxValueLength - DataKeySharing.NonceLength - DataKeySharing.TagLength} bytes.", nameof(valueLength));
+        }
+    }
+
+    private static void CheckMessage(int length)
+    {
+        if (length > KeyRecord.MaxMessageLength)
+        {
+            throw new ArgumentException($"A message to sign is at most {KeyRecord.MaxMessageLength} bytes.", nameof(length));
+        }
+    }
+
+    private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(bytes);
+}
