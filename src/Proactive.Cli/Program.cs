@@ -11,6 +11,7 @@ root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TimeCommand.Create());
 root.Subcommands.Add(RandomCommand.Create());
+root.Subcommands.Add(new Command("bench", "Measure a running network.") { AppBenchCommand.Create() });
 var parse = root.Parse(args);
 var exit = parse.Invoke();
 
