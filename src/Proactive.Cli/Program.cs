@@ -11,6 +11,16 @@ root.Subcommands.Add(NodeCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(TimeCommand.Create());
 root.Subcommands.Add(RandomCommand.Create());
+root.Subcommands.Add(AppCommand.Create());
+foreach (var command in DataCommands.Create())
+{
+    root.Subcommands.Add(command);
+}
+
+root.Subcommands.Add(KeyCommands.CreateKey());
+root.Subcommands.Add(KeyCommands.CreateSign());
+root.Subcommands.Add(KeyCommands.CreateVerify());
+root.Subcommands.Add(PeriodKeyCommand.Create());
 root.Subcommands.Add(new Command("bench", "Measure a running network.") { AppBenchCommand.Create() });
 var parse = root.Parse(args);
 var exit = parse.Invoke();

@@ -109,6 +109,44 @@ internal sealed class ClientConnection
     }
 
     /// <summary>
+    /// Runs <paramref name="action"/> with a client opened for the parsed options, and turns what can go
+    /// wrong into a message on stderr and an exit code: a server's refusal (its code and detail), an
+    /// unreachable or unverifiable network (1), a value the SDK refuses (2, a usage error).
+    /// </summary>
+    internal async Task<int> RunAsync(ParseResult parse, bool needsCredentials, Func<ProactiveClient, ApplicationCredentials?, Task<int>> action)
+    {
+        var (client, credentials, exit) = Open(parse, needsCredentials);
+        if (client is null)
+        {
+            return exit;
+        }
+
+        using (client)
+        using (credentials)
+        {
+            try
+            {
+                return await action(client, credentials).ConfigureAwait(false);
+            }
+            catch (ProactiveApiException e)
+            {
+                Console.Error.WriteLine($"{e.Code}: {e.Detail ?? e.Title} ({e.Server}, HTTP {e.Status})");
+                return ExitFailed;
+            }
+            catch (ProactiveException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return ExitFailed;
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return ExitUsage;
+            }
+        }
+    }
+
+    /// <summary>
     /// Opens a client for the parsed options: the server resolved, the credentials loaded (when
     /// <paramref name="needsCredentials"/>). Null with the exit code after printing why.
     /// </summary>
