@@ -8,7 +8,8 @@ namespace Proactive.Cli.Tests.Cluster;
 
 /// <summary>
 /// Issue 5 as a new user tries it, on one real local cluster (five processes, 10 s periods) through the
-/// real <c>proactive</c> program and the SDK: register; every server's verified time; the same random
+/// real <c>proactive</c> program and the SDK: register; every server's verified time; the certified
+/// period keys; the same random
 /// value across a refresh, verified; a secret retrieved after two refreshes and after a server was wiped,
 /// the wiped server serving its share again once recovered; StoreUntil refusing before its date; public
 /// data with versions; a key and a signature that OpenSSL and <c>proactive verify</c> accept; an
@@ -51,6 +52,12 @@ public sealed class ApplicationEndToEndTests(ITestOutputHelper output) : IDispos
         using (var time = JsonDocument.Parse(Cli("time", "--credentials", credentials, "--json")))
         {
             Assert.Equal(5, time.RootElement.GetProperty("verifiedCount").GetInt32());
+        }
+
+        using (var keys = JsonDocument.Parse(Cli("period-key", "--json")))
+        {
+            Assert.Equal(5, keys.RootElement.GetProperty("servers").GetArrayLength());
+            Assert.True(keys.RootElement.GetProperty("period").GetUInt64() >= 1);
         }
 
         var firstRandom = Cli("random", "--input", "6c6f7474657279", "--credentials", credentials, "--json");
