@@ -543,6 +543,30 @@ public sealed partial class ProactiveClient
         return (Convert.ToBase64String(ciphertext), dealingHex);
     }
 
+    /// <summary>
+    /// A server's dealing key, checked against its encryption key of that period in the KeyTable the
+    /// network key certified; null with the reason when it is not (or none is certified yet).
+    /// </summary>
+    private async Task<(ulong Period, HpkePublicKey? Key, string? Problem)> VerifiedDealingKeyAsync(ClusterInfo cluster, GroupPublicKey networkKey, ClusterServerInfo server, Uri api, CancellationToken cancellationToken)
+    {
+        var (key, _) = await ExchangeAsync(api, HttpMethod.Get, "/v1/dealing-key", null, Signing.None, LedgerAnswerJsonContext.Default.DealingKeyAnswer, cancellationToken, retry: false).ConfigureAwait(false);
+        if (key.Server != server.Id)
+        {
+            return (key.Period, null, $"it answered as server {key.Server}");
+        }
+
+        var certified = await CertifiedPeriodAsync(cluster, networkKey, server, key.Period, needPublicState: false, cancellationToken).ConfigureAwait(false);
+        if (certified.Table is null || !certified.Table.TryGet(server.Id, out var entry))
+        {
+            return (key.Period, null, $"no certified KeyTable of period {key.Period} lists its keys (period 0 has none; the first refresh makes one)");
+        }
+
+        var listed = entry.Entry.Keys.Encryption;
+        return Hex(listed.ToArray()) == key.PublicKey
+            ? (key.Period, listed, null)
+            : (key.Period, null, $"its dealing key is not its encryption key of period {key.Period} in the certified KeyTable");
+    }
+
     /// <summary>One server's share: its dealing key checked against the certified KeyTable, the share sealed to it and handed over; the error when not.</summary>
     private async Task<(int Server, string? Error)> HandShareAsync(
         ClusterInfo cluster, GroupPublicKey networkKey, ClusterServerInfo server, ApplicationCredentials credentials, byte[] dealing, string dealingHex, Scalar share, CancellationToken cancellationToken)
@@ -554,22 +578,10 @@ public sealed partial class ProactiveClient
 
         try
         {
-            var (key, _) = await ExchangeAsync(api, HttpMethod.Get, "/v1/dealing-key", null, Signing.None, LedgerAnswerJsonContext.Default.DealingKeyAnswer, cancellationToken, retry: false).ConfigureAwait(false);
-            if (key.Server != server.Id)
+            var (period, listed, problem) = await VerifiedDealingKeyAsync(cluster, networkKey, server, api, cancellationToken).ConfigureAwait(false);
+            if (listed is null)
             {
-                return (server.Id, $"it answered as server {key.Server}");
-            }
-
-            var certified = await CertifiedPeriodAsync(cluster, networkKey, server, key.Period, needPublicState: false, cancellationToken).ConfigureAwait(false);
-            if (certified.Table is null || !certified.Table.TryGet(server.Id, out var entry))
-            {
-                return (server.Id, $"no certified KeyTable of period {key.Period} lists its keys (period 0 has none; the first refresh makes one)");
-            }
-
-            var listed = entry.Entry.Keys.Encryption;
-            if (Hex(listed.ToArray()) != key.PublicKey)
-            {
-                return (server.Id, $"its dealing key is not its encryption key of period {key.Period} in the certified KeyTable");
+                return (server.Id, problem);
             }
 
             var group = networkKey.Suite.Group;
@@ -585,7 +597,7 @@ public sealed partial class ProactiveClient
                 CryptographicOperations.ZeroMemory(encoded);
             }
 
-            var body = JsonSerializer.SerializeToUtf8Bytes(new DealtShareBody(key.Period, Convert.ToBase64String(sealedShare)), RequestJsonContext.Default.DealtShareBody);
+            var body = JsonSerializer.SerializeToUtf8Bytes(new DealtShareBody(period, Convert.ToBase64String(sealedShare)), RequestJsonContext.Default.DealtShareBody);
             var (answer, _) = await ExchangeAsync(api, HttpMethod.Put, "/v1/dealings/" + dealingHex, body, Signing.Fresh, LedgerAnswerJsonContext.Default.DealtAnswer, cancellationToken, retry: false).ConfigureAwait(false);
             return answer.Server == server.Id && answer.Dealing == dealingHex ? (server.Id, null) : (server.Id, "it acknowledged another dealing");
         }

@@ -22,6 +22,9 @@ public interface IApplicationGateway
     /// <summary>Keeps this server's share of the caller's dealing <paramref name="dealing"/>, sealed to this server's key of <paramref name="period"/>.</summary>
     Task<ApplyResult> AcceptDealtShareAsync(ApplicationInstance instance, byte[] dealing, ulong period, byte[] sealedShare, CancellationToken cancellationToken);
 
+    /// <summary>Keeps many of this server's dealt shares at once (bulk import), sealed together to this server's key of <paramref name="period"/>.</summary>
+    Task<ApplyResult> AcceptDealtSharesAsync(ApplicationInstance instance, ulong period, byte[] sealedShares, CancellationToken cancellationToken);
+
     /// <summary>This server's share of the caller's secret <paramref name="dataId"/>, sealed to the caller's one-time X25519 key <paramref name="recipient"/>.</summary>
     Task<ApplyResult> ReadShareAsync(ApplicationInstance instance, string dataId, byte[] recipient, CancellationToken cancellationToken);
 
@@ -36,6 +39,15 @@ public interface IApplicationGateway
 
     /// <summary>Sign: coordinates a FROST session for the client's signed request and answers with the signature.</summary>
     Task<ApplyResult> SignAsync(SignedRequest request, CancellationToken cancellationToken);
+
+    /// <summary>This server's share of the caller's joint secret <paramref name="id"/> (with the sharing's commitments), sealed to <paramref name="recipient"/>.</summary>
+    Task<ApplyResult> ReadJointSecretShareAsync(ApplicationInstance instance, string id, byte[] recipient, CancellationToken cancellationToken);
+
+    /// <summary>Send on a link: relays the instance's signed request to the recipient instance's server.</summary>
+    Task<ApplyResult> SendLinkMessageAsync(SignedRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Receive on a link: the messages waiting for the caller's instance here (taken, so each is received once).</summary>
+    Task<ApplyResult> ReceiveLinkMessagesAsync(ApplicationInstance instance, CancellationToken cancellationToken);
 
     /// <summary>The caller's application: its registration, quota and use.</summary>
     Task<ApplyResult> DescribeApplicationAsync(ApplicationInstance instance, CancellationToken cancellationToken);

@@ -45,6 +45,59 @@ public sealed record MessageRequest(string Message);
 /// <param name="Share">Base64 of the HPKE-sealed share (<c>HpkeSealedMessage</c> encoding).</param>
 public sealed record DealtShareRequest(ulong Period, string Share);
 
+/// <summary>The body of <c>POST /v1/data/batch</c>: write-once entries stored together (all or none).</summary>
+/// <param name="Entries">1 to 4096 entries, each as the body of <c>POST /v1/data</c> (write-once types only).</param>
+public sealed record BatchStoreRequest(IReadOnlyList<StoreRequest> Entries);
+
+/// <summary>The 201 answer of <c>POST /v1/data/batch</c>.</summary>
+/// <param name="Stored">How many entries were stored.</param>
+/// <param name="Entries">Every entry stored.</param>
+public sealed record BatchStoredBody(int Stored, IReadOnlyList<DataBody> Entries);
+
+/// <summary>The 201 answer of <c>PUT /v1/dealings</c>.</summary>
+/// <param name="Kept">How many dealt shares this server keeps.</param>
+/// <param name="Server">This server.</param>
+public sealed record DealtSharesBody(int Kept, int Server);
+
+/// <summary>The 202 answer of <c>POST /v1/links/messages</c>.</summary>
+/// <param name="Status"><c>relayed</c>.</param>
+public sealed record LinkSentBody(string Status);
+
+/// <summary>The body of <c>PUT /v1/dealings</c> (bulk): many dealt shares sealed together.</summary>
+/// <param name="Period">The period of the server's key the shares are sealed to.</param>
+/// <param name="Shares">Base64 of the HPKE-sealed (16-byte dealing id || scalar) entries (info <c>DataKeySharing.DealtSharesInfo</c>), at most 16384.</param>
+public sealed record DealtSharesRequest(ulong Period, string Shares);
+
+/// <summary>The body of <c>POST /v1/period-keys</c>.</summary>
+/// <param name="PublicKey">The instance's key of the period, 64 lowercase hex digits.</param>
+/// <param name="Period">The period it is for: the one the servers are in.</param>
+public sealed record PeriodKeyRequest(string PublicKey, ulong Period);
+
+/// <summary>The answer of <c>POST /v1/period-keys</c>: the certificate, a signature by the network key over the statement.</summary>
+/// <param name="Period">The period.</param>
+/// <param name="Instance">The instance.</param>
+/// <param name="ApplicationId">The application id.</param>
+/// <param name="PublicKey">The certified key.</param>
+/// <param name="NetworkKey">The network key that signed.</param>
+/// <param name="Statement">The signed statement (ApplicationPeriodKeys.Statement), hex.</param>
+/// <param name="Certificate">The signature, hex.</param>
+public sealed record PeriodKeyBody(ulong Period, int Instance, string ApplicationId, string PublicKey, string NetworkKey, string Statement, string Certificate);
+
+/// <summary>The body of <c>POST /v1/links/messages</c>.</summary>
+/// <param name="To">The recipient instance (a server id).</param>
+/// <param name="Payload">Base64 of the message, at most 64 KiB.</param>
+public sealed record LinkSendRequest(int To, string Payload);
+
+/// <summary>One relayed message.</summary>
+/// <param name="From">The sender instance.</param>
+/// <param name="SentAt">When its sender signed it.</param>
+/// <param name="Payload">Base64 of the message.</param>
+public sealed record LinkMessageBody(int From, DateTimeOffset SentAt, string Payload);
+
+/// <summary>The answer of <c>GET /v1/links/messages</c>: the messages waiting for the caller here (taken).</summary>
+/// <param name="Messages">The messages, oldest first.</param>
+public sealed record LinkMessagesBody(IReadOnlyList<LinkMessageBody> Messages);
+
 /// <summary>The quota an application registered with.</summary>
 /// <param name="MaxEntries">Most entries (data and keys).</param>
 /// <param name="MaxBytes">Most bytes of stored values.</param>
@@ -170,6 +223,15 @@ public sealed record SignatureBody(string PublicKey, string Message, string Sign
 [JsonSerializable(typeof(KeyRequest))]
 [JsonSerializable(typeof(MessageRequest))]
 [JsonSerializable(typeof(DealtShareRequest))]
+[JsonSerializable(typeof(BatchStoreRequest))]
+[JsonSerializable(typeof(BatchStoredBody))]
+[JsonSerializable(typeof(DealtSharesBody))]
+[JsonSerializable(typeof(LinkSentBody))]
+[JsonSerializable(typeof(DealtSharesRequest))]
+[JsonSerializable(typeof(PeriodKeyRequest))]
+[JsonSerializable(typeof(PeriodKeyBody))]
+[JsonSerializable(typeof(LinkSendRequest))]
+[JsonSerializable(typeof(LinkMessagesBody))]
 [JsonSerializable(typeof(RegistrationBody))]
 [JsonSerializable(typeof(ApplicationBody))]
 [JsonSerializable(typeof(DataBody))]

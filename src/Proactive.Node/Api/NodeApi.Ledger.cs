@@ -41,6 +41,12 @@ public sealed partial class NodeApi
     /// <summary>Dealt shares.</summary>
     public const string DealingsPath = "/v1/dealings";
 
+    /// <summary>GenerateJointSecret with a random value.</summary>
+    public const string JointSecretsPath = "/v1/joint-secrets";
+
+    /// <summary>Links between a distributed application's instances: send (POST) and receive (GET).</summary>
+    public const string LinksPath = "/v1/links/messages";
+
     /// <summary>
     /// The body limit of the ledger's operations: the largest request the ledger carries
     /// (<see cref="SignedRequest.MaxBodyLength"/>: a 1 MiB value in base64 with its JSON).
@@ -99,6 +105,36 @@ public sealed partial class NodeApi
         yield return new ApiRoute("GET", KeysPath + "/{id}", "getKey", "One of the application's keys: its public key and state.", RouteAccess.Application, null, null, json.KeyBody, [ApiProblems.NotOperational, ApiProblems.UnknownKey], ServeDescribeKeyAsync);
         yield return new ApiRoute("POST", KeysPath + "/{id}/sign", "postKeySign", "Sign a message with one of the application's keys (FROST among the servers; every signer checks this request itself).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.MessageRequest, json.SignatureBody,
             [ApiProblems.NotOperational, ApiProblems.UnknownKey, ApiProblems.QuorumRequired, ApiProblems.NotSigned], ServeSignAsync);
+        yield return new ApiRoute("POST", DataPath + "/batch", "postDataBatch", "Store up to 4096 write-once entries at once, all or none (bulk import; agreed through the ledger).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.BatchStoreRequest, null,
+            [.. waiting, ApiProblems.QuotaExceeded, ApiProblems.AlreadyExists, ApiProblems.NotFound], ServeSubmitAsync)
+        {
+            Responses = [new(StatusCodes.Status201Created, json.BatchStoredBody, "Stored: how many, and every entry.")],
+        };
+        yield return new ApiRoute("PUT", DealingsPath, "putDealings", "Hand this server many of its dealt shares at once, sealed together (bulk import).", RouteAccess.Application, LedgerMaxBodyBytes, json.DealtSharesRequest, null,
+            [ApiProblems.NotOperational, ApiProblems.BadShare, ApiProblems.StalePeriod, ApiProblems.NetworkFull], ServeDealtSharesAsync)
+        {
+            Responses = [new(StatusCodes.Status201Created, json.DealtSharesBody, "Kept: how many.")],
+        };
+        yield return new ApiRoute("POST", JointSecretsPath, "postJointSecret", "GenerateJointSecret with a random value: a DKG whose result only the owner may reconstruct (answered once it completes here).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.KeyRequest, null,
+            [.. store, ApiProblems.NetworkFull, ApiProblems.NotGeneratedYet], ServeGenerateKeyAsync)
+        {
+            Responses = [new(StatusCodes.Status201Created, json.KeyBody, "Generated: its public value g^x."), Pending("the joint secret")],
+        };
+        yield return new ApiRoute("GET", JointSecretsPath + "/{id}", "getJointSecret", "One of the application's joint secrets: its public value and state.", RouteAccess.Application, null, null, json.KeyBody, [ApiProblems.NotOperational, ApiProblems.UnknownKey], ServeDescribeKeyAsync);
+        yield return new ApiRoute("GET", JointSecretsPath + "/{id}/share", "getJointSecretShare", "This server's share of a joint secret with the sharing's commitments, HPKE-sealed to the X25519 key given as ?to=.", RouteAccess.Application, null, null, null,
+            [ApiProblems.NotOperational, ApiProblems.InvalidRequest, ApiProblems.UnknownData, ApiProblems.ShareMissing], ServeJointSecretShareAsync)
+        {
+            Query = [new QueryParameter("to", "The X25519 public key (64 lowercase hex digits) to seal the share to.", "string")],
+        };
+        yield return new ApiRoute("POST", "/v1/period-keys", "postPeriodKey", "Have the network key certify the instance's key of the current period (toolkit 5.4).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.PeriodKeyRequest, json.PeriodKeyBody,
+            [ApiProblems.NotOperational, ApiProblems.NotSigned], ServeSignAsync);
+        yield return new ApiRoute("POST", LinksPath, "postLinkMessage", "Send a message to another instance of the application, relayed over the servers' channels.", RouteAccess.Ledger, LedgerMaxBodyBytes, json.LinkSendRequest, null,
+            [ApiProblems.NotOperational], ServeSendLinkMessageAsync)
+        {
+            Responses = [new(StatusCodes.Status202Accepted, json.LinkSentBody, "Relayed to the recipient instance's server.")],
+        };
+        yield return new ApiRoute("GET", LinksPath, "getLinkMessages", "The messages other instances sent to the caller, waiting at this server (each received once).", RouteAccess.Application, null, null, json.LinkMessagesBody,
+            [ApiProblems.NotOperational], ServeReceiveLinkMessagesAsync);
         yield return new ApiRoute("POST", KeysPath + "/{id}/approve", "postKeyApprove", "Approve signing a message with a distributed application's key (agreed through the ledger).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.MessageRequest, null,
             [.. waiting, ApiProblems.UnknownKey, ApiProblems.NotFound], ServeSubmitAsync)
         {
@@ -146,6 +182,38 @@ public sealed partial class NodeApi
     private Task ServeGenerateKeyAsync(ApiRequest request) => AnswerLedgerAsync(request, token => _gateway!.GenerateKeyAsync(request.Signed!, token));
 
     private Task ServeSignAsync(ApiRequest request) => AnswerLedgerAsync(request, token => _gateway!.SignAsync(request.Signed!, token));
+
+    private Task ServeSendLinkMessageAsync(ApiRequest request) => AnswerLedgerAsync(request, token => _gateway!.SendLinkMessageAsync(request.Signed!, token));
+
+    private Task ServeReceiveLinkMessagesAsync(ApiRequest request) =>
+        AnswerLedgerAsync(request, token => _gateway!.ReceiveLinkMessagesAsync(request.Application!.Instance, token));
+
+    private Task ServeJointSecretShareAsync(ApiRequest request)
+    {
+        var to = request.Http.Request.Query["to"];
+        if (to.Count != 1 || to[0] is not { Length: 64 } hex || !TryParseHex(hex, 32, out var recipient))
+        {
+            return ApiProblems.WriteAsync(request.Http, ApiProblems.InvalidRequest, "Give 'to' once: the X25519 public key (64 lowercase hex digits) to seal the share to.");
+        }
+
+        return AnswerLedgerAsync(request, token => _gateway!.ReadJointSecretShareAsync(request.Application!.Instance, RouteValue(request, "id"), recipient, token));
+    }
+
+    private Task ServeDealtSharesAsync(ApiRequest request)
+    {
+        if (!JsonRequest.TryParse(request.Body.Span, LedgerApiJsonContext.Default.DealtSharesRequest, out var body, out var error))
+        {
+            return error.WriteAsync(request.Http);
+        }
+
+        var sealedShares = new byte[(body.Shares.Length / 4 * 3) + 3];
+        if (!Convert.TryFromBase64String(body.Shares, sealedShares, out var length))
+        {
+            return ApiProblems.WriteAsync(request.Http, ApiProblems.InvalidRequest, "'shares' must be standard base64 of the HPKE-sealed shares.");
+        }
+
+        return AnswerLedgerAsync(request, token => _gateway!.AcceptDealtSharesAsync(request.Application!.Instance, body.Period, sealedShares[..length], token));
+    }
 
     private Task ServeDescribeApplicationAsync(ApiRequest request) =>
         AnswerLedgerAsync(request, token => _gateway!.DescribeApplicationAsync(request.Application!.Instance, token));

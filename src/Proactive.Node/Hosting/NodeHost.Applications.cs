@@ -24,6 +24,16 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     private readonly ConcurrentDictionary<string, ApplicationInstance> _instances = new(StringComparer.Ordinal);
     private readonly Dictionary<InstanceId, (TaskCompletionSource<ApplyResult> Waiter, SignedRequest Request)> _signingWaiters = [];
     private readonly Dictionary<ulong, List<TaskCompletionSource<byte[]?>>> _keyWaiters = [];
+    private readonly Dictionary<string, Queue<LinkMessageArrived>> _linkInboxes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _linkSeen = new(StringComparer.Ordinal);
+    private readonly Queue<string> _linkSeenOrder = new();
+    private long _linkInboxBytes;
+
+    /// <summary>Most bytes of link messages waiting here for all instances; beyond it the oldest of the fullest inbox go.</summary>
+    public const long MaxLinkInboxBytes = 64L * 1024 * 1024;
+
+    /// <summary>Most messages waiting for one instance.</summary>
+    public const int MaxLinkInboxMessages = 4096;
 
     /// <inheritdoc/>
     public string NetworkHex => _config.NetworkId.ToString();
@@ -141,6 +151,62 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
                         ? new ApplyResult(201, null, "kept", ApplicationState.Json(w =>
                         {
                             w.WriteString("dealing", Convert.ToHexStringLower(dealing));
+                            w.WriteNumber("server", Self);
+                        }))
+                        : ApplyResult.Refused(507, "quota-exceeded", "This server holds as many dealt shares as it takes; store the secrets already dealt first.");
+                }
+                finally
+                {
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(plain);
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> AcceptDealtSharesAsync(ApplicationInstance instance, ulong period, byte[] sealedShares, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                ServingState();
+                if (Controller.PeriodKeysOf(period) is not { } keys)
+                {
+                    return ApplyResult.Refused(409, "stale-period", $"This server holds no key of period {period} (it is in period {Controller.CurrentPeriod}); fetch the dealing key again.");
+                }
+
+                var group = _config.Suite.Group;
+                var entry = DataRecord.DealingLength + group.ScalarLength;
+                if (!HpkeSealedMessage.TryDecode(sealedShares, out var message)
+                    || !HpkeBaseMode.TryOpen(HpkeSuite.X25519Sha256ChaCha20Poly1305, keys.Encryption, DataKeySharing.DealtSharesInfo(NetworkHex, instance.Handle), [], message, out var plain))
+                {
+                    return ApplyResult.Refused(400, "bad-share", "The shares do not open with this server's key of that period (sealed to another key, or altered).");
+                }
+
+                try
+                {
+                    if (plain.Length == 0 || plain.Length % entry != 0 || plain.Length / entry > DataKeySharing.MaxSharesPerBulk)
+                    {
+                        return ApplyResult.Refused(400, "bad-share", $"The plaintext is 1 to {DataKeySharing.MaxSharesPerBulk} entries of a 16-byte dealing id and a scalar.");
+                    }
+
+                    var parsed = new List<(byte[] Dealing, Crypto.Groups.Scalar Share)>(plain.Length / entry);
+                    for (var offset = 0; offset < plain.Length; offset += entry)
+                    {
+                        if (!group.TryDecodeScalar(plain.AsSpan(offset + DataRecord.DealingLength, group.ScalarLength), out var share))
+                        {
+                            return ApplyResult.Refused(400, "bad-share", $"Entry {offset / entry} is not a canonical {group.Name} scalar; nothing was kept.");
+                        }
+
+                        parsed.Add((plain.AsSpan(offset, DataRecord.DealingLength).ToArray(), share));
+                    }
+
+                    Apply(Controller.AcceptDealtShares(Convert.ToHexStringLower(instance.ApplicationId), parsed, out var accepted));
+                    return accepted
+                        ? new ApplyResult(201, null, "kept", ApplicationState.Json(w =>
+                        {
+                            w.WriteNumber("kept", parsed.Count);
                             w.WriteNumber("server", Self);
                         }))
                         : ApplyResult.Refused(507, "quota-exceeded", "This server holds as many dealt shares as it takes; store the secrets already dealt first.");
@@ -317,6 +383,7 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
             {
                 _ when !state.CheckAuthentic(request, NetworkHex) => (401, state.KeyOf(request.Handle) is null ? "unknown-handle" : "bad-signature"),
                 _ when problem.StartsWith("no key", StringComparison.Ordinal) => (404, "unknown-key"),
+                _ when problem.StartsWith("this server is in period", StringComparison.Ordinal) => (409, "wrong-period"),
                 _ when problem.Contains("quorum", StringComparison.Ordinal) => (403, "quorum-required"),
                 _ when problem.Contains("body", StringComparison.Ordinal) => (400, "invalid-request"),
                 _ => (503, "not-operational"),
@@ -334,6 +401,22 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     {
         switch (emitted)
         {
+            // (Both parsed when the session was authorized: a session exists only for a well-formed request.)
+            case AppSignatureProduced produced when _signingWaiters.TryGetValue(produced.Instance, out var entry) && entry.Request.PathAndQuery == ApplicationPeriodKeys.Path
+                && ApplicationPeriodKeys.TryParseRequest(entry.Request.Body.Span, out var periodKey, out var keyPeriod)
+                && Handles.TryParse(entry.Request.Handle, out var certifiedApp, out var certifiedInstance):
+                _signingWaiters.Remove(produced.Instance);
+                entry.Waiter.TrySetResult(new ApplyResult(200, null, "certified", ApplicationState.Json(w =>
+                {
+                    w.WriteNumber("period", keyPeriod);
+                    w.WriteNumber("instance", certifiedInstance);
+                    w.WriteString("applicationId", certifiedApp);
+                    w.WriteString("publicKey", Convert.ToHexStringLower(periodKey));
+                    w.WriteString("networkKey", Convert.ToHexStringLower(produced.PublicKey));
+                    w.WriteString("statement", Convert.ToHexStringLower(ApplicationPeriodKeys.Statement(_config.NetworkId, Convert.FromHexString(certifiedApp!), certifiedInstance, keyPeriod, periodKey)));
+                    w.WriteString("certificate", Convert.ToHexStringLower(produced.Signature));
+                })));
+                break;
             case AppSignatureProduced produced when _signingWaiters.Remove(produced.Instance, out var entry):
                 using (var body = System.Text.Json.JsonDocument.Parse(entry.Request.Body))
                 {
@@ -397,6 +480,135 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         else
         {
             w.WriteString("publicKey", Convert.ToHexStringLower(publicKey));
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> ReadJointSecretShareAsync(ApplicationInstance instance, string id, byte[] recipient, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                var state = ServingState();
+                if (state.Key(Convert.ToHexStringLower(instance.ApplicationId), id) is not { IsJointSecret: true } key)
+                {
+                    return ApplyResult.Refused(404, "unknown-data", $"No joint secret '{id}'.");
+                }
+
+                if (!HpkePublicKey.TryDecode(recipient, out var to))
+                {
+                    return ApplyResult.Refused(400, "invalid-request", "'to' must be an X25519 public key (64 hex digits).");
+                }
+
+                if (!Controller.TryGetAppKeyShare(key.Ordinal, out var share, out var commitment, out var sharing))
+                {
+                    return ApplyResult.Refused(404, "share-missing", $"This server holds no share of '{id}' (its generation has not completed here, or its share was lost): ask the other servers.");
+                }
+
+                var group = _config.Suite.Group;
+                var encoded = new byte[group.ScalarLength];
+                group.EncodeScalar(share, encoded);
+                try
+                {
+                    var sealedShare = HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, to, DataKeySharing.JointSecretShareInfo(NetworkHex, instance.Handle, id, Self, sharing), [], encoded, _random);
+                    return new ApplyResult(200, null, "share", ApplicationState.Json(w =>
+                    {
+                        w.WriteString("id", id);
+                        w.WriteNumber("server", Self);
+                        w.WriteString("sharing", sharing);
+                        w.WriteString("publicKey", Convert.ToHexStringLower(group.EncodeElement(commitment!.ConstantTerm)));
+                        w.WriteBase64String("commitment", commitment.Encode());
+                        w.WriteBase64String("share", sealedShare.Encode());
+                    }));
+                }
+                finally
+                {
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(encoded);
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> SendLinkMessageAsync(SignedRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return OnLoopAsync(
+            () =>
+            {
+                ServingState();
+                var step = Controller.RelayLinkMessage(Context, request, out var problem);
+                if (problem.Length > 0)
+                {
+                    var (status, code) = problem switch
+                    {
+                        _ when problem.StartsWith("the request is not signed", StringComparison.Ordinal) => (401, Controller.Ledger.State.KeyOf(request.Handle) is null ? "unknown-handle" : "bad-signature"),
+                        _ when problem.StartsWith("a centralized", StringComparison.Ordinal) => (409, "no-link"),
+                        _ when problem.StartsWith("instance", StringComparison.Ordinal) => (404, "unknown-instance"),
+                        _ => (400, "invalid-request"),
+                    };
+                    return ApplyResult.Refused(status, code, "Cannot send: " + problem + ".");
+                }
+
+                Apply(step);
+                return new ApplyResult(202, null, "relayed", ApplicationState.Json(w => w.WriteString("status", "relayed")));
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public Task<ApplyResult> ReceiveLinkMessagesAsync(ApplicationInstance instance, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return OnLoopAsync(
+            () =>
+            {
+                var key = instance.Handle;
+                var messages = _linkInboxes.Remove(key, out var inbox) ? inbox.ToList() : [];
+                _linkInboxBytes -= messages.Sum(m => (long)m.Payload.Length);
+                return new ApplyResult(200, null, "received", ApplicationState.Json(w =>
+                {
+                    w.WriteStartArray("messages");
+                    foreach (var message in messages)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("from", message.From);
+                        w.WriteString("sentAt", DateTimeOffset.FromUnixTimeMilliseconds((long)message.SentAt).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                        w.WriteBase64String("payload", message.Payload);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                }));
+            },
+            cancellationToken);
+    }
+
+    /// <summary>A relayed message arrived for an instance here: keep it (once per request, bounded) until fetched.</summary>
+    private void OnLinkMessage(LinkMessageArrived arrived)
+    {
+        var id = Convert.ToHexStringLower(arrived.RequestId);
+        if (!_linkSeen.Add(id))
+        {
+            _counters.Count("link message relayed twice");
+            return;
+        }
+
+        _linkSeenOrder.Enqueue(id);
+        while (_linkSeenOrder.Count > 100_000)
+        {
+            _linkSeen.Remove(_linkSeenOrder.Dequeue());
+        }
+
+        var handle = Handles.Format(Convert.FromHexString(arrived.ApplicationIdHex), arrived.To);
+        var inbox = _linkInboxes.TryGetValue(handle, out var existing) ? existing : _linkInboxes[handle] = new Queue<LinkMessageArrived>();
+        inbox.Enqueue(arrived);
+        _linkInboxBytes += arrived.Payload.Length;
+        while (inbox.Count > MaxLinkInboxMessages || (_linkInboxBytes > MaxLinkInboxBytes && inbox.Count > 0))
+        {
+            _linkInboxBytes -= inbox.Dequeue().Payload.Length;
+            _counters.Count("link message dropped (inbox full)");
         }
     }
 

@@ -180,6 +180,9 @@ public sealed partial class NodeHost
             case AppSignatureProduced or AppSigningFailed or AppKeyGenerated:
                 OnAppSigningEvent(emitted);
                 break;
+            case LinkMessageArrived arrived:
+                OnLinkMessage(arrived);
+                break;
         }
 
         OnInitializationEvent(emitted);

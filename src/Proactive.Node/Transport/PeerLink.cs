@@ -221,6 +221,11 @@ internal sealed partial class PeerLink : IAsyncDisposable
             {
                 await Task.Delay(_options.BatchDelay, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
+            else if (queued < _options.BatchTargetBytes)
+            {
+                // Let the node's loop finish queuing the step it is in: its frames to this peer leave together.
+                await Task.Yield();
+            }
 
             var batch = TakeBatch();
             if (batch.Count == 0)

@@ -24,8 +24,13 @@ public sealed class PeerTransportOptions
     /// <summary>Most frames in one batch (bounds per-request work when frames are tiny).</summary>
     public int MaxFramesPerBatch { get; set; } = 4096;
 
-    /// <summary>How long a link waits after the first queued frame for more, to send them in one request.</summary>
-    public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// How long a link waits after the first queued frame for more, to send them in one request. Zero (the
+    /// default) sends at once; frames still batch on their own, because a link sends one request at a time
+    /// and whatever queues meanwhile goes in the next (a signature takes four hops: a fixed delay per hop
+    /// would dominate its latency).
+    /// </summary>
+    public TimeSpan BatchDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>Queued bytes at which a link sends at once, without waiting <see cref="BatchDelay"/>; also the size it aims for per request.</summary>
     public int BatchTargetBytes { get; set; } = 1024 * 1024;

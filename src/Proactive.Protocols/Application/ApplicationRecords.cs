@@ -307,7 +307,7 @@ public sealed class DataRecord
 /// (which names its DKG instance and, once it joins the share vector, its place there) and the ledger
 /// period that generated it. The public key is not here: the DKG computes it after the ledger applied this.
 /// </summary>
-/// <remarks>Encoding, version 1: u8 version, string id, u64 ordinal, u64 period.</remarks>
+/// <remarks>Encoding, version 1: u8 version, string id, u64 ordinal, u64 period, bool joint secret.</remarks>
 public sealed class KeyRecord
 {
     public const byte FormatVersion = 1;
@@ -318,12 +318,19 @@ public sealed class KeyRecord
     /// <summary>Longest message a key signs.</summary>
     public const int MaxMessageLength = 64 * 1024;
 
-    public KeyRecord(string id, ulong ordinal, ulong generatedPeriod)
+    public KeyRecord(string id, ulong ordinal, ulong generatedPeriod, bool jointSecret = false)
     {
         Id = id;
         Ordinal = ordinal;
         GeneratedPeriod = generatedPeriod;
+        IsJointSecret = jointSecret;
     }
+
+    /// <summary>
+    /// GenerateJointSecret (toolkit 5.3) with a random value: the same DKG, but the result is a secret the
+    /// owner may reconstruct (its shares are released to it) and never a signing key.
+    /// </summary>
+    public bool IsJointSecret { get; }
 
     public string Id { get; }
 
@@ -339,6 +346,7 @@ public sealed class KeyRecord
         writer.WriteString(Id, DataRecord.MaxIdLength);
         writer.WriteU64(Ordinal);
         writer.WriteU64(GeneratedPeriod);
+        writer.WriteBool(IsJointSecret);
         return output.WrittenSpan.ToArray();
     }
 
@@ -348,12 +356,12 @@ public sealed class KeyRecord
         var reader = new CanonicalReader(encoded);
         if (!reader.TryReadU8(out var version) || version != FormatVersion
             || !reader.TryReadString(DataRecord.MaxIdLength, out var id)
-            || !reader.TryReadU64(out var ordinal) || !reader.TryReadU64(out var period) || !reader.TryReadEnd())
+            || !reader.TryReadU64(out var ordinal) || !reader.TryReadU64(out var period) || !reader.TryReadBool(out var joint) || !reader.TryReadEnd())
         {
             return false;
         }
 
-        record = new KeyRecord(id, ordinal, period);
+        record = new KeyRecord(id, ordinal, period, joint);
         return true;
     }
 }

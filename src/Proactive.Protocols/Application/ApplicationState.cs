@@ -129,7 +129,7 @@ public sealed class ApplicationState
         }
 
         var keyId = Uri.UnescapeDataString(path[Prefix.Length..^Suffix.Length]);
-        if (!_keys.TryGetValue((appHex, keyId), out var key))
+        if (!_keys.TryGetValue((appHex, keyId), out var key) || key.IsJointSecret)
         {
             problem = $"no key '{keyId}' here (yet)";
             return false;
@@ -218,8 +218,10 @@ public sealed class ApplicationState
             {
                 ("POST", "/v1/apps") => Register(request, context, writes),
                 ("POST", "/v1/data") => WithApplication(request, app => Store(app, request, context, writes)),
+                ("POST", "/v1/data/batch") => WithApplication(request, app => StoreBatch(app, request, context, writes)),
                 ("PUT", _) when path.StartsWith("/v1/data/", StringComparison.Ordinal) => WithApplication(request, app => Write(app, request, path["/v1/data/".Length..], context, writes)),
-                ("POST", "/v1/keys") => WithApplication(request, app => GenerateKey(app, request, context, writes)),
+                ("POST", "/v1/keys") => WithApplication(request, app => GenerateKey(app, request, context, writes, jointSecret: false)),
+                ("POST", "/v1/joint-secrets") => WithApplication(request, app => GenerateKey(app, request, context, writes, jointSecret: true)),
                 ("POST", _) when path.StartsWith("/v1/keys/", StringComparison.Ordinal) && path.EndsWith("/approve", StringComparison.Ordinal)
                     => WithApplication(request, app => ApproveSigning(app, request, path["/v1/keys/".Length..^"/approve".Length], context, writes)),
                 ("POST", _) when path.StartsWith("/v1/data/", StringComparison.Ordinal) && path.EndsWith("/release", StringComparison.Ordinal)
@@ -524,6 +526,98 @@ public sealed class ApplicationState
         return new ApplyResult(201, null, "stored", Json(w => DescribeData(w, record)));
     }
 
+    /// <summary>Most entries one batch store takes.</summary>
+    public const int MaxBatchEntries = 4096;
+
+    /// <summary>
+    /// Many write-once entries at once (bulk import: one agreed request instead of thousands): all are
+    /// stored or none (a taken or repeated id, a bad entry or the quota refuses the whole batch).
+    /// </summary>
+    private ApplyResult StoreBatch((ApplicationRecord App, int Instance) caller, SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    {
+        using var body = JsonDocument.Parse(request.Body);
+
+        // Refuses members other than 'entries' (the reader checks on construction).
+        _ = new RequestReader(body.RootElement, "entries");
+        if (!body.RootElement.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Array)
+        {
+            throw new RequestShapeException("'entries' (an array of { id, type, value, dealing?, until? }) is required.");
+        }
+
+        var count = entries.GetArrayLength();
+        if (count is 0 or > MaxBatchEntries)
+        {
+            throw new RequestShapeException($"'entries' holds 1 to {MaxBatchEntries} entries.");
+        }
+
+        var app = caller.App;
+        var parsed = new List<(string Id, DataType Type, byte[] Value, ulong Until, byte[]? Dealing)>(count);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        ulong bytes = 0;
+        var index = 0;
+        foreach (var entry in entries.EnumerateArray())
+        {
+            var json = new RequestReader(entry, "id", "type", "value", "until", "dealing");
+            var id = DataId(json.Text("id", 1, DataRecord.MaxIdLength));
+            var type = DataTypes.Parse(json.Text("type", 1, 40));
+            var value = json.Base64("value", DataRecord.MaxValueLength);
+            var until = json.OptionalNumber("until") ?? 0;
+            var dealing = json.OptionalHex("dealing", DataRecord.DealingLength);
+            var secret = type is DataType.SecretSingle or DataType.SecretDistributedReader or DataType.SecretDistributed;
+            if (DataRecord.IsReadWrite(type))
+            {
+                throw new RequestShapeException($"entry {index}: a batch stores write-once data only (read/write data needs each write agreed by a quorum).");
+            }
+
+            if (secret != dealing is not null || (until != 0 && type != DataType.SecretDistributedReader))
+            {
+                throw new RequestShapeException($"entry {index}: a secret needs 'dealing' (and only secrets have one); 'until' applies to secret-distributed-reader data.");
+            }
+
+            if (!ids.Add(id) || _data.ContainsKey((app.IdHex, id)))
+            {
+                return ApplyResult.Refused(409, "already-exists", $"entry {index}: '{id}' is stored already or repeated in the batch; nothing was stored.");
+            }
+
+            bytes += (ulong)value.Length;
+            parsed.Add((id, type, value, until, dealing));
+            index++;
+        }
+
+        if (app.UsedEntries + (ulong)count > app.Quota.MaxEntries || app.UsedBytes + bytes > app.Quota.MaxBytes)
+        {
+            return ApplyResult.Refused(403, "quota-exceeded", $"Storing {count} entries would exceed the application's quota ({app.Quota.MaxEntries} entries, {app.Quota.MaxBytes} bytes); nothing was stored.");
+        }
+
+        var stored = new List<DataRecord>(count);
+        foreach (var (id, type, value, until, dealing) in parsed)
+        {
+            var record = dealing is not null
+                ? new DataRecord(id, type, value, 1, until, context.Period, dealing, NextOrdinal(app.IdHex, id, writes))
+                : new DataRecord(id, type, value, 1, until, context.Period);
+            _data[(app.IdHex, id)] = record;
+            writes.Add(new(ApplicationKeys.Data(app.IdHex, id), record.Encode()));
+            stored.Add(record);
+        }
+
+        app.UsedEntries += (ulong)count;
+        app.UsedBytes += bytes;
+        writes.Add(new(ApplicationKeys.Application(app.IdHex), app.Encode()));
+        return new ApplyResult(201, null, "stored", Json(w =>
+        {
+            w.WriteNumber("stored", count);
+            w.WriteStartArray("entries");
+            foreach (var record in stored)
+            {
+                w.WriteStartObject();
+                DescribeData(w, record);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }));
+    }
+
     private ApplyResult Write((ApplicationRecord App, int Instance) caller, SignedRequest request, string escapedId, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
     {
         var id = DataId(Uri.UnescapeDataString(escapedId));
@@ -613,7 +707,7 @@ public sealed class ApplicationState
     }
 
     /// <summary>GenerateKey: a new threshold signing key owned by the application, generated by a DKG every server starts when this applies.</summary>
-    private ApplyResult GenerateKey((ApplicationRecord App, int Instance) caller, SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
+    private ApplyResult GenerateKey((ApplicationRecord App, int Instance) caller, SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes, bool jointSecret)
     {
         using var body = JsonDocument.Parse(request.Body);
         var json = new RequestReader(body.RootElement, "id");
@@ -639,7 +733,7 @@ public sealed class ApplicationState
             return ApplyResult.Refused(403, "quota-exceeded", $"A new key would exceed the application's quota of {app.Quota.MaxEntries} entries.");
         }
 
-        var record = new KeyRecord(id, (ulong)_keysByOrdinal.Count, context.Period);
+        var record = new KeyRecord(id, (ulong)_keysByOrdinal.Count, context.Period, jointSecret);
         _keys[(app.IdHex, id)] = record;
         _keysByOrdinal.Add((app.IdHex, id));
         app.UsedEntries++;

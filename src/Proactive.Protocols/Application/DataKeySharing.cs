@@ -148,6 +148,17 @@ public static class DataKeySharing
     public static byte[] DealtShareInfo(string networkHex, string handle, ReadOnlySpan<byte> dealing) =>
         Encoding.UTF8.GetBytes($"proactive/dealt-share/v1\n{networkHex}\n{handle}\n{Convert.ToHexStringLower(dealing)}");
 
+    /// <summary>HPKE info of many dealt shares sealed together (bulk import): the plaintext is (16-byte dealing || scalar) repeated.</summary>
+    public static byte[] DealtSharesInfo(string networkHex, string handle) =>
+        Encoding.UTF8.GetBytes($"proactive/dealt-shares/v1\n{networkHex}\n{handle}");
+
+    /// <summary>Most shares one bulk dealing carries.</summary>
+    public const int MaxSharesPerBulk = 16384;
+
+    /// <summary>HPKE info of a joint secret's share a server seals to the owner's one-time key.</summary>
+    public static byte[] JointSecretShareInfo(string networkHex, string handle, string id, int server, string sharing) =>
+        Encoding.UTF8.GetBytes($"proactive/joint-secret-share/v1\n{networkHex}\n{handle}\n{id}\n{server}\n{sharing}");
+
     /// <summary>HPKE info of a share a server seals to the client's one-time key.</summary>
     public static byte[] ReleasedShareInfo(string networkHex, string handle, string dataId, int server, string sharing) =>
         Encoding.UTF8.GetBytes($"proactive/released-share/v1\n{networkHex}\n{handle}\n{dataId}\n{server}\n{sharing}");

@@ -81,6 +81,11 @@ public sealed partial class ServerController
             return (null, [], "this server's application state is behind");
         }
 
+        if (request.Method == "POST" && request.PathAndQuery == ApplicationPeriodKeys.Path)
+        {
+            return AuthorizePeriodKeyCertificate(request, context);
+        }
+
         if (!_ledger.State.TryAuthorizeSigning(request, context.NetworkHex, out var ordinal, out var message, out var problem))
         {
             return (null, [], problem);
@@ -89,6 +94,38 @@ public sealed partial class ServerController
         return TryGetAppKeyShare(ordinal, out var share, out var commitment, out var sharing)
             ? (new AppKeyMaterial(ordinal, sharing, share, commitment!), message, string.Empty)
             : (null, [], "this server holds no share of the key");
+    }
+
+    /// <summary>
+    /// A request to certify an instance's key of a period (toolkit 5.4): authentic, for the period this
+    /// server is in, from a registered instance; what gets signed is the statement, with the network key
+    /// (share 0 of the committed vector, commitments 0 of the public state).
+    /// </summary>
+    private (AppKeyMaterial? Key, byte[] Message, string Problem) AuthorizePeriodKeyCertificate(SignedRequest request, LedgerContext context)
+    {
+        if (!_ledger.State.CheckAuthentic(request, context.NetworkHex) || !Application.Handles.TryParse(request.Handle, out var appHex, out var instance))
+        {
+            return (null, [], "the request is not signed by a registered instance");
+        }
+
+        if (!ApplicationPeriodKeys.TryParseRequest(request.Body.Span, out var key, out var period))
+        {
+            return (null, [], "the body is not { \"publicKey\": 64 hex digits, \"period\": number }");
+        }
+
+        if (period != CurrentPeriod)
+        {
+            return (null, [], $"this server is in period {CurrentPeriod}, not {period}");
+        }
+
+        if (_shares is null || _publicState is not { SigningKeyCount: > 0 } state || CommittedPeriod != CurrentPeriod)
+        {
+            return (null, [], "this server holds no network-key share of this period yet");
+        }
+
+        var statement = ApplicationPeriodKeys.Statement(_network, Convert.FromHexString(appHex), instance, period, key);
+        var material = new AppKeyMaterial(ulong.MaxValue, "network/p" + CurrentPeriod.ToString(System.Globalization.CultureInfo.InvariantCulture), _shares[0], state.SigningKeyCommitments[0]);
+        return (material, statement, string.Empty);
     }
 
     /// <summary>Routing hook: a coordinator's first request of a session makes this server's signer instance.</summary>

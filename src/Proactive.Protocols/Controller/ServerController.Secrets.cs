@@ -77,6 +77,34 @@ public sealed partial class ServerController
         return step;
     }
 
+    /// <summary>Keeps many dealt shares of the caller's dealings in one durable step (bulk import); all or none.</summary>
+    public ControllerStep AcceptDealtShares(string applicationIdHex, IReadOnlyList<(byte[] Dealing, Scalar Share)> shares, out bool accepted)
+    {
+        ArgumentNullException.ThrowIfNull(applicationIdHex);
+        ArgumentNullException.ThrowIfNull(shares);
+        var step = new ControllerStep();
+        if (_dealtShares.Count + shares.Count > MaxDealtShares)
+        {
+            accepted = false;
+            return step;
+        }
+
+        var outbox = new Outbox();
+        var encoded = new byte[_group.ScalarLength];
+        foreach (var (dealing, share) in shares)
+        {
+            var key = DealtShareKey(applicationIdHex, dealing);
+            _dealtShares[key] = share;
+            _group.EncodeScalar(share, encoded);
+            outbox.Persist(key, encoded.ToArray());
+        }
+
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(encoded);
+        step.Add(LedgerSubmissions(CurrentPeriod), outbox);
+        accepted = true;
+        return step;
+    }
+
     /// <summary>
     /// This server's current share of a stored secret and which sharing it belongs to ("p{period}" once
     /// in the vector, refreshed at each commit; "dealt" before): a client combines t + 1 shares of one

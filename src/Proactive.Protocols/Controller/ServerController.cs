@@ -559,6 +559,10 @@ public sealed partial class ServerController : IDisposable
             {
                 ReceiveLedgerSync(context, message, step);
             }
+            else if (message.Round == LinkRound)
+            {
+                ReceiveLinkMessage(message, step);
+            }
             else
             {
                 ReceiveSubmission(context, message, step);

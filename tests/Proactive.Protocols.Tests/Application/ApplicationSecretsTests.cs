@@ -128,6 +128,114 @@ public sealed class ApplicationSecretsTests
     }
 
     [Fact]
+    public void A_batch_of_secrets_dealt_in_bulk_is_stored_at_once_and_joins_the_vector()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 34);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg();
+        RunPeriod(net, 1);
+        using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)5, 32).ToArray());
+        var random = new DeterministicRandomSource(80);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        Submit(net, 1, Sign(client, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+            $"{{\"name\":\"bulk\",\"uniqueId\":\"u\",\"publicKey\":\"{Convert.ToHexStringLower(client.PublicKey.Bytes)}\"}}", random));
+        var appHex = Convert.ToHexStringLower(ApplicationState.CentralizedId("bulk", "u"));
+        var handle = Handles.Format(Convert.FromHexString(appHex), 0);
+        var perServer = Parameters.Servers.ToDictionary(s => s, _ => new List<(byte[], Scalar)>());
+        var entries = new List<string>();
+        var values = new Dictionary<string, byte[]>();
+        for (var i = 0; i < 3; i++)
+        {
+            var dealing = new byte[DataRecord.DealingLength];
+            random.Fill(dealing);
+            var (key, shares) = DataKeySharing.Deal(Group, Parameters.ServerCount, Parameters.Threshold, random);
+            var value = Encoding.UTF8.GetBytes($"secret number {i}");
+            values[$"s{i}"] = value;
+            var ciphertext = DataKeySharing.Encrypt(Group, key, appHex, $"s{i}", dealing, value, random);
+            foreach (var server in Parameters.Servers)
+            {
+                perServer[server].Add((dealing, shares[server - 1]));
+            }
+
+            entries.Add($"{{\"id\":\"s{i}\",\"type\":\"secret-single\",\"value\":\"{Convert.ToBase64String(ciphertext)}\",\"dealing\":\"{Convert.ToHexStringLower(dealing)}\"}}");
+        }
+
+        foreach (var server in Parameters.Servers)
+        {
+            net.Run(server, _ => net.Controllers[server].AcceptDealtShares(appHex, perServer[server], out var accepted));
+            Assert.Equal(3, net.Controllers[server].DealtShareCount);
+        }
+
+        Submit(net, 4, Sign(client, network, handle, "POST", "/v1/data/batch", 1, $"{{\"entries\":[{string.Join(",", entries)}]}}", random));
+        Assert.All(net.Controllers.Values, c => Assert.Equal(3, c.Ledger.State.DataCount));
+        RunPeriod(net, 2);
+        RunPeriod(net, 3);
+        Assert.All(net.Controllers.Values, c => Assert.Equal(3UL, c.IncludedSecrets));
+        foreach (var (id, value) in values)
+        {
+            var shares = new Dictionary<int, Scalar>();
+            DataRecord? record = null;
+            foreach (var (server, controller) in net.Controllers)
+            {
+                record = controller.Ledger.State.Data(appHex, id)!;
+                Assert.True(controller.TryGetSecretShare(appHex, record, out var share, out var sharing));
+                Assert.Equal("p3", sharing);
+                shares[server] = share;
+            }
+
+            Assert.True(DataKeySharing.TryReconstruct(Group, Parameters.Threshold, shares, appHex, id, record!.Dealing, record.Value, out var opened, out _));
+            Assert.Equal(value, opened);
+        }
+    }
+
+    [Fact]
+    public void Instances_of_a_distributed_application_send_each_other_messages_over_the_servers_channels()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 35);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg();
+        RunPeriod(net, 1);
+        var random = new DeterministicRandomSource(81);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        var verifier = Convert.ToHexStringLower(Enumerable.Repeat((byte)0x42, 32).ToArray());
+        using var first = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)1, 32).ToArray());
+        using var second = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)2, 32).ToArray());
+        foreach (var (instance, key) in new[] { (1, first), (2, second) })
+        {
+            Submit(net, instance, Sign(key, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+                $"{{\"name\":\"pair\",\"password\":\"{verifier}\",\"instance\":{instance},\"publicKey\":\"{Convert.ToHexStringLower(key.PublicKey.Bytes)}\"}}", random));
+        }
+
+        var appId = ApplicationState.DistributedId("pair");
+        var send = Sign(first, network, Handles.Format(appId, 1), "POST", "/v1/links/messages", 1, $"{{\"to\":2,\"payload\":\"{Convert.ToBase64String("hello, instance 2"u8)}\"}}", random);
+        string problem = string.Empty;
+        net.Run(1, c => net.Controllers[1].RelayLinkMessage(c, send, out problem));
+        Assert.Equal(string.Empty, problem);
+        Assert.True(net.RunUntil(() => net.EventsOf<LinkMessageArrived>(2).Any(), TimeSpan.FromSeconds(5)));
+        var arrived = net.EventsOf<LinkMessageArrived>(2).Single();
+        Assert.Equal((1, 2), (arrived.From, arrived.To));
+        Assert.Equal("hello, instance 2"u8.ToArray(), arrived.Payload);
+
+        // Signed by instance 2's key but naming instance 1's handle: refused, nothing relayed.
+        var forged = Sign(second, network, Handles.Format(appId, 1), "POST", "/v1/links/messages", 1, $"{{\"to\":2,\"payload\":\"AA==\"}}", random);
+        net.Run(1, c => net.Controllers[1].RelayLinkMessage(c, forged, out problem));
+        Assert.StartsWith("the request is not signed", problem, StringComparison.Ordinal);
+        var toNobody = Sign(first, network, Handles.Format(appId, 1), "POST", "/v1/links/messages", 1, $"{{\"to\":3,\"payload\":\"AA==\"}}", random);
+        net.Run(1, c => net.Controllers[1].RelayLinkMessage(c, toNobody, out problem));
+        Assert.StartsWith("instance 3", problem, StringComparison.Ordinal);
+        net.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Single(net.EventsOf<LinkMessageArrived>(2));
+    }
+
+    [Fact]
     public void A_generated_key_has_shares_of_its_public_key_before_and_after_it_joins_the_vector()
     {
         using var net = new ControllerTestNetwork(Parameters, seed: 32);
@@ -155,15 +263,43 @@ public sealed class ApplicationSecretsTests
         AssertSigns(net, client, network, handle, random, coordinator: 5, "with a silent server");
         net.Silent.Remove(4);
 
+        // GenerateJointSecret (random value): the same DKG; its shares rebuild it, and it never signs.
+        Submit(net, 2, Sign(client, network, handle, "POST", "/v1/joint-secrets", 1, "{\"id\":\"j1\"}", random));
+        Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.AppKeyPublicKey(1) is not null), TimeSpan.FromSeconds(20)), "the joint secret's DKG did not complete");
+        AssertKeyShares(net, net.Controllers[1].AppKeyPublicKey(1)!.Value, "dkg", ordinal: 1);
+        var signJoint = Sign(client, network, handle, "POST", "/v1/keys/j1/sign", 1, $"{{\"message\":\"{Convert.ToBase64String("x"u8)}\"}}", random);
+        string jointProblem = string.Empty;
+        net.Run(1, c => net.Controllers[1].StartAppSigning(c, signJoint, out _, out jointProblem));
+        Assert.StartsWith("no key", jointProblem, StringComparison.Ordinal);
+
+        // A per-period key of the instance, certified by the network key (toolkit 5.4).
+        using var periodKey = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)8, 32).ToArray());
+        var certify = Sign(client, network, handle, "POST", ApplicationPeriodKeys.Path, 1,
+            $"{{\"publicKey\":\"{Convert.ToHexStringLower(periodKey.PublicKey.Bytes)}\",\"period\":1}}", random);
+        string refused = string.Empty;
+        net.Run(4, c => net.Controllers[4].StartAppSigning(c, certify, out _, out refused));
+        Assert.Equal(string.Empty, refused);
+        Assert.True(net.RunUntil(() => net.EventsOf<AppSignatureProduced>(4).Any(e => e.RequestId.SequenceEqual(certify.Id)), TimeSpan.FromSeconds(10)));
+        var certificate = net.EventsOf<AppSignatureProduced>(4).Single(e => e.RequestId.SequenceEqual(certify.Id));
+        var networkKey = net.Controllers[1].PublicState!.SigningKeyCommitments[0].ConstantTerm;
+        Assert.Equal(Group.EncodeElement(networkKey), certificate.PublicKey);
+        var statement = ApplicationPeriodKeys.Statement(Proactive.Protocols.Envelopes.NetworkId.FromBytes(Convert.FromHexString(network)), ApplicationState.CentralizedId("signer", "u"), 0, 1, periodKey.PublicKey.Bytes);
+        Assert.True(Ed25519PublicKey.Decode(certificate.PublicKey).Verify(statement, certificate.Signature));
+        var stale = Sign(client, network, handle, "POST", ApplicationPeriodKeys.Path, 1,
+            $"{{\"publicKey\":\"{Convert.ToHexStringLower(periodKey.PublicKey.Bytes)}\",\"period\":7}}", random);
+        net.Run(4, c => net.Controllers[4].StartAppSigning(c, stale, out _, out refused));
+        Assert.Contains("not 7", refused, StringComparison.Ordinal);
+
         RunPeriod(net, 2);
         RunPeriod(net, 3);
-        Assert.All(net.Controllers.Values, c => Assert.Equal(1UL, c.IncludedKeys));
+        Assert.All(net.Controllers.Values, c => Assert.Equal(2UL, c.IncludedKeys));
         AssertSigns(net, client, network, handle, random, coordinator: 1, "after the key joined the vector");
         AssertKeyShares(net, publicKey, "p3");
         Assert.All(net.Controllers.Values, c => Assert.Equal(publicKey, c.AppKeyPublicKey(0)!.Value));
         RunPeriod(net, 4);
         AssertKeyShares(net, publicKey, "p4");
-        Assert.All(net.Controllers.Values, c => Assert.Equal(2, c.PublicState!.SigningKeyCount));
+        Assert.All(net.Controllers.Values, c => Assert.Equal(3, c.PublicState!.SigningKeyCount));
+        AssertKeyShares(net, net.Controllers[1].AppKeyPublicKey(1)!.Value, "p4", ordinal: 1);
     }
 
     [Fact]
@@ -217,12 +353,12 @@ public sealed class ApplicationSecretsTests
         Assert.True(Ed25519PublicKey.Decode(produced.PublicKey).Verify(message, produced.Signature), $"the signature {when} does not verify");
     }
 
-    private static void AssertKeyShares(ControllerTestNetwork net, Element publicKey, string expectedSharing)
+    private static void AssertKeyShares(ControllerTestNetwork net, Element publicKey, string expectedSharing, ulong ordinal = 0)
     {
         var shares = new Dictionary<int, Scalar>();
         foreach (var (server, controller) in net.Controllers)
         {
-            Assert.True(controller.TryGetAppKeyShare(0, out var share, out var commitment, out var sharing));
+            Assert.True(controller.TryGetAppKeyShare(ordinal, out var share, out var commitment, out var sharing));
             Assert.Equal(expectedSharing, sharing);
             Assert.True(commitment!.VerifyShare(server, share));
             Assert.Equal(publicKey, commitment.ConstantTerm);
