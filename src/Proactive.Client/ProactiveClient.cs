@@ -42,6 +42,7 @@ public sealed partial class ProactiveClient : IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<ulong, CertifiedPeriod> _certified = [];
     private ClusterInfo? _cluster;
+    private string? _networkId;
 
     /// <param name="options">The server, the credentials, the trust anchor (validated here).</param>
     /// <exception cref="ArgumentException">An option that cannot work (<see cref="ProactiveClientOptions.Validate"/>).</exception>
@@ -60,7 +61,7 @@ public sealed partial class ProactiveClient : IDisposable
     {
     }
 
-    /// <summary>The network as the discovery server describes it; asked once, then kept.</summary>
+    /// <summary>The network as the discovery server describes it; asked once, then kept (once it names a network key).</summary>
     public async Task<ClusterInfo> GetClusterAsync(CancellationToken cancellationToken = default)
     {
         if (Volatile.Read(ref _cluster) is { } known)
@@ -72,6 +73,13 @@ public sealed partial class ProactiveClient : IDisposable
         if (SuiteOf(cluster.Suite) is null || cluster.Network.Length != NetworkId.Length * 2 || cluster.Threshold < 0 || cluster.Threshold >= cluster.ServerCount)
         {
             throw new ProactiveVerificationException($"{_options.Server} describes a cluster this client cannot use (suite '{cluster.Suite}', n = {cluster.ServerCount}, t = {cluster.Threshold}).");
+        }
+
+        Volatile.Write(ref _networkId, cluster.Network);
+        if (cluster.NetworkKey is null)
+        {
+            // A server still initializing (or one just wiped, recovering) knows no key yet: ask again next time instead of keeping that.
+            return cluster;
         }
 
         Interlocked.CompareExchange(ref _cluster, cluster, null);
@@ -545,7 +553,7 @@ public sealed partial class ProactiveClient : IDisposable
     {
         handle ??= signer.Handle;
         var timestamp = ApplicationRequestSigning.FormatTimestamp(_options.TimeProvider.GetUtcNow());
-        var network = _cluster?.Network ?? throw new InvalidOperationException("The cluster must be known before signing a request.");
+        var network = Volatile.Read(ref _networkId) ?? throw new InvalidOperationException("The cluster must be known before signing a request.");
         var signed = ApplicationRequestSigning.SigningBytes(network, handle, request.Method.Method, request.RequestUri!.PathAndQuery, timestamp, nonce, body);
         return [handle, timestamp, nonce, Convert.ToBase64String(signer.Sign(signed))];
     }

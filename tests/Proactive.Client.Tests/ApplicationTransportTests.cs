@@ -256,6 +256,21 @@ public sealed class ApplicationTransportTests : IDisposable
         Assert.False(ProactiveClient.VerifySignature("nonsense", key.PublicKey.Bytes, message, signature));
     }
 
+    [Fact]
+    public async Task A_cluster_description_without_a_network_key_is_not_kept()
+    {
+        var asked = 0;
+        var http = new HttpClient(new ScriptedHandler(_ => Json(HttpStatusCode.OK, ++asked == 1 ? ClusterJson.Replace("\"networkKey\":\"", "\"networkKey\":null,\"x\":\"", StringComparison.Ordinal) : ClusterJson)));
+        _clients.Add(http);
+        using var client = new ProactiveClient(new ProactiveClientOptions { Server = Server, HttpClient = http });
+
+        // A wiped server, recovering, knows no key yet; once it does, the client uses it.
+        Assert.Null((await client.GetClusterAsync()).NetworkKey);
+        Assert.NotNull((await client.GetClusterAsync()).NetworkKey);
+        Assert.NotNull((await client.GetClusterAsync()).NetworkKey);
+        Assert.Equal(2, asked);
+    }
+
     /// <summary>A client of the scripted servers: the cluster is answered here; the script answers the rest (null: 404).</summary>
     private ProactiveClient Client(Func<HttpRequestMessage, HttpResponseMessage?> answer, int maxRetries = 0, bool anonymous = false)
     {

@@ -8,9 +8,9 @@ namespace Proactive.Cli.Commands;
 /// <summary>
 /// <c>proactive period-key [--period P]</c>: every server's keys of a period (the current one unless
 /// given) as the period's KeyTable lists them, from a certificate verified under the network key: what
-/// a client checks signed times and dealing keys against. The per-application period keys of issue 5
-/// item 5 (a key per application and period certified as (key, period), and links between instances)
-/// are not built yet; this prints the servers' period keys. Exit 0 ok, 1 failed (also for period 0,
+/// a client checks signed times and dealing keys against. It does not make or certify an application's
+/// own period key (issue 5 item 5: the server side is <c>POST /v1/period-keys</c>, with no SDK call or
+/// command over it yet); it prints the servers' period keys. Exit 0 ok, 1 failed (also for period 0,
 /// whose certificate lists no keys), 2 usage.
 /// </summary>
 internal static class PeriodKeyCommand
@@ -22,7 +22,7 @@ internal static class PeriodKeyCommand
         var command = new Command(
             "period-key",
             "Every server's certified keys of a period (signing V_i, encryption E_i), with the period certificate verified under the network key. "
-            + "Per-application period keys (issue 5, item 5) are not built yet: this shows the servers' period keys.")
+            + "It does not certify an application's own period key (issue 5, item 5: POST /v1/period-keys has no command yet): it shows the servers' period keys.")
         {
             period,
         };

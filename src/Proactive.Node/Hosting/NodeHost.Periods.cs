@@ -173,6 +173,10 @@ public sealed partial class NodeHost
             case LedgerRequestApplied applied:
                 OnLedgerRequestApplied(applied);
                 break;
+            case LedgerStateInstalled:
+                // The state came from peers, not from applied requests: the registrations in it too.
+                RefreshDirectory();
+                break;
             case AppSignatureProduced or AppSigningFailed or AppKeyGenerated:
                 OnAppSigningEvent(emitted);
                 break;

@@ -11,3 +11,10 @@ public sealed record LedgerRequestApplied(InstanceId Instance, byte[] RequestId,
 
 /// <summary>The ledger of <paramref name="Period"/> is sealed: its state is final and the next period's refresh may use it.</summary>
 public sealed record LedgerSealed(InstanceId Instance, ulong Period) : ProtocolEvent;
+
+/// <summary>
+/// A copy of the application state was installed here from peers (this server was too far behind to
+/// follow by agreement): everything derived from the state (the node's directory of registered
+/// instances) must be rebuilt, since no request's application announced the change.
+/// </summary>
+public sealed record LedgerStateInstalled(InstanceId Instance, ulong Period, ulong NextSequence) : ProtocolEvent;

@@ -221,6 +221,8 @@ public sealed partial class ServerController
         {
             _machines.Remove(stale);
         }
+
+        outbox.Emit(new LedgerStateInstalled(LedgerSubmissions(CurrentPeriod), period, next));
     }
 
     /// <summary>This server's application state, what else a transfer carries, in pages of about 1 MiB.</summary>

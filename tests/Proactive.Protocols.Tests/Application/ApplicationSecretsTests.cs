@@ -110,6 +110,7 @@ public sealed class ApplicationSecretsTests
             "period 5 did not commit everywhere: " + string.Join("; ", net.Controllers.Select(c => $"{c.Key}: {c.Value.CommittedPeriod} {string.Join(",", net.Events[c.Key].Where(e => e.Instance.Period == 5).Select(e => e.Event.GetType().Name + (e.Event is Proactive.Protocols.Machines.Alert a ? "(" + a.Detail + ")" : string.Empty)).Distinct())}")));
         Assert.True(net.RunUntil(() => net.Controllers[2].Ledger.State.Data(appHex, "codes") is not null, TimeSpan.FromSeconds(10)), $"server 2 did not fetch the application state: syncing {net.Controllers[2].IsSyncingLedger}, ledger {net.Controllers[2].Ledger.Period}/{net.Controllers[2].Ledger.NextSequence}, current {net.Controllers[2].IsLedgerCurrent}, progress {net.Controllers[2].LedgerSyncProgress} period {net.Controllers[2].CurrentPeriod}, peers {net.Controllers[1].Ledger.Period}/{net.Controllers[1].Ledger.NextSequence}");
         var record = net.Controllers[2].Ledger.State.Data(appHex, "codes")!;
+        Assert.Contains(net.EventsOf<LedgerStateInstalled>(2), e => e.Period >= 4); // the node rebuilds its directory of instances on it
         Assert.True(net.Controllers[2].TryGetSecretShare(appHex, record, out var recovered, out var sharing));
         Assert.Equal("p5", sharing);
         Assert.True(net.Controllers[1].TryGetSecretShare(appHex, record, out _, out _));
