@@ -126,18 +126,13 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         return OnLoopAsync(
             () =>
             {
-                ServingState();
-                if (Controller.PeriodKeysOf(period) is not { } keys)
+                var (refused, plain) = OpenDealt(period, sealedShare, DataKeySharing.DealtShareInfo(NetworkHex, instance.Handle, dealing));
+                if (refused is not null)
                 {
-                    return ApplyResult.Refused(409, "stale-period", $"This server holds no key of period {period} (it is in period {Controller.CurrentPeriod}); fetch the dealing key again.");
+                    return refused;
                 }
 
                 var group = _config.Suite.Group;
-                if (!HpkeSealedMessage.TryDecode(sealedShare, out var message)
-                    || !HpkeBaseMode.TryOpen(HpkeSuite.X25519Sha256ChaCha20Poly1305, keys.Encryption, DataKeySharing.DealtShareInfo(NetworkHex, instance.Handle, dealing), [], message, out var plain))
-                {
-                    return ApplyResult.Refused(400, "bad-share", "The share does not open with this server's key of that period (sealed to another key, or altered).");
-                }
 
                 try
                 {
@@ -163,6 +158,28 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
             cancellationToken);
     }
 
+    /// <summary>
+    /// On the loop: opens what a client sealed to this server's encryption key of <paramref name="period"/>
+    /// (the caller wipes the plaintext), or the refusal: not serving, no key of that period any more, or a
+    /// message that does not open.
+    /// </summary>
+    private (ApplyResult? Refused, byte[] Plain) OpenDealt(ulong period, byte[] sealedMessage, byte[] info)
+    {
+        ServingState();
+        if (Controller.PeriodKeysOf(period) is not { } keys)
+        {
+            return (ApplyResult.Refused(409, "stale-period", $"This server holds no key of period {period} (it is in period {Controller.CurrentPeriod}); fetch the dealing key again."), []);
+        }
+
+        if (!HpkeSealedMessage.TryDecode(sealedMessage, out var message)
+            || !HpkeBaseMode.TryOpen(HpkeSuite.X25519Sha256ChaCha20Poly1305, keys.Encryption, info, [], message, out var plain))
+        {
+            return (ApplyResult.Refused(400, "bad-share", "The sealed share(s) do not open with this server's key of that period (sealed to another key, or altered)."), []);
+        }
+
+        return (null, plain);
+    }
+
     /// <inheritdoc/>
     public Task<ApplyResult> AcceptDealtSharesAsync(ApplicationInstance instance, ulong period, byte[] sealedShares, CancellationToken cancellationToken)
     {
@@ -170,19 +187,14 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         return OnLoopAsync(
             () =>
             {
-                ServingState();
-                if (Controller.PeriodKeysOf(period) is not { } keys)
+                var (refused, plain) = OpenDealt(period, sealedShares, DataKeySharing.DealtSharesInfo(NetworkHex, instance.Handle));
+                if (refused is not null)
                 {
-                    return ApplyResult.Refused(409, "stale-period", $"This server holds no key of period {period} (it is in period {Controller.CurrentPeriod}); fetch the dealing key again.");
+                    return refused;
                 }
 
                 var group = _config.Suite.Group;
                 var entry = DataRecord.DealingLength + group.ScalarLength;
-                if (!HpkeSealedMessage.TryDecode(sealedShares, out var message)
-                    || !HpkeBaseMode.TryOpen(HpkeSuite.X25519Sha256ChaCha20Poly1305, keys.Encryption, DataKeySharing.DealtSharesInfo(NetworkHex, instance.Handle), [], message, out var plain))
-                {
-                    return ApplyResult.Refused(400, "bad-share", "The shares do not open with this server's key of that period (sealed to another key, or altered).");
-                }
 
                 try
                 {
