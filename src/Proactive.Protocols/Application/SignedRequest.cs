@@ -18,7 +18,7 @@ namespace Proactive.Protocols.Application;
 /// signature itself before it votes for a batch that contains the request.
 /// </summary>
 /// <remarks>
-/// <para>Signed bytes (UTF-8, see <see cref="SignedBytes"/>): <c>"proactive-request-v1\n" networkHex "\n" handle
+/// <para>Signed bytes (UTF-8, see <see cref="Services.ApplicationRequestSigning.SigningBytes"/>): <c>"proactive-request-v1\n" networkHex "\n" handle
 /// "\n" METHOD "\n" pathAndQuery "\n" timestamp "\n" nonceHex "\n" hex(SHA-256(body))</c>. The same string the
 /// HTTP layer checks, so a request that passed the API's check passes here.</para>
 /// <para>Encoding, version 1: u8 version, string handle (≤ <see cref="MaxHandleLength"/>), string method
@@ -45,7 +45,6 @@ public sealed class SignedRequest
     /// <summary>Nonce length.</summary>
     public const int NonceLength = 16;
 
-    private const string SignedPrefix = "proactive-request-v1\n";
     private static readonly string[] Methods = ["GET", "POST", "PUT", "DELETE"];
 
     private readonly byte[] _nonce;
@@ -59,7 +58,8 @@ public sealed class SignedRequest
         ArgumentNullException.ThrowIfNull(handle);
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(pathAndQuery);
-        if (Encoding.UTF8.GetByteCount(handle) > MaxHandleLength || !Methods.Contains(method, StringComparer.Ordinal)
+        if (!IsField(handle) || !IsField(pathAndQuery)
+            || Encoding.UTF8.GetByteCount(handle) > MaxHandleLength || !Methods.Contains(method, StringComparer.Ordinal)
             || Encoding.UTF8.GetByteCount(pathAndQuery) > MaxPathLength || nonce.Length != NonceLength
             || body.Length > MaxBodyLength || signature.Length != Ed25519PublicKey.SignatureLength)
         {
@@ -99,18 +99,11 @@ public sealed class SignedRequest
     /// <summary>SHA-256 of the encoding: the request's identity in the ledger (a second copy is the same request).</summary>
     public byte[] Id => _id ??= SHA256.HashData(Encode());
 
-    /// <summary>The bytes the client signs (and the API checks).</summary>
-    public static byte[] SignedBytes(string networkHex, string handle, string method, string pathAndQuery, string timestamp, string nonceHex, ReadOnlySpan<byte> body)
-    {
-        var bodyHash = Convert.ToHexStringLower(SHA256.HashData(body));
-        return Encoding.UTF8.GetBytes(string.Concat(SignedPrefix, networkHex, "\n", handle, "\n", method, "\n", pathAndQuery, "\n", timestamp, "\n", nonceHex, "\n", bodyHash));
-    }
-
     /// <summary>Whether <paramref name="key"/> signed this request for the network <paramref name="networkHex"/>.</summary>
     public bool Verify(string networkHex, Ed25519PublicKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var signed = SignedBytes(networkHex, Handle, Method, PathAndQuery, Timestamp.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(_nonce), _body);
+        var signed = Services.ApplicationRequestSigning.SigningBytes(networkHex, Handle, Method, PathAndQuery, Timestamp.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(_nonce), _body);
         return key.Verify(signed, _signature);
     }
 
@@ -142,7 +135,7 @@ public sealed class SignedRequest
             || !reader.TryReadFixedBytes(NonceLength, out var nonce, "nonce")
             || !reader.TryReadBytes(MaxBodyLength, out var body, "body")
             || !reader.TryReadFixedBytes(Ed25519PublicKey.SignatureLength, out var signature, "signature")
-            || !Methods.Contains(method, StringComparer.Ordinal))
+            || !Methods.Contains(method, StringComparer.Ordinal) || !IsField(handle) || !IsField(path))
         {
             return false;
         }
@@ -150,6 +143,9 @@ public sealed class SignedRequest
         request = new SignedRequest(handle, method, path, timestamp, nonce, body, signature);
         return true;
     }
+
+    /// <summary>A field of the signed text: not empty, no line feed (the text separates fields by them).</summary>
+    private static bool IsField(string value) => value.Length > 0 && !value.Contains('\n', StringComparison.Ordinal);
 
     /// <summary>Decodes a whole encoding (nothing after it).</summary>
     public static bool TryDecode(ReadOnlySpan<byte> encoded, [NotNullWhen(true)] out SignedRequest? request)

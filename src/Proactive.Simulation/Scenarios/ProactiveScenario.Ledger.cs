@@ -68,7 +68,7 @@ public sealed partial class ProactiveScenario
     {
         var nonce = new byte[SignedRequest.NonceLength];
         random.NextBytes(nonce);
-        var signed = SignedRequest.SignedBytes(network, handle, method, path, timestamp.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(nonce), body);
+        var signed = Proactive.Protocols.Services.ApplicationRequestSigning.SigningBytes(network, handle, method, path, timestamp.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(nonce), body);
         return new SignedRequest(handle, method, path, timestamp, nonce, body, _clientKey!.Sign(signed));
     }
 

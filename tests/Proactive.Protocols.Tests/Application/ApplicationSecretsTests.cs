@@ -415,7 +415,7 @@ public sealed class ApplicationSecretsTests
         random.Fill(nonce);
         var timestamp = (period * PeriodMilliseconds) + 1000;
         var bytes = Encoding.UTF8.GetBytes(body);
-        var signed = SignedRequest.SignedBytes(network, handle, method, path, timestamp.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(nonce), bytes);
+        var signed = Proactive.Protocols.Services.ApplicationRequestSigning.SigningBytes(network, handle, method, path, timestamp.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(nonce), bytes);
         return new SignedRequest(handle, method, path, timestamp, nonce, bytes, key.Sign(signed));
     }
 }
