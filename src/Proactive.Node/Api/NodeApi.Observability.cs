@@ -27,6 +27,7 @@ public sealed partial class NodeApi
     private static readonly Dictionary<string, string> SignatureOperations = new(StringComparer.Ordinal)
     {
         ["postKeySign"] = "sign",
+        ["postKeySignBatch"] = "sign-batch",
         ["postPeriodKey"] = "period-key",
     };
 
