@@ -615,6 +615,14 @@ public sealed partial class ProactiveClient
             : (key.Period, null, $"its dealing key is not its encryption key of period {key.Period} in the certified KeyTable");
     }
 
+    private void ForgetDealingKey(int server)
+    {
+        lock (_gate)
+        {
+            _dealingKeys.Remove(server);
+        }
+    }
+
     /// <summary>One server's share: its dealing key checked against the certified KeyTable, the share sealed to it and handed over; the error when not.</summary>
     private async Task<(int Server, string? Error)> HandShareAsync(
         ClusterInfo cluster, GroupPublicKey networkKey, ClusterServerInfo server, ApplicationCredentials credentials, byte[] dealing, string dealingHex, Scalar share, CancellationToken cancellationToken)
@@ -626,11 +634,26 @@ public sealed partial class ProactiveClient
 
         try
         {
-            var (period, listed, problem) = await VerifiedDealingKeyAsync(cluster, networkKey, server, api, cancellationToken).ConfigureAwait(false);
-            if (listed is null)
+            // A key checked before is used again until a hand-over fails (e.g. 409 stale-period after a refresh).
+            (ulong Period, HpkePublicKey Key) known;
+            bool cached;
+            lock (_gate)
             {
-                return (server.Id, problem);
+                cached = _dealingKeys.TryGetValue(server.Id, out known);
             }
+
+            if (!cached)
+            {
+                var (fetchedPeriod, fetched, problem) = await VerifiedDealingKeyAsync(cluster, networkKey, server, api, cancellationToken).ConfigureAwait(false);
+                if (fetched is null)
+                {
+                    return (server.Id, problem);
+                }
+
+                known = (fetchedPeriod, fetched);
+            }
+
+            var (period, listed) = known;
 
             var group = networkKey.Suite.Group;
             var encoded = new byte[group.ScalarLength];
@@ -647,10 +670,22 @@ public sealed partial class ProactiveClient
 
             var body = JsonSerializer.SerializeToUtf8Bytes(new DealtShareBody(period, Convert.ToBase64String(sealedShare)), RequestJsonContext.Default.DealtShareBody);
             var (answer, _) = await ExchangeAsync(api, HttpMethod.Put, "/v1/dealings/" + dealingHex, body, Signing.Fresh, LedgerAnswerJsonContext.Default.DealtAnswer, cancellationToken, retry: false).ConfigureAwait(false);
-            return answer.Server == server.Id && answer.Dealing == dealingHex ? (server.Id, null) : (server.Id, "it acknowledged another dealing");
+            if (answer.Server != server.Id || answer.Dealing != dealingHex)
+            {
+                ForgetDealingKey(server.Id);
+                return (server.Id, "it acknowledged another dealing");
+            }
+
+            lock (_gate)
+            {
+                _dealingKeys[server.Id] = known;
+            }
+
+            return (server.Id, null);
         }
         catch (ProactiveException e)
         {
+            ForgetDealingKey(server.Id);
             return (server.Id, e.Message);
         }
     }

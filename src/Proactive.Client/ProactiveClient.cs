@@ -41,6 +41,9 @@ public sealed partial class ProactiveClient : IDisposable
     private readonly bool _ownsHttp;
     private readonly Lock _gate = new();
     private readonly Dictionary<ulong, CertifiedPeriod> _certified = [];
+
+    /// <summary>Each server's dealing key as last checked against the certified KeyTable (dropped when a hand-over fails).</summary>
+    private readonly Dictionary<int, (ulong Period, Crypto.Hpke.HpkePublicKey Key)> _dealingKeys = [];
     private ClusterInfo? _cluster;
     private string? _networkId;
 

@@ -4,6 +4,7 @@
 using System.Globalization;
 using Proactive.Crypto.Signing;
 using Proactive.Protocols.Application;
+using Proactive.Protocols.Machines;
 
 namespace Proactive.Simulation.Scenarios;
 
@@ -11,16 +12,24 @@ namespace Proactive.Simulation.Scenarios;
 public sealed partial class ProactiveScenario
 {
     private readonly List<(ulong Period, byte[] Id)> _submitted = [];
+    private readonly Dictionary<string, (ulong Period, int Coordinator, byte[] Message)> _signing = [];
     private Ed25519PrivateKey? _clientKey;
     private string? _clientHandle;
+    private bool _keyRequested;
 
     /// <summary>How many data entries each honest server's application state holds (tests check the workload was applied).</summary>
     public IReadOnlyDictionary<int, int> StoredEntries() => Honest().ToDictionary(h => h.Server, h => h.Controller.Ledger.State.DataCount);
 
-    /// <summary>Schedules this period's client requests (register in period 1, then stores) at random honest servers, in the first half of the period.</summary>
+    /// <summary>How many signatures honest coordinators produced (tests check the workload ran).</summary>
+    public int SignaturesProduced => _hosts.Values.Sum(h => _simulator.Server(h.Server).Events.Select(e => e.Event).OfType<AppSignatureProduced>().Count());
+
+    /// <summary>
+    /// Schedules this period's client requests (register in period 1, then stores; a key in period 2 and
+    /// signatures from period 3 on) at random honest servers, in the first half of the period.
+    /// </summary>
     private void SubmitApplicationRequests(ulong period)
     {
-        if (_options.ApplicationRequests <= 0)
+        if (_options.ApplicationRequests <= 0 && _options.SigningRequests <= 0)
         {
             return;
         }
@@ -45,6 +54,16 @@ public sealed partial class ProactiveScenario
                 var body = System.Text.Encoding.UTF8.GetBytes($"{{\"id\":\"p{period}-{i}\",\"type\":\"public-write-once\",\"value\":\"{Convert.ToBase64String(BitConverter.GetBytes(i))}\"}}");
                 requests.Add(Sign(network, _clientHandle, "POST", "/v1/data", timestamp + (ulong)i, body, random));
             }
+
+            if (_options.SigningRequests > 0 && !_keyRequested)
+            {
+                requests.Add(Sign(network, _clientHandle, "POST", "/v1/keys", timestamp, "{\"id\":\"sim-key\"}"u8.ToArray(), random));
+                _keyRequested = true;
+            }
+            else if (_options.SigningRequests > 0)
+            {
+                ScheduleSignatures(period, network, timestamp, random);
+            }
         }
 
         var start = PeriodStart(period);
@@ -63,6 +82,90 @@ public sealed partial class ProactiveScenario
             });
         }
     }
+
+    /// <summary>This period's signing requests, each started at a random honest server whose ledger is current.</summary>
+    private void ScheduleSignatures(ulong period, string network, ulong timestamp, Random random)
+    {
+        var start = PeriodStart(period);
+        for (var i = 0; i < _options.SigningRequests; i++)
+        {
+            var message = System.Text.Encoding.UTF8.GetBytes($"period {period} message {i}");
+            var request = Sign(network, _clientHandle!, "POST", "/v1/keys/sim-key/sign", timestamp + 1000 + (ulong)i,
+                System.Text.Encoding.UTF8.GetBytes($"{{\"message\":\"{Convert.ToBase64String(message)}\"}}"), random);
+            var at = start + TimeSpan.FromMilliseconds(random.Next(50, (int)(_options.PeriodLength.TotalMilliseconds / 2)));
+            _simulator.Schedule(at, "signing request", _ =>
+            {
+                var honest = Honest().Where(h => h.Controller.IsLedgerCurrent).ToList();
+                if (honest.Count == 0)
+                {
+                    return;
+                }
+
+                var host = honest[random.Next(honest.Count)];
+                var problem = string.Empty;
+                host.Run(context => host.Controller.StartAppSigning(context, request, out InstanceId _, out problem));
+                if (problem.Length == 0)
+                {
+                    _signing[Convert.ToHexStringLower(request.Id)] = (period, host.Server, message);
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// Application signatures: (safety) every signature an honest coordinator produced verifies under the
+    /// key every honest server holds, for the message the client asked; (liveness) once the network is
+    /// synchronous, every session an honest coordinator started in the period produced its signature.
+    /// </summary>
+    private void CheckSignatures(ulong period, bool synchronous)
+    {
+        if (_options.SigningRequests <= 0)
+        {
+            return;
+        }
+
+        var keys = Honest().Select(h => h.Controller.AppKeyPublicKey(0)).Where(k => k is not null).Select(k => Convert.ToHexStringLower(_group.EncodeElement(k!.Value))).Distinct().ToList();
+        if (keys.Count > 1)
+        {
+            throw new InvariantViolationException($"(s) period {period}: honest servers hold different public keys for one application key (seed {_options.Seed})");
+        }
+
+        var produced = new HashSet<string>();
+        foreach (var host in Honest())
+        {
+            foreach (var signature in _simulator.Server(host.Server).Events.Select(e => e.Event).OfType<AppSignatureProduced>().Where(e => e.Instance.Period == period))
+            {
+                var id = Convert.ToHexStringLower(signature.RequestId);
+                produced.Add(id);
+                if (!_signing.TryGetValue(id, out var asked) || keys.Count == 0 || Convert.ToHexStringLower(signature.PublicKey) != keys[0]
+                    || !Verifies(signature, asked.Message))
+                {
+                    throw new InvariantViolationException($"(s) period {period}: server {host.Server} produced a signature that does not verify for the message asked under the application's key (seed {_options.Seed})");
+                }
+            }
+        }
+
+        if (!synchronous)
+        {
+            return;
+        }
+
+        var honest = Honest().Select(h => h.Server).ToHashSet();
+        foreach (var (id, asked) in _signing.Where(s => s.Value.Period == period && honest.Contains(s.Value.Coordinator)))
+        {
+            if (!produced.Contains(id))
+            {
+                throw new InvariantViolationException($"(s) period {period}: server {asked.Coordinator} started a signing session that produced no signature (seed {_options.Seed})");
+            }
+        }
+    }
+
+    /// <summary>The suite's FROST (Schnorr) verification; for Ed25519 keys the same as RFC 8032's.</summary>
+    private bool Verifies(AppSignatureProduced produced, byte[] message) =>
+        Proactive.Crypto.Frost.Ciphersuite.TryFromGroupId(_group.Id, out var suite) && suite is not null
+        && Proactive.Crypto.Frost.GroupPublicKey.TryDecode(suite, produced.PublicKey, out var key) && key is not null
+        && Proactive.Crypto.Frost.Signature.TryDecode(suite, produced.Signature, out var signature) && signature is not null
+        && key.Verify(message, signature);
 
     private SignedRequest Sign(string network, string handle, string method, string path, ulong timestamp, byte[] body, Random random)
     {

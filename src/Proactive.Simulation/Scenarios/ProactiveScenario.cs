@@ -281,6 +281,7 @@ public sealed partial class ProactiveScenario
         CheckKeyTable(period);
         CheckPeriodCertificate(period);
         CheckLedger(period, Synchronous(start));
+        CheckSignatures(period, Synchronous(start));
         if (_options.MobileAdversary)
         {
             ReadServers(period);
@@ -538,10 +539,11 @@ public sealed partial class ProactiveScenario
             var xs = subset.Select(h => _group.FromUInt64((ulong)h.Server)).ToArray();
             var lambdas = Lagrange.Coefficients(_group, xs, _group.Zero);
             var values = subset.Select(h => h.Controller.CurrentShares!.Values.ToArray()).ToList();
-            for (var k = 0; k < SigningKeys + _dataSecrets.Length; k++)
+            var state = subset[0].Controller.PublicState!;
+            for (var k = 0; k < state.SigningKeyCount + _dataSecrets.Length; k++)
             {
                 var secret = Interpolate(lambdas, values, k);
-                var ok = IsSecret(k, secret);
+                var ok = IsSecret(k, secret, state);
                 if (!ok)
                 {
                     _violations.Add($"(c) period {period}: servers {string.Join(",", subset.Select(h => h.Server))} do not reconstruct secret {k} (seed {_options.Seed})");
@@ -551,15 +553,17 @@ public sealed partial class ProactiveScenario
         }
     }
 
-    /// <summary>The vector's signing-type keys: the network key, then the DPRF key (<see cref="ServerController.DprfKeyIndex"/>).</summary>
-    private const int SigningKeys = 2;
-
-    /// <summary>Whether <paramref name="secret"/> is secret k of the vector (signing keys by their public key).</summary>
-    private bool IsSecret(int k, Scalar secret) => k switch
+    /// <summary>
+    /// Whether <paramref name="secret"/> is secret k of the vector: the network key, the DPRF key
+    /// (<see cref="ServerController.DprfKeyIndex"/>) and the applications' keys by their public key (the
+    /// application keys' as the network agreed them), then the data secrets the scenario imported.
+    /// </summary>
+    private bool IsSecret(int k, Scalar secret, RefreshPublicState state) => k switch
     {
         0 => _group.MultiplyBase(secret).Equals(_networkKey),
         ServerController.DprfKeyIndex => _group.MultiplyBase(secret).Equals(_dprfKey),
-        _ => secret.Equals(_dataSecrets[k - SigningKeys]),
+        _ when k < state.SigningKeyCount => _group.MultiplyBase(secret).Equals(state.SigningKeyCommitments[k].ConstantTerm),
+        _ => secret.Equals(_dataSecrets[k - state.SigningKeyCount]),
     };
 
     /// <summary>
@@ -750,10 +754,16 @@ public sealed partial class ProactiveScenario
             var xs = pick.Select(p => _group.FromUInt64((ulong)p.Server)).ToArray();
             var lambdas = Lagrange.Coefficients(_group, xs, _group.Zero);
             var values = pick.Select(p => _stolen[p]).ToList();
-            for (var k = 0; k < SigningKeys + _dataSecrets.Length; k++)
+            if (Honest().Select(h => h.Controller.PublicState).FirstOrDefault(s => s is not null) is not { } state)
+            {
+                continue;
+            }
+
+            var count = Math.Min(values.Min(v => v.Length), state.SigningKeyCount + _dataSecrets.Length);
+            for (var k = 0; k < count; k++)
             {
                 var secret = Interpolate(lambdas, values, k);
-                if (IsSecret(k, secret))
+                if (IsSecret(k, secret, state))
                 {
                     _violations.Add($"(d) shares stolen in periods {string.Join(",", pick.Select(p => $"{p.Server}@p{p.Period}"))} reconstruct secret {k} (seed {_options.Seed})");
                 }

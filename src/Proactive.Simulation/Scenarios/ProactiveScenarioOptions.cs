@@ -58,6 +58,13 @@ public sealed record ProactiveScenarioOptions
     /// </summary>
     public int ApplicationRequests { get; init; }
 
+    /// <summary>
+    /// Signatures with an application key each period: the application registers in period 1, asks for a
+    /// key in period 2, and from period 3 on asks random honest servers to coordinate this many signatures
+    /// (one-round FROST with commitments made ahead); 0: none.
+    /// </summary>
+    public int SigningRequests { get; init; }
+
     /// <summary>Explicit injections (per-strategy tests), applied besides the mobile adversary.</summary>
     public IReadOnlyList<Injection> Injections { get; init; } = [];
 

@@ -46,4 +46,36 @@ public sealed class LedgerScenarioTests
         Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
         Assert.Contains(scenario.StoredEntries().Values, count => count == 30);
     }
+
+    [Fact]
+    public void Application_signatures_verify_and_every_honest_coordinator_gets_its_own_under_the_mobile_adversary()
+    {
+        const ulong seed = 45;
+        var options = new ProactiveScenarioOptions
+        {
+            Periods = 5,
+            Secrets = 1,
+            Seed = seed,
+            MobileAdversary = true,
+            ApplicationRequests = 1,
+            SigningRequests = 8,
+        };
+        var scenario = new ProactiveScenario(options);
+        var report = scenario.Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        Assert.Equal(options.Periods, report.PeriodsCommitted);
+        Assert.True(scenario.SignaturesProduced >= 8, $"only {scenario.SignaturesProduced} signatures were produced");
+    }
+
+    [Fact]
+    public void Application_signatures_survive_crashes_and_a_partition()
+    {
+        const ulong seed = 46;
+        var network = new NetworkModel(new LinkBehavior(TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(120), duplicationProbability: 0.05));
+        network.AddPartition(Partition.Isolate(TimeSpan.FromSeconds(101), TimeSpan.FromSeconds(104), 3));
+        var scenario = new ProactiveScenario(new ProactiveScenarioOptions { Periods = 5, Secrets = 1, Seed = seed, Network = network, CrashProbability = 1.0, SigningRequests = 6 });
+        var report = scenario.Run();
+        Assert.True(report.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", report.Violations)}");
+        Assert.True(scenario.SignaturesProduced >= 6, $"only {scenario.SignaturesProduced} signatures were produced");
+    }
 }
