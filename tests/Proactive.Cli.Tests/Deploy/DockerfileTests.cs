@@ -94,7 +94,8 @@ public sealed partial class DockerfileTests(ITestOutputHelper output) : IDisposa
                     // The image's command with its output folder mapped here; nothing else changes.
                     var words = arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => w == "/app" ? published : w).ToList();
                     output.WriteLine($"RUN {arguments}  (in {workdir}, /app = {published})");
-                    var run = HostTools.Run("dotnet", words.Skip(1), TimeSpan.FromMinutes(10), workdir);
+                    // A container build leaves no MSBuild or compiler server behind; neither does this.
+                    var run = HostTools.Run("dotnet", words.Skip(1), TimeSpan.FromMinutes(10), workdir, new Dictionary<string, string> { ["MSBUILDDISABLENODEREUSE"] = "1", ["UseSharedCompilation"] = "false" });
                     Assert.True(run.ExitCode == 0, run.Both);
                     break;
                 case "RUN":

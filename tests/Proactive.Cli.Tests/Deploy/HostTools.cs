@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Proactive.Cli.Tests.Deploy;
@@ -103,14 +104,24 @@ internal static class HostTools
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class FactWhenProgramAttribute : FactAttribute
 {
-    public FactWhenProgramAttribute(string program)
+    public FactWhenProgramAttribute(string program, [CallerMemberName] string test = "")
     {
         Program = program;
         if (HostTools.Find(program) is null)
         {
-            Skip = $"'{program}' is not installed here, so this check cannot run";
+            SkipWithReason(this, test, $"'{program}' is not installed here, so this check cannot run");
         }
     }
 
     public string Program { get; }
+
+    /// <summary>
+    /// Skips with <paramref name="reason"/>, also in the test's name: dotnet test prints a skip's reason
+    /// only at detailed verbosity, but the name of every skipped test at the default one (./test.sh).
+    /// </summary>
+    internal static void SkipWithReason(FactAttribute fact, string test, string reason)
+    {
+        fact.Skip = reason;
+        fact.DisplayName = $"{test} (skipped: {reason})";
+    }
 }

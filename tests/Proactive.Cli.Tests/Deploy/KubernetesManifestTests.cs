@@ -148,6 +148,78 @@ public sealed class KubernetesManifestTests(ITestOutputHelper output) : IDisposa
         }
     }
 
+    /// <summary>
+    /// The pod's two shell scripts, run by sh with the container's paths mapped into a folder: the init
+    /// container provisions once, shows the ROM, waits for the ceremony's objects and checks the ROM it
+    /// is given; on a later start it does nothing; on a new volume of an existing network it makes an
+    /// empty directory (the server recovers) instead of a new identity; the node command picks the ROM of
+    /// its ordinal.
+    /// </summary>
+    [FactWhenProgram("sh")]
+    public async Task Pod_scripts_provision_once_wait_for_the_ceremony_and_start_the_node_of_their_ordinal()
+    {
+        var pod = Load("statefulset.yaml")["spec"]!["template"]!["spec"]!;
+        var init = pod["initContainers"]!.AsArray().Single(c => Text(c!["name"]) == "provision")!["command"]!.AsArray().Select(Text).ToList();
+        var node = pod["containers"]!.AsArray().Single(c => Text(c!["name"]) == "node")!["command"]!.AsArray().Select(Text).ToList();
+        Assert.Equal(["/bin/sh", "-c"], init[..2]);
+        Assert.Equal(["/bin/sh", "-c"], node[..2]);
+        var volume = Path.Combine(_temp, "var");
+        var etc = Path.Combine(_temp, "etc");
+        Directory.CreateDirectory(volume);
+        Directory.CreateDirectory(Path.Combine(etc, "rom"));
+        Directory.CreateDirectory(Path.Combine(etc, "cluster"));
+        string Map(string script) => script
+            .Replace("/opt/proactive/proactive", HostTools.ProactiveProgram(), StringComparison.Ordinal)
+            .Replace("/var/lib/proactive", volume, StringComparison.Ordinal)
+            .Replace("/etc/proactive", etc, StringComparison.Ordinal);
+        var environment = new Dictionary<string, string> { ["POD_NAME"] = "proactive-1" };
+        var server = Path.Combine(volume, "server");
+        var staged = Path.Combine(volume, "provisioned-rom.json");
+
+        // First start: provision (server 2 = ordinal 1 + 1), then wait for the Secret and the ConfigMap.
+        var first = Task.Run(() => HostTools.Run("sh", ["-c", Map(init[2])], TimeSpan.FromSeconds(60), environment: environment));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!File.Exists(staged) || !File.Exists(new ServerDirectory(server).StorePath))
+        {
+            if (first.IsCompleted)
+            {
+                Assert.Fail("the init container ended before the ceremony: " + first.Result.Both);
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the init container did not provision");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(2, RomRecord.Read(staged).ServerId);
+        Assert.True(File.Exists(new ServerDirectory(server).StartKeyPath));
+        File.Copy(staged, Path.Combine(etc, "rom", "rom-2.json"));
+        File.WriteAllText(Path.Combine(etc, "cluster", "cluster.json"), "{}");
+        var done = await first;
+        output.WriteLine(done.Both);
+        Assert.True(done.ExitCode == 0, done.Both);
+        Assert.Contains(File.ReadAllText(Path.Combine(etc, "rom", "rom-2.json")).Trim(), done.StandardOutput, StringComparison.Ordinal);
+        Assert.False(File.Exists(staged));
+
+        // A restart: nothing to do.
+        var again = HostTools.Run("sh", ["-c", Map(init[2])], TimeSpan.FromSeconds(30), environment: environment);
+        Assert.True(again.ExitCode == 0 && again.StandardOutput.Length == 0, again.Both);
+
+        // A new, empty volume for a server of an existing network: no new identity, an empty directory.
+        Directory.Delete(server, recursive: true);
+        var replaced = HostTools.Run("sh", ["-c", Map(init[2])], TimeSpan.FromSeconds(30), environment: environment);
+        Assert.True(replaced.ExitCode == 0, replaced.Both);
+        Assert.Empty(Directory.GetFileSystemEntries(server));
+        Assert.False(File.Exists(staged));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(server));
+        }
+
+        // The node's command names the ROM of its own ordinal.
+        var command = HostTools.Run("sh", ["-c", Map(node[2]).Replace("exec " + HostTools.ProactiveProgram(), "exec echo", StringComparison.Ordinal)], environment: environment);
+        Assert.Equal($"node run --dir {server} --config {etc}/cluster/cluster.json --rom {etc}/rom/rom-2.json", command.StandardOutput.Trim());
+    }
+
     [Fact]
     public async Task Probes_and_the_image_health_check_ask_routes_a_running_server_serves()
     {
