@@ -14,6 +14,7 @@ namespace Proactive.Cli.Tests.Cluster;
 /// root (ip netns); elsewhere it is reported as skipped with the reason.
 /// </summary>
 [Trait("Category", "EndToEnd")]
+[Collection(Deploy.AloneCollection.Name)]
 public sealed class MultiHostEndToEndTests(ITestOutputHelper output) : IDisposable
 {
     private const int Servers = 4;

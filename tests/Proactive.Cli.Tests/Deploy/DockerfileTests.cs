@@ -1,18 +1,15 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Xunit.Abstractions;
 
 namespace Proactive.Cli.Tests.Deploy;
 
 /// <summary>
-/// deploy/Dockerfile without a container engine: its build stage is replayed here (its COPY lines into an
-/// empty folder, minus what Dockerfile.dockerignore leaves out, then its <c>dotnet publish</c>) and the
-/// published program must run; its entry point, command and health check must be command lines the
-/// <c>proactive</c> program accepts; the runtime stage must be non-root with the server directory on a
-/// volume and the ports the manifests use.
+/// deploy/Dockerfile without a container engine: its entry point, command and health check must be
+/// command lines the <c>proactive</c> program accepts; the runtime stage must be non-root with the server
+/// directory on a volume and the ports the manifests use. <see cref="DockerBuildStageTests"/> replays
+/// the build stage.
 /// </summary>
-public sealed partial class DockerfileTests(ITestOutputHelper output) : IDisposable
+public sealed partial class DockerfileTests : IDisposable
 {
     private readonly string _temp = Directory.CreateTempSubdirectory("proactive-dockerfile-").FullName;
 
@@ -58,65 +55,6 @@ public sealed partial class DockerfileTests(ITestOutputHelper output) : IDisposa
         }
     }
 
-    /// <summary>
-    /// The image's build stage, replayed: a slow test (a full Release build of the CLI and its projects in
-    /// a fresh folder, as a container build does), so it runs with the end-to-end tests.
-    /// </summary>
-    [Fact]
-    [Trait("Category", "EndToEnd")]
-    public void Build_stage_publishes_a_proactive_program_that_runs()
-    {
-        var root = HostTools.RepositoryRoot();
-        var ignored = DockerIgnore(Path.Combine(root, "deploy", "Dockerfile.dockerignore"));
-        var context = Path.Combine(_temp, "context");
-        var published = Path.Combine(_temp, "app");
-        var workdir = context;
-        var clock = Stopwatch.StartNew();
-        foreach (var (keyword, arguments) in Stage("build").Skip(1))
-        {
-            switch (keyword)
-            {
-                case "WORKDIR":
-                    workdir = Path.Combine(context, arguments.TrimStart('/'));
-                    Directory.CreateDirectory(workdir);
-                    break;
-                case "COPY":
-                    var parts = arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    Assert.DoesNotContain(parts, p => p.StartsWith("--", StringComparison.Ordinal));
-                    var destination = Path.Combine(workdir, parts[^1]);
-                    foreach (var source in parts[..^1])
-                    {
-                        Copy(root, source.TrimEnd('/'), destination, ignored);
-                    }
-
-                    break;
-                case "RUN" when arguments.StartsWith("dotnet publish ", StringComparison.Ordinal):
-                    // The image's command with its output folder mapped here; nothing else changes.
-                    var words = arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => w == "/app" ? published : w).ToList();
-                    output.WriteLine($"RUN {arguments}  (in {workdir}, /app = {published})");
-                    // A container build leaves no MSBuild or compiler server behind; neither does this.
-                    var run = HostTools.Run("dotnet", words.Skip(1), TimeSpan.FromMinutes(10), workdir, new Dictionary<string, string> { ["MSBUILDDISABLENODEREUSE"] = "1", ["UseSharedCompilation"] = "false" });
-                    Assert.True(run.ExitCode == 0, run.Both);
-                    break;
-                case "RUN":
-                    output.WriteLine($"not replayed here (prepares the container only): RUN {arguments}");
-                    break;
-                default:
-                    Assert.Fail($"the build stage has a {keyword} this test does not replay: {keyword} {arguments}");
-                    break;
-            }
-        }
-
-        output.WriteLine($"published in {clock.Elapsed.TotalSeconds:F0} s");
-        var program = Path.Combine(published, "proactive");
-        Assert.True(File.Exists(program), $"no 'proactive' program in the published folder: {string.Join(", ", Directory.GetFileSystemEntries(published).Select(Path.GetFileName))}");
-        var version = HostTools.Run(program, "--version");
-        output.WriteLine($"proactive --version: {version.Both}");
-        Assert.True(version.ExitCode == 0, version.Both);
-        Assert.Matches(@"^\d+\.\d+\.\d+", version.StandardOutput.Trim());
-        Assert.Equal(0, HostTools.Run(program, "node", "health", "--help").ExitCode);
-    }
-
     /// <summary>The HEALTHCHECK's command (exec form).</summary>
     internal static string[] HealthCheckCommand()
     {
@@ -127,7 +65,7 @@ public sealed partial class DockerfileTests(ITestOutputHelper output) : IDisposa
     }
 
     /// <summary>The instructions of a stage (its FROM first), continuation lines joined, comments left out.</summary>
-    private static List<(string Keyword, string Arguments)> Stage(string name)
+    internal static List<(string Keyword, string Arguments)> Stage(string name)
     {
         var instructions = new List<(string, string)>();
         var pending = string.Empty;
@@ -164,7 +102,7 @@ public sealed partial class DockerfileTests(ITestOutputHelper output) : IDisposa
         MiniYaml.LoadAll(File.ReadAllText(Path.Combine(HostTools.RepositoryRoot(), "deploy", "k8s", "statefulset.yaml"))).Single()!.AsObject();
 
     /// <summary>The folder names Dockerfile.dockerignore leaves out: "**/name" anywhere, "name" at the top.</summary>
-    private static (HashSet<string> Anywhere, HashSet<string> Top) DockerIgnore(string path)
+    internal static (HashSet<string> Anywhere, HashSet<string> Top) DockerIgnore(string path)
     {
         var anywhere = new HashSet<string>(StringComparer.Ordinal);
         var top = new HashSet<string>(StringComparer.Ordinal);
@@ -178,7 +116,7 @@ public sealed partial class DockerfileTests(ITestOutputHelper output) : IDisposa
     }
 
     /// <summary>COPY: a file into the destination folder; a folder's content into the destination folder.</summary>
-    private static void Copy(string root, string source, string destination, (HashSet<string> Anywhere, HashSet<string> Top) ignored)
+    internal static void Copy(string root, string source, string destination, (HashSet<string> Anywhere, HashSet<string> Top) ignored)
     {
         var from = Path.Combine(root, source);
         if (File.Exists(from))
