@@ -85,17 +85,28 @@ public sealed class MultiHostEndToEndTests(ITestOutputHelper output) : IDisposab
         _hosts.Restore(CutHost);
         var back = _clock.Elapsed;
         Say($"host {CutHost} restored in period {restoredAt}");
+        var trail = new List<string>();
         var caughtUp = await WaitAsync(
             s => s.Count == Servers
                 && s.Values.All(v => v.State == "operational" && v.NetworkKey == key && v.Period >= restoredAt + 2 && v.Reachable.Values.All(r => r))
                 && s.Values.Select(v => v.Period).Distinct().Count() == 1
                 && s.Values.Select(v => v.KeyTable).Distinct().Count() == 1,
-            TimeSpan.FromSeconds(90));
+            TimeSpan.FromSeconds(90),
+            s =>
+            {
+                // What the restored server reports while it catches up, each change once.
+                var seen = s.TryGetValue(CutHost, out var v) ? $"period {v.Period} {v.State}" : "not answering";
+                if (trail.Count == 0 || trail[^1] != seen)
+                {
+                    trail.Add(seen);
+                }
+            });
+        Say($"server {CutHost} reported, in turn: {string.Join(" -> ", trail)}");
         Assert.True(caughtUp.Met, $"server {CutHost} did not catch up: " + Describe(caughtUp.Status) + LogTails());
         Say($"server {CutHost} caught up {(_clock.Elapsed - back).TotalSeconds:F1} s after the restore: all operational in period {caughtUp.Status[1].Period}, one KeyTable {caughtUp.Status[1].KeyTable![..16]}..., same network key; {RefreshTimes(caughtUp.Status)}");
 
         var alerts = await AlertsAsync(1);
-        Say($"alerts at server 1: {string.Join(", ", alerts.GroupBy(a => (a.Type, a.Culprit)).Select(g => $"{g.Key.Type} (culprit {g.Key.Culprit}) x{g.Count()}"))}");
+        Say($"alerts at server 1: {string.Join(", ", alerts.Select(a => $"{a.Type} culprit {a.Culprit} period {a.Period}"))}");
         Assert.Contains(alerts, a => a.Type == "Unresponsive" && a.Culprit == CutHost);
         foreach (var (id, status) in caughtUp.Status.OrderBy(p => p.Key))
         {
@@ -136,12 +147,13 @@ public sealed class MultiHostEndToEndTests(ITestOutputHelper output) : IDisposab
         return answers.Where(a => a.Status is not null).ToDictionary(a => a.id, a => a.Status!);
     }
 
-    private async Task<(bool Met, Dictionary<int, ServerStatus> Status)> WaitAsync(Func<Dictionary<int, ServerStatus>, bool> condition, TimeSpan limit)
+    private async Task<(bool Met, Dictionary<int, ServerStatus> Status)> WaitAsync(Func<Dictionary<int, ServerStatus>, bool> condition, TimeSpan limit, Action<Dictionary<int, ServerStatus>>? observe = null)
     {
         var deadline = DateTime.UtcNow + limit;
         while (true)
         {
             var status = await StatusAsync();
+            observe?.Invoke(status);
             if (condition(status) || DateTime.UtcNow > deadline)
             {
                 return (condition(status), status);
@@ -151,10 +163,10 @@ public sealed class MultiHostEndToEndTests(ITestOutputHelper output) : IDisposab
         }
     }
 
-    private async Task<List<(string Type, int Culprit)>> AlertsAsync(int id)
+    private async Task<List<(string Type, int Culprit, ulong Period)>> AlertsAsync(int id)
     {
         using var json = JsonDocument.Parse(await _http.GetStringAsync(new Uri($"http://{_hosts!.Address(id)}:{ApiPort}/v1/alerts?limit=1000")));
-        return [.. json.RootElement.GetProperty("alerts").EnumerateArray().Select(a => (a.GetProperty("type").GetString()!, a.GetProperty("culprit").GetInt32()))];
+        return [.. json.RootElement.GetProperty("alerts").EnumerateArray().Select(a => (a.GetProperty("type").GetString()!, a.GetProperty("culprit").GetInt32(), a.GetProperty("period").GetUInt64()))];
     }
 
     private static string RefreshTimes(Dictionary<int, ServerStatus> status) =>
