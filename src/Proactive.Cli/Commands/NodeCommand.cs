@@ -74,6 +74,6 @@ internal static class NodeCommand
             }
         });
 
-        return new Command("node", "Run a server of the network.") { run };
+        return new Command("node", "Run a server of the network.") { run, NodeHealthCommand.Create() };
     }
 }
