@@ -166,6 +166,7 @@ public sealed partial class NodeHost
             case PeriodCommitted committed when committed.Period >= 1:
                 _lastRefreshDurationMs = (Now - _lastRefreshStart).TotalMilliseconds;
                 NodeLog.PeriodCommitted(_logger, Self, committed.Period, _lastRefreshDurationMs.Value);
+                RecordRefresh(committed.Period, _lastRefreshDurationMs.Value);
                 break;
             case KeyTableDecided decided when decided.Instance.Sequence == 0:
                 OnKeyTableDecided(decided);
@@ -199,6 +200,7 @@ public sealed partial class NodeHost
         }
 
         _keyTableFingerprint = Convert.ToHexStringLower(SHA256.HashData(decided.EncodedTable));
+        RecordKeyTable(period, _keyTableFingerprint, table);
         var others = table.Entries.Where(e => e.ServerId != Self).Select(e => e.Entry).ToList();
         _pinning.Pin(period, others);
         Store.ApplyPersisted([new PersistRequest(NodeKeySpace.PeerKeys(period), EncodePeerEntries(others))]);
@@ -231,5 +233,6 @@ public sealed partial class NodeHost
             Interlocked.Read(ref _alertCount),
             _snapshot.StartedAt,
             _counters.ToDictionary());
+        PublishApplicationCounts(controller);
     }
 }
