@@ -308,7 +308,7 @@ internal sealed class NetworkStatusAggregator : IDisposable
         }
         catch (HttpRequestException e) when (IsRefused(e))
         {
-            return Fetched.Failure(Reachability.Refused, "connection refused: nothing listens on its API port");
+            return Fetched.Failure(Reachability.Refused, "nothing listens on its API port (connection refused)");
         }
         catch (HttpRequestException e)
         {

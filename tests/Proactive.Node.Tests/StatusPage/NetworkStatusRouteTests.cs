@@ -4,7 +4,6 @@ using Proactive.Node.Api;
 using Proactive.Node.StatusPage;
 using Proactive.Node.Storage;
 using Proactive.Node.Tests.Api;
-using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.Machines;
 
 namespace Proactive.Node.Tests.StatusPage;
@@ -91,7 +90,7 @@ public sealed class NetworkStatusRouteTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(["generatedAt", "self", "network", "servers"], view.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["id", "api", "state", "reachability", "problem", "answeredInMs", "status", "alerts", "alertsProblem"], view.GetProperty("servers")[0].EnumerateObject().Select(p => p.Name));
-        Assert.Equal(5, view.GetProperty("network").GetProperty("serverCount").GetInt32());
+        Assert.Equal(2, view.GetProperty("network").GetProperty("serverCount").GetInt32());
         Assert.Equal(JsonValueKind.Null, view.GetProperty("servers")[1].GetProperty("status").ValueKind);
     }
 
@@ -225,7 +224,7 @@ public sealed class NetworkStatusRouteTests : IAsyncLifetime, IDisposable
     private async Task<NodeApi> ApiAsync(NetworkStatusOptions options, params (int Id, string? Api)[] peers)
     {
         var log = _logs.Count == 0 ? NewLog() : _logs[0];
-        var services = new ClusterOnly(peers);
+        var services = new ClusterOnlyServices(peers);
         var api = new NodeApi(new IPEndPoint(IPAddress.Loopback, 0), () => Status(1, NodeState.Operational), log, services: services) { NetworkStatusOptions = options };
         _peers.Add(api);
         await api.StartAsync();
@@ -260,21 +259,4 @@ public sealed class NetworkStatusRouteTests : IAsyncLifetime, IDisposable
     }
 
     private static string StatusJson(int id) => JsonSerializer.Serialize(Status(id, NodeState.Operational), NodeApiJsonContext.Default.NodeStatus);
-
-    /// <summary>Application services that only describe the cluster: server 1 (the API under test) and the given peers.</summary>
-    private sealed class ClusterOnly((int Id, string? Api)[] peers) : IApplicationServices
-    {
-        public string? Self { get; set; }
-
-        public NetworkId Network { get; } = NetworkId.FromBytes(new byte[NetworkId.Length]);
-
-        public ClusterBody Cluster() =>
-            new(Network.ToString(), "ed25519", 5, 2, 1, 60, 4, "ab01", [new ClusterServerBody(1, Self), .. peers.Select(p => new ClusterServerBody(p.Id, p.Api))]);
-
-        public Task<ServiceAnswer<TimeBody>> SignTimeAsync(ReadOnlyMemory<byte> nonce, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<ServiceAnswer<RandomBody>> EvaluateRandomAsync(ApplicationInstance application, byte[] input, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task<ServiceAnswer<PeriodCertificateBody>> PeriodCertificateAsync(ulong? period, CancellationToken cancellationToken) => throw new NotSupportedException();
-    }
 }

@@ -181,7 +181,10 @@
   }
 
   function shareAge(status, now) {
-    if (status.sharesPeriod === null || status.sharesPeriod === undefined) return 'none yet';
+    if (status.sharesPeriod === null || status.sharesPeriod === undefined) {
+      // An operational server without a committed refresh got its shares by recovery.
+      return status.state === 'operational' ? 'recovered from its peers; no refresh committed here yet' : 'none yet';
+    }
     const age = status.sharesRefreshedAt ? `, refreshed ${ago(status.sharesRefreshedAt, now)}` : ' (refreshed before this process started)';
     return `of period ${status.sharesPeriod}${age}`;
   }
@@ -189,7 +192,8 @@
   function reachability(server, view, selfStatus) {
     if (server.reachability === 'self') return 'this server (the page comes from it)';
     if (server.reachability === 'answered') return `its API answered in ${span(server.answeredInMs)}`;
-    return `${server.reachability}: ${server.problem || 'no answer'}`;
+    const label = { refused: '✖ refused', timeout: '✖ timeout', failed: '✖ failed', malformed: '✖ malformed answer' }[server.reachability] || server.reachability;
+    return `${label}: ${server.problem || 'no answer'}`;
   }
 
   function peerLink(server, view, selfStatus, now) {
@@ -460,7 +464,8 @@
       if (id === server.id) return h('td', { text: '—' });
       const peer = (server.status.peers || []).find((p) => p.id === id);
       if (!peer) return h('td', { text: 'not a peer' });
-      return h('td', { class: peer.reachable ? 'agree' : 'differ', title: peer.lastContactAt ? `last contact ${peer.lastContactAt}` : 'never in contact', text: peer.reachable ? '✔ yes' : '✖ no' });
+      const text = peer.reachable ? '✔ yes' : peer.lastContactAt ? '✖ no' : '✖ no (never in contact)';
+      return h('td', { class: peer.reachable ? 'agree' : 'differ', title: peer.lastContactAt ? `last contact ${peer.lastContactAt}` : 'never in contact', text });
     })));
     once('links', rows.map((row) => row.textContent), () => {
       replace('links', table(['From \\ to', ...ids.map((id) => `Server ${id}`)], rows));
