@@ -50,49 +50,58 @@ public sealed class StatusPageClusterTests(ITestOutputHelper output) : IDisposab
         var wipe = ProactiveProcess.Run("cluster", "break-in", "--server", "3", "--wipe", "--dir", _dir);
         Assert.True(wipe.ExitCode == 0, wipe.StandardOutput + wipe.StandardError);
 
-        // Every state the page gives server 3 from now on, in order (repeats collapsed).
+        // Every state the page gives server 3 from now on, in order (repeats collapsed), and whether the
+        // timeline ever showed the others' alert that server 3 lost its shares. The recovery takes a few
+        // periods, more on a busy machine: the limit is generous, nothing is timed.
         var seen = new List<string>();
-        var server3 = browser.Locator("article.card[data-server='3']");
-        Assert.True(await WatchAsync(server3, seen, state => state == "recovering", TimeSpan.FromSeconds(90)), "the page never showed server 3 recovering; it showed " + string.Join(" → ", seen) + LogTail(3));
-        Assert.Contains("Recovering", await server3.InnerTextAsync(), StringComparison.Ordinal);
-        await SaveAsync(browser, "status-page-cluster-recovering.png");
-
-        // The others recorded that server 3 lost its shares; the timeline shows it, naming server 3.
         var alert = browser.Locator("li.alert[data-type='CorruptedShares'][data-culprit='3']");
-        await alert.First.WaitForAsync(new() { Timeout = 60_000 });
-        Assert.Contains("culprit: server 3", await alert.First.InnerTextAsync(), StringComparison.Ordinal);
-
-        Assert.True(await WatchAsync(server3, seen, state => state == "operational", TimeSpan.FromSeconds(120)), "server 3 did not come back on the page; it showed " + string.Join(" → ", seen) + LogTail(3));
-        await browser.WaitForFunctionAsync(
-            "() => document.querySelectorAll('article.card[data-state=\"operational\"]').length === 5",
-            null,
-            new() { Timeout = 60_000, PollingInterval = 250 });
-        output.WriteLine("server 3 on the page: " + string.Join(" → ", seen));
-        await SaveAsync(browser, "status-page-cluster.png");
-        Assert.True(errors.Count == 0, "console errors: " + string.Join(" | ", errors));
-    }
-
-    /// <summary>Reads the card's state until <paramref name="until"/> holds, recording each new state in <paramref name="seen"/>.</summary>
-    private static async Task<bool> WatchAsync(ILocator card, List<string> seen, Func<string, bool> until, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (DateTime.UtcNow < deadline)
+        string? alertText = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
+        while (DateTime.UtcNow < deadline && !(seen.Contains("recovering") && alertText is not null && seen[^1] == "operational"))
         {
-            var state = await card.GetAttributeAsync("data-state", new() { Timeout = 10_000 }) ?? "missing";
+            // The state and the card's text read at once (the page redraws the cards every refresh).
+            var card = await browser.EvaluateAsync<string[]>(
+                "() => { const c = document.querySelector(\"article.card[data-server='3']\"); return c ? [c.dataset.state, c.innerText] : ['missing', '']; }");
+            var state = card[0];
             if (seen.Count == 0 || seen[^1] != state)
             {
                 seen.Add(state);
+                if (state == "recovering")
+                {
+                    // The colour-coded state is also said in words.
+                    Assert.Contains("Recovering", card[1], StringComparison.Ordinal);
+                    await SaveAsync(browser, "status-page-cluster-recovering.png");
+                }
             }
 
-            if (until(state))
+            if (alertText is null && await alert.CountAsync() > 0)
             {
-                return true;
+                alertText = await alert.First.InnerTextAsync();
             }
 
             await Task.Delay(Poll);
         }
 
-        return false;
+        var story = "server 3 on the page: " + string.Join(" → ", seen);
+        output.WriteLine(story);
+        await SaveAsync(browser, "status-page-cluster.png");
+        Assert.True(seen.Contains("recovering"), "the page never showed server 3 recovering; " + story + await DiagnosisAsync(browser));
+        Assert.True(alertText is not null, "the timeline never showed a CorruptedShares alert naming server 3; " + story + await DiagnosisAsync(browser));
+        Assert.Contains("culprit: server 3", alertText, StringComparison.Ordinal);
+        Assert.True(seen[^1] == "operational", "server 3 did not come back on the page; " + story + await DiagnosisAsync(browser));
+        await browser.WaitForFunctionAsync(
+            "() => document.querySelectorAll('article.card[data-state=\"operational\"]').length === 5",
+            null,
+            new() { Timeout = 60_000, PollingInterval = 250 });
+        Assert.True(errors.Count == 0, "console errors: " + string.Join(" | ", errors));
+    }
+
+    /// <summary>What the page says and what the servers logged, for a failure message (the folder is deleted afterwards).</summary>
+    private async Task<string> DiagnosisAsync(IPage page)
+    {
+        var summary = await page.Locator("#summary").InnerTextAsync();
+        var alerts = await page.Locator("li.alert .alert-head").AllInnerTextsAsync();
+        return $"\npage: {summary}\nalerts on the page: {string.Join(" | ", alerts)}" + LogTail(3) + LogTail(1);
     }
 
     private async Task SaveAsync(IPage page, string name)

@@ -113,9 +113,9 @@ internal sealed class NetworkStatusAggregator : IDisposable
             return;
         }
 
+        // Cancelled, not disposed: a gathering still running reads its token (a source without timers holds nothing to release).
         _disposed.Cancel();
         _http.Dispose();
-        _disposed.Dispose();
     }
 
     private async Task<NetworkStatusBody> GatherAndKeepAsync()
