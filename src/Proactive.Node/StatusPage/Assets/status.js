@@ -338,15 +338,16 @@
       .filter((server) => server.status && (server.status.refreshes || []).length)
       .map((server) => ({ id: server.id, points: [...server.status.refreshes].sort((a, b) => a.period - b.period) }));
     const periods = [...new Set(series.flatMap((line) => line.points.map((p) => p.period)))].sort((a, b) => a - b).slice(-CHART_PERIODS);
-    once('chart', { series, periods }, () => {
+    // Drawn at the width it is shown at, so that its labels keep their size on a phone.
+    const width = Math.round(Math.max(300, Math.min(960, document.getElementById('chart').clientWidth || 640)));
+    once('chart', { series, periods, width }, () => {
       if (!periods.length) {
         replace('chart', h('p', { class: 'empty', text: 'No refresh seen yet (servers keep the durations of the refreshes they ran since they started).' }));
         replace('chart-legend');
         replace('chart-table');
         return;
       }
-      const width = 640;
-      const height = 240;
+      const height = width < 500 ? 200 : 240;
       const left = 52;
       const right = 12;
       const top = 12;
@@ -368,7 +369,7 @@
           s('text', { class: 'label', x: left - 6, y: y(value) + 4, 'text-anchor': 'end' }, span(value)),
         );
       }
-      const every = Math.max(1, Math.ceil(periods.length / 10));
+      const every = Math.max(1, Math.ceil(periods.length / Math.max(2, Math.floor(width / 60))));
       periods.forEach((period, i) => {
         if (i % every === 0 || period === last) svg.append(s('text', { class: 'label', x: x(period), y: height - 10, 'text-anchor': 'middle' }, String(period)));
       });
