@@ -104,7 +104,7 @@ public sealed partial class NodeApi : IAsyncDisposable
         // One authenticator (one replay cache) for every authenticated route: a nonce is a nonce, whatever the route.
         var network = services?.Network ?? (gateway is null ? (NetworkId?)null : NetworkId.FromBytes(Convert.FromHexString(gateway.NetworkHex)));
         _authenticator = network is { } id ? new RequestAuthenticator(id, directory, time) : null;
-        _routes = [.. StatusRoutes(), .. NetworkStatusRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : LedgerRoutes())];
+        _routes = [.. StatusRoutes(), .. ObservabilityRoutes(), .. NetworkStatusRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : LedgerRoutes())];
         _openApi = new Lazy<byte[]>(() => OpenApiDocument.Build(_routes, NodeAssembly.Version));
     }
 
@@ -147,6 +147,7 @@ public sealed partial class NodeApi : IAsyncDisposable
         });
 
         var app = builder.Build();
+        app.Use(MeasureAsync);
         app.Use(GuardAsync);
         foreach (var route in _routes)
         {
@@ -200,6 +201,7 @@ public sealed partial class NodeApi : IAsyncDisposable
             await app.DisposeAsync().ConfigureAwait(false);
         }
 
+        DisposeOwnObservability();
         DisposeStatusPage();
     }
 
