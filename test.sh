@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/prerequisites.sh
-PROACTIVE_NEEDS_OPENSSL_CLI=1 proactive_check_prerequisites
+PROACTIVE_NEEDS_OPENSSL_CLI=1 PROACTIVE_NEEDS_CHROMIUM=1 proactive_check_prerequisites
 
 [ -d ../shared/vectors ] || proactive_fail "the published test vectors are missing: expected ../shared/vectors beside this repository."
 
@@ -16,6 +16,9 @@ echo "== format check"
 dotnet format Proactive.slnx --verify-no-changes --no-restore || proactive_fail "code is not 'dotnet format' clean: run 'dotnet format Proactive.slnx'."
 
 echo "== test"
+# The browser tests' screenshots of this run (under bin/, never committed).
+artifacts=tests/Proactive.Browser.Tests/bin/Release/net10.0/artifacts
+rm -rf "$artifacts"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
@@ -27,6 +30,13 @@ echo "== end-to-end (local clusters of real processes)"
 dotnet test tests/Proactive.Cli.Tests -c Release --no-build -nologo --filter 'Category=EndToEnd' 2>&1 | tee -a "$log"
 e2e=${PIPESTATUS[0]}
 [ "$e2e" -eq 0 ] || status=$e2e
+# The status page in headless Chromium against a local cluster (a wiped server recovering).
+dotnet test tests/Proactive.Browser.Tests -c Release --no-build -nologo --filter 'Category=EndToEnd' 2>&1 | tee -a "$log"
+browser=${PIPESTATUS[0]}
+[ "$browser" -eq 0 ] || status=$browser
+for shot in "$artifacts"/*.png; do
+  [ -e "$shot" ] && echo "status page screenshot: $shot"
+done
 set -e
 
 # Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, ...").

@@ -15,12 +15,16 @@ proactive_has_library() {
   return 1
 }
 
+proactive_has_chromium() {
+  [ -x "${PROACTIVE_CHROMIUM:-/usr/bin/chromium}" ]
+}
+
 proactive_install_debian_packages() {
   if [ "$(id -u)" != "0" ]; then
-    proactive_fail "missing native libraries. Run: sudo apt-get update && sudo apt-get install -y $*"
+    proactive_fail "missing packages. Run: sudo apt-get update && sudo apt-get install -y $*"
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    proactive_fail "missing native libraries and no apt-get here. Install the packages that provide: $*"
+    proactive_fail "missing packages and no apt-get here. Install the packages that provide: $*"
   fi
   echo "proactive: installing $* (apt-get)..." >&2
   if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >&2; then
@@ -49,6 +53,10 @@ proactive_check_prerequisites() {
   if [ "${PROACTIVE_NEEDS_PYTHON:-0}" = "1" ] && ! command -v python3 >/dev/null 2>&1; then
     missing+=(python3)
   fi
+  # The status page's browser tests drive the system's Chromium (PROACTIVE_CHROMIUM names another binary).
+  if [ "${PROACTIVE_NEEDS_CHROMIUM:-0}" = "1" ] && ! proactive_has_chromium; then
+    missing+=(chromium)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     proactive_install_debian_packages "${missing[@]}"
     proactive_has_library libsodium.so.23 || proactive_fail "libsodium.so.23 still cannot be found after installing libsodium23."
@@ -58,6 +66,9 @@ proactive_check_prerequisites() {
     fi
     if [ "${PROACTIVE_NEEDS_OPENSSL_CLI:-0}" = "1" ]; then
       command -v openssl >/dev/null 2>&1 || proactive_fail "the openssl command is still missing after installing openssl."
+    fi
+    if [ "${PROACTIVE_NEEDS_CHROMIUM:-0}" = "1" ]; then
+      proactive_has_chromium || proactive_fail "Chromium is still missing after installing chromium (expected ${PROACTIVE_CHROMIUM:-/usr/bin/chromium})."
     fi
   fi
 

@@ -104,7 +104,7 @@ public sealed partial class NodeApi : IAsyncDisposable
         // One authenticator (one replay cache) for every authenticated route: a nonce is a nonce, whatever the route.
         var network = services?.Network ?? (gateway is null ? (NetworkId?)null : NetworkId.FromBytes(Convert.FromHexString(gateway.NetworkHex)));
         _authenticator = network is { } id ? new RequestAuthenticator(id, directory, time) : null;
-        _routes = [.. StatusRoutes(), .. ObservabilityRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : LedgerRoutes())];
+        _routes = [.. StatusRoutes(), .. ObservabilityRoutes(), .. NetworkStatusRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : LedgerRoutes())];
         _openApi = new Lazy<byte[]>(() => OpenApiDocument.Build(_routes, NodeAssembly.Version));
     }
 
@@ -157,6 +157,8 @@ public sealed partial class NodeApi : IAsyncDisposable
                 .WithDisplayName($"{route.Method} {route.Path}");
         }
 
+        MapStatusPage(app);
+
         // Every path, also those that look like file names (the default fallback pattern skips them with
         // ':nonfile', which left e.g. PATCH /openapi.json or DELETE /v1/data/a.b an empty 404).
         app.MapFallback("{*path}", new RequestDelegate(ServeNotFoundAsync));
@@ -200,6 +202,7 @@ public sealed partial class NodeApi : IAsyncDisposable
         }
 
         DisposeOwnObservability();
+        DisposeStatusPage();
     }
 
     /// <summary>

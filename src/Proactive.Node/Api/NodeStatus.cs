@@ -52,7 +52,7 @@ public sealed record PeerStatus(int Id, bool Reachable, DateTimeOffset? LastCont
 /// <param name="RomProtection">What protects the ROM, for a human (<see cref="DescribeRom"/>).</param>
 /// <param name="StartedAt">When this process started.</param>
 /// <param name="Version">The node's software version (<see cref="NodeAssembly.Version"/>).</param>
-public sealed record NodeStatus(
+public sealed partial record NodeStatus(
     int ServerId,
     NodeState State,
     ulong Period,

@@ -167,6 +167,7 @@ public sealed partial class NodeHost
                 _lastRefreshDurationMs = (Now - _lastRefreshStart).TotalMilliseconds;
                 NodeLog.PeriodCommitted(_logger, Self, committed.Period, _lastRefreshDurationMs.Value);
                 Metrics.RefreshCommitted(TimeSpan.FromMilliseconds(_lastRefreshDurationMs.Value));
+                RecordRefresh(committed.Period, _lastRefreshDurationMs.Value);
                 break;
             case KeyTableDecided decided when decided.Instance.Sequence == 0:
                 OnKeyTableDecided(decided);
@@ -200,6 +201,7 @@ public sealed partial class NodeHost
         }
 
         _keyTableFingerprint = Convert.ToHexStringLower(SHA256.HashData(decided.EncodedTable));
+        RecordKeyTable(period, _keyTableFingerprint, table);
         var others = table.Entries.Where(e => e.ServerId != Self).Select(e => e.Entry).ToList();
         _pinning.Pin(period, others);
         Store.ApplyPersisted([new PersistRequest(NodeKeySpace.PeerKeys(period), EncodePeerEntries(others))]);
@@ -233,5 +235,6 @@ public sealed partial class NodeHost
             _snapshot.StartedAt,
             _counters.ToDictionary());
         ObserveLoop(state);
+        PublishApplicationCounts(controller);
     }
 }

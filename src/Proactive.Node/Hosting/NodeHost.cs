@@ -118,13 +118,13 @@ public sealed partial class NodeHost : IAsyncDisposable
             "stopping" => NodeState.Stopping,
             _ => NodeState.Initializing,
         };
-        return new NodeStatus(
+        return WithStatusPageDetails(snapshot, new NodeStatus(
             Self, state, snapshot.Period, snapshot.PeriodStartedAt, snapshot.NextRefreshAt, snapshot.LastRefreshDurationMs,
             snapshot.NetworkKey, snapshot.KeyTableFingerprint, peers, snapshot.AlertCount, romProtected, romDescription,
             snapshot.StartedAt, NodeAssembly.Version)
         {
             Refused = snapshot.Refused,
-        };
+        });
     }
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : (a > b ? a : b);

@@ -47,7 +47,7 @@ public sealed class NodeApiTests : IAsyncLifetime, IDisposable
         Assert.Equal("application/json", type);
         var root = json.RootElement;
         Assert.Equal(
-            ["serverId", "state", "period", "periodStartedAt", "nextRefreshAt", "lastRefreshDurationMs", "networkKey", "keyTableFingerprint", "peers", "alertCount", "romWriteProtected", "romProtection", "startedAt", "version", "peersReachable", "refused"],
+            ["serverId", "state", "period", "periodStartedAt", "nextRefreshAt", "lastRefreshDurationMs", "networkKey", "keyTableFingerprint", "peers", "alertCount", "romWriteProtected", "romProtection", "startedAt", "version", "peersReachable", "refused", "sharesPeriod", "sharesRefreshedAt", "refreshes", "keyTables", "applications"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(1, root.GetProperty("serverId").GetInt32());
         Assert.Equal("operational", root.GetProperty("state").GetString());
