@@ -190,8 +190,11 @@ internal sealed class SigningContext
 
     public bool GroupCommitmentIsIdentity => GroupCommitmentEncoding is null;
 
-    /// <summary>Call only on a package that passed <see cref="SigningPackage.Validate"/>.</summary>
-    public static SigningContext Create(SigningPackage package, GroupPublicKey groupPublicKey)
+    /// <summary>Call only on a package that passed <see cref="SigningPackage.Validate"/>; computed once per package and key.</summary>
+    public static SigningContext Create(SigningPackage package, GroupPublicKey groupPublicKey) => package.ContextFor(groupPublicKey);
+
+    /// <summary>The computation behind <see cref="Create"/>.</summary>
+    internal static SigningContext Compute(SigningPackage package, GroupPublicKey groupPublicKey)
     {
         var suite = package.Suite;
         var group = suite.Group;

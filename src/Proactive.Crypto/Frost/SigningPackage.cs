@@ -12,6 +12,10 @@ public sealed class SigningPackage
     private readonly SigningCommitments[] _commitments;
     private readonly byte[] _message;
 
+    // The package is immutable and its context depends only on it and the group key: a coordinator that
+    // makes its own share and then aggregates computes the binding factors and R once, not twice.
+    private (byte[] GroupKey, SigningContext Context)? _context;
+
     /// <summary>Copies the list as given (the coordinator sorts it by identifier; see <see cref="Create"/>).</summary>
     public SigningPackage(Ciphersuite suite, IEnumerable<SigningCommitments> commitments, ReadOnlySpan<byte> message)
     {
@@ -45,6 +49,20 @@ public sealed class SigningPackage
         var sorted = commitments.ToArray();
         Array.Sort(sorted, static (a, b) => a.Identifier.CompareTo(b.Identifier));
         return new SigningPackage(suite, sorted, message);
+    }
+
+    /// <summary>The signing context under <paramref name="groupPublicKey"/>, computed once per package and key.</summary>
+    internal SigningContext ContextFor(GroupPublicKey groupPublicKey)
+    {
+        var cached = _context;
+        if (cached is { } known && known.GroupKey.AsSpan().SequenceEqual(groupPublicKey.Encoding))
+        {
+            return known.Context;
+        }
+
+        var context = SigningContext.Compute(this, groupPublicKey);
+        _context = (groupPublicKey.Encoding.ToArray(), context);
+        return context;
     }
 
     public override string ToString() => $"SigningPackage({Suite.Name}, {_commitments.Length} signers, {_message.Length}-byte message)";

@@ -57,6 +57,23 @@ public class FrostContractTests
 
     [Theory]
     [MemberData(nameof(Suites))]
+    public void A_package_reused_under_another_group_key_gets_that_keys_context(string name)
+    {
+        var suite = ByName(name);
+        var rng = new DeterministicRandomSource(4242);
+        using var first = TrustedDealer.Generate(suite, null, 2, 3, rng);
+        using var second = TrustedDealer.Generate(suite, null, 2, 3, rng);
+        var (package, shares) = RunRounds(first, [1, 2], Message, rng);
+
+        // The package computed its context under the first key (signing); under the second key it must not reuse it.
+        Assert.False(Aggregation.Aggregate(package, shares, second.PublicKeyPackage).IsSuccess);
+        var signature = Aggregation.Aggregate(package, shares, first.PublicKeyPackage);
+        Assert.True(signature.IsSuccess);
+        Assert.True(first.PublicKeyPackage.GroupPublicKey.Verify(Message, signature.Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
     public void Dealer_shares_interpolate_to_the_given_group_secret(string name)
     {
         var suite = ByName(name);
