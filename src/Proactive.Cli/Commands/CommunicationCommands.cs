@@ -145,7 +145,12 @@ internal static class CommunicationCommands
                 {
                     Console.WriteLine(new JsonObject
                     {
-                        ["id"] = key.Id, ["source"] = "random", ["status"] = key.Status, ["publicValue"] = key.PublicKey, ["approvals"] = key.Pending?.Approvals, ["needed"] = key.Pending?.Needed,
+                        ["id"] = key.Id,
+                        ["source"] = "random",
+                        ["status"] = key.Status,
+                        ["publicValue"] = key.PublicKey,
+                        ["approvals"] = key.Pending?.Approvals,
+                        ["needed"] = key.Pending?.Needed,
                     }.ToJsonString());
                 }
                 else if (key.Pending is { } pending)
