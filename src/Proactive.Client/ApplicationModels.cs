@@ -138,6 +138,7 @@ internal sealed partial class ApplicationOutputJsonContext : JsonSerializerConte
 [JsonSerializable(typeof(ReleaseBody))]
 [JsonSerializable(typeof(KeyIdBody))]
 [JsonSerializable(typeof(MessageBody))]
+[JsonSerializable(typeof(MessagesBody))]
 [JsonSerializable(typeof(DealtShareBody))]
 internal sealed partial class RequestJsonContext : JsonSerializerContext;
 
@@ -153,6 +154,8 @@ internal sealed record KeyIdBody(string Id);
 
 internal sealed record MessageBody(string Message);
 
+internal sealed record MessagesBody(IReadOnlyList<string> Messages);
+
 internal sealed record DealtShareBody(ulong Period, string Share);
 
 /// <summary>The answers of the ledger's routes as the client reads them: members a status leaves out are optional; unknown ones are skipped.</summary>
@@ -165,6 +168,7 @@ internal sealed record DealtShareBody(ulong Period, string Share);
 [JsonSerializable(typeof(DealtAnswer))]
 [JsonSerializable(typeof(KeyAnswer))]
 [JsonSerializable(typeof(SignatureAnswer))]
+[JsonSerializable(typeof(SignatureBatchAnswer))]
 [JsonSerializable(typeof(System.Text.Json.Nodes.JsonNode))]
 internal sealed partial class LedgerAnswerJsonContext : JsonSerializerContext;
 
@@ -189,3 +193,7 @@ internal sealed record DealtAnswer(string Dealing, int Server);
 internal sealed record KeyAnswer(string Id, string? Status = null, ulong? Ordinal = null, string? Suite = null, string? PublicKey = null, int? Approvals = null, int? Needed = null);
 
 internal sealed record SignatureAnswer(string PublicKey, string Message, string Signature, string Suite, IReadOnlyList<int> Signers);
+
+internal sealed record SignedMessageAnswer(string Message, string Signature);
+
+internal sealed record SignatureBatchAnswer(string PublicKey, string Suite, IReadOnlyList<int> Signers, IReadOnlyList<SignedMessageAnswer> Signatures);

@@ -27,6 +27,9 @@ public sealed partial class ProactiveClient
     /// <summary>PBKDF2-SHA256 iterations of a distributed application's password verifier (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).</summary>
     public const int PasswordIterations = 600_000;
 
+    /// <summary>Most messages one <see cref="SignBatchAsync"/> call signs.</summary>
+    public const int MaxBatchMessages = KeyRecord.MaxBatchMessages;
+
     /// <summary>The salt prefix of the password verifier; the application's name follows it.</summary>
     public const string PasswordSaltPrefix = "proactive/app-password/v1/";
 
@@ -323,6 +326,51 @@ public sealed partial class ProactiveClient
         }
 
         return new SignatureResult(keyId, cluster.Suite, publicKey, message.ToArray(), signature, answer.Signers);
+    }
+
+    /// <summary>
+    /// Signs 1 to 256 messages with the key in one session (<c>POST /v1/keys/{id}/sign-batch</c>): the way to
+    /// many signatures per second. Every signature is checked under the key before it is returned, in the
+    /// order of <paramref name="messages"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<SignatureResult>> SignBatchAsync(string keyId, IReadOnlyList<ReadOnlyMemory<byte>> messages, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(keyId, 0);
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count is < 1 or > MaxBatchMessages)
+        {
+            throw new ArgumentException($"A batch holds 1 to {MaxBatchMessages} messages.", nameof(messages));
+        }
+
+        foreach (var message in messages)
+        {
+            CheckMessage(message.Length);
+        }
+
+        RequireCredentials();
+        var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        var publicKey = await KeyPublicKeyAsync(keyId, cancellationToken).ConfigureAwait(false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new MessagesBody([.. messages.Select(m => Convert.ToBase64String(m.Span))]), RequestJsonContext.Default.MessagesBody);
+        var answer = await SendAsync(_options.Server!, HttpMethod.Post, $"/v1/keys/{Uri.EscapeDataString(keyId)}/sign-batch", body, signed: true, LedgerAnswerJsonContext.Default.SignatureBatchAnswer, cancellationToken).ConfigureAwait(false);
+        if (answer.PublicKey != Hex(publicKey) || answer.Signatures.Count != messages.Count)
+        {
+            throw new ProactiveVerificationException($"{_options.Server} answered signatures for another key than '{keyId}' or another number of messages than {messages.Count}.");
+        }
+
+        var results = new SignatureResult[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i].Span;
+            if (answer.Signatures[i].Message != Hex(message) || !TryHex(answer.Signatures[i].Signature, out var signature)
+                || !VerifySignature(cluster.Suite, publicKey, message, signature))
+            {
+                throw new ProactiveVerificationException($"{_options.Server}'s signature {i} of the batch does not verify under the key '{keyId}' ({Hex(publicKey)}).");
+            }
+
+            results[i] = new SignatureResult(keyId, cluster.Suite, publicKey, message.ToArray(), signature, answer.Signers);
+        }
+
+        return results;
     }
 
     /// <summary>

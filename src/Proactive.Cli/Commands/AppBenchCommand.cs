@@ -22,12 +22,13 @@ internal static class AppBenchCommand
         var signatures = new Option<int>("--signatures") { Description = "Signatures one at a time, for the latency.", DefaultValueFactory = _ => 200 };
         var seconds = new Option<int>("--seconds") { Description = "How long the throughput run lasts.", DefaultValueFactory = _ => 10 };
         var concurrency = new Option<int>("--concurrency") { Description = "Signatures in flight at once during the throughput run.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch") { Description = "Messages per request in the second throughput run (POST /v1/keys/{id}/sign-batch, 1-256; 0 skips it).", DefaultValueFactory = _ => 64 };
         var stores = new Option<int>("--stores") { Description = "1 KiB secrets stored and retrieved one at a time.", DefaultValueFactory = _ => 50 };
         var secrets = new Option<int>("--secrets") { Description = "Then store this many 32-byte secrets in bulk and time the refreshes that take them in (0: skip).", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "One JSON object." };
         var command = new Command("app", "Measure signing and secret storage through the SDK against a running network.")
         {
-            server, signatures, seconds, concurrency, stores, secrets, json,
+            server, signatures, seconds, concurrency, batch, stores, secrets, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -39,7 +40,7 @@ internal static class AppBenchCommand
 
             try
             {
-                return await RunAsync(target, parse.GetValue(signatures), parse.GetValue(seconds), parse.GetValue(concurrency), parse.GetValue(stores), parse.GetValue(secrets), parse.GetValue(json), cancellationToken).ConfigureAwait(false);
+                return await RunAsync(target, parse.GetValue(signatures), parse.GetValue(seconds), parse.GetValue(concurrency), parse.GetValue(batch), parse.GetValue(stores), parse.GetValue(secrets), parse.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
             catch (ProactiveException e)
             {
@@ -50,7 +51,53 @@ internal static class AppBenchCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(Uri target, int signatures, int seconds, int concurrency, int stores, int secrets, bool json, CancellationToken cancellationToken)
+    /// <summary>Signatures per second with <paramref name="concurrency"/> requests of <paramref name="perRequest"/> messages in flight for <paramref name="seconds"/>, and the failed requests.</summary>
+    private static async Task<(double PerSecond, long Failed)> MeasureThroughputAsync(List<ProactiveClient> clients, int concurrency, int seconds, int perRequest, CancellationToken cancellationToken)
+    {
+        var done = 0L;
+        var failed = 0L;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(TimeSpan.FromSeconds(seconds));
+        var clock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, concurrency).Select(async w =>
+        {
+            var messages = Enumerable.Range(0, perRequest).Select(_ => (ReadOnlyMemory<byte>)new byte[32]).ToList();
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var message in messages)
+                {
+                    RandomNumberGenerator.Fill(System.Runtime.InteropServices.MemoryMarshal.AsMemory(message).Span);
+                }
+
+                try
+                {
+                    var client = clients[w % clients.Count];
+                    if (perRequest == 1)
+                    {
+                        await client.SignAsync("bench-key", messages[0], stop.Token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await client.SignBatchAsync("bench-key", messages, stop.Token).ConfigureAwait(false);
+                    }
+
+                    Interlocked.Add(ref done, perRequest);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (ProactiveException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }).ToList();
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        return (done / clock.Elapsed.TotalSeconds, failed);
+    }
+
+    private static async Task<int> RunAsync(Uri target, int signatures, int seconds, int concurrency, int batch, int stores, int secrets, bool json, CancellationToken cancellationToken)
     {
         using var discovery = new ProactiveClient(target);
         var cluster = await discovery.GetClusterAsync(cancellationToken).ConfigureAwait(false);
@@ -72,35 +119,12 @@ internal static class AppBenchCommand
                 latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
 
-            // Throughput: many signatures in flight, spread over every server, for a fixed time.
-            var done = 0L;
-            var failed = 0L;
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            stop.CancelAfter(TimeSpan.FromSeconds(seconds));
-            var clock = Stopwatch.StartNew();
-            var workers = Enumerable.Range(0, concurrency).Select(async w =>
-            {
-                var own = new byte[32];
-                while (!stop.IsCancellationRequested)
-                {
-                    RandomNumberGenerator.Fill(own);
-                    try
-                    {
-                        await clients[w % clients.Count].SignAsync("bench-key", own, stop.Token).ConfigureAwait(false);
-                        Interlocked.Increment(ref done);
-                    }
-                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                    {
-                        break;
-                    }
-                    catch (ProactiveException)
-                    {
-                        Interlocked.Increment(ref failed);
-                    }
-                }
-            }).ToList();
-            await Task.WhenAll(workers).ConfigureAwait(false);
-            var throughput = done / clock.Elapsed.TotalSeconds;
+            // Throughput: many requests in flight, spread over every server, for a fixed time; one message per
+            // request, then (the throughput path) batches of messages per request.
+            var (throughput, failed) = await MeasureThroughputAsync(clients, concurrency, seconds, 1, cancellationToken).ConfigureAwait(false);
+            var (batchThroughput, batchFailed) = batch > 0
+                ? await MeasureThroughputAsync(clients, Math.Max(1, concurrency / 8), seconds, Math.Min(batch, ProactiveClient.MaxBatchMessages), cancellationToken).ConfigureAwait(false)
+                : (0, 0);
 
             // Store + retrieve of a 1 KiB secret, one at a time.
             var storeTimes = new List<double>(stores);
@@ -137,8 +161,9 @@ internal static class AppBenchCommand
             {
                 ("sign p50", Percentile(latencies, 50), "ms"),
                 ("sign p99", Percentile(latencies, 99), "ms"),
-                ("sign throughput", throughput, "signatures/s"),
-                ("sign failures during throughput", failed, "count"),
+                ("sign throughput, 1 message per request", throughput, "signatures/s"),
+                ($"sign throughput, {batch} messages per request", batchThroughput, "signatures/s"),
+                ("sign failures during throughput", failed + batchFailed, "count"),
                 ("store 1 KiB secret p50", Percentile(storeTimes, 50), "ms"),
                 ("retrieve 1 KiB secret p50", Percentile(retrieveTimes, 50), "ms"),
                 ("store + retrieve 1 KiB secret p50", Percentile(both, 50), "ms"),

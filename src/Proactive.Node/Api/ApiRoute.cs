@@ -78,6 +78,9 @@ internal sealed record ApiRoute(
     /// <summary>A longer description, for the document.</summary>
     public string? Description { get; init; }
 
+    /// <summary>The success body's media type when it is not JSON (the Prometheus text of <c>/metrics</c>); the document then describes it as a string.</summary>
+    public string? ResponseMediaType { get; init; }
+
     /// <summary>Success statuses besides 200 (e.g. health's 503 with the same body).</summary>
     public IReadOnlyList<int> OtherSuccessStatuses { get; init; } = [];
 

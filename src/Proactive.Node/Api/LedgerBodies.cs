@@ -46,6 +46,9 @@ public sealed record KeyRequest(string Id);
 /// <param name="Message">Base64 of the message, at most 64 KiB.</param>
 public sealed record MessageRequest(string Message);
 
+/// <summary>The body of <c>POST /v1/keys/{id}/sign-batch</c>: 1 to 256 messages, each standard base64.</summary>
+public sealed record MessagesRequest(IReadOnlyList<string> Messages);
+
 /// <summary>The body of <c>PUT /v1/dealings/{dealing}</c>.</summary>
 /// <param name="Period">The period of the server's key the share is sealed to (<c>GET /v1/dealing-key</c>).</param>
 /// <param name="Share">Base64 of the HPKE-sealed share (<c>HpkeSealedMessage</c> encoding).</param>
@@ -209,6 +212,18 @@ public sealed record KeyStatusBody(string Id, string Status);
 /// <param name="Signers">The servers whose shares made it.</param>
 public sealed record SignatureBody(string PublicKey, string Message, string Signature, string Suite, IReadOnlyList<int> Signers);
 
+/// <summary>One message of a batch and its signature.</summary>
+/// <param name="Message">The message, lowercase hex.</param>
+/// <param name="Signature">Its signature, lowercase hex.</param>
+public sealed record SignedMessageBody(string Message, string Signature);
+
+/// <summary>The answer of <c>POST /v1/keys/{id}/sign-batch</c>: a signature per message, in the request's order.</summary>
+/// <param name="PublicKey">The key's public key, lowercase hex.</param>
+/// <param name="Suite">The suite.</param>
+/// <param name="Signers">The servers whose shares made them.</param>
+/// <param name="Signatures">The messages and their signatures.</param>
+public sealed record SignatureBatchBody(string PublicKey, string Suite, IReadOnlyList<int> Signers, IReadOnlyList<SignedMessageBody> Signatures);
+
 /// <summary>
 /// Source-generated JSON of the ledger routes' bodies: the schemas of the OpenAPI document, and the
 /// strict reading of the one body the API itself reads (<see cref="DealtShareRequest"/>; the others are
@@ -228,6 +243,7 @@ public sealed record SignatureBody(string PublicKey, string Message, string Sign
 [JsonSerializable(typeof(ReleaseRequest))]
 [JsonSerializable(typeof(KeyRequest))]
 [JsonSerializable(typeof(MessageRequest))]
+[JsonSerializable(typeof(MessagesRequest))]
 [JsonSerializable(typeof(DealtShareRequest))]
 [JsonSerializable(typeof(BatchStoreRequest))]
 [JsonSerializable(typeof(BatchStoredBody))]
@@ -248,4 +264,5 @@ public sealed record SignatureBody(string PublicKey, string Message, string Sign
 [JsonSerializable(typeof(KeyBody))]
 [JsonSerializable(typeof(KeyStatusBody))]
 [JsonSerializable(typeof(SignatureBody))]
+[JsonSerializable(typeof(SignatureBatchBody))]
 public sealed partial class LedgerApiJsonContext : JsonSerializerContext;

@@ -105,6 +105,8 @@ public sealed partial class NodeApi
         yield return new ApiRoute("GET", KeysPath + "/{id}", "getKey", "One of the application's keys: its public key and state.", RouteAccess.Application, null, null, json.KeyBody, [ApiProblems.NotOperational, ApiProblems.UnknownKey], ServeDescribeKeyAsync);
         yield return new ApiRoute("POST", KeysPath + "/{id}/sign", "postKeySign", "Sign a message with one of the application's keys (FROST among the servers; every signer checks this request itself).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.MessageRequest, json.SignatureBody,
             [ApiProblems.NotOperational, ApiProblems.UnknownKey, ApiProblems.QuorumRequired, ApiProblems.NotSigned], ServeSignAsync);
+        yield return new ApiRoute("POST", KeysPath + "/{id}/sign-batch", "postKeySignBatch", "Sign 1 to 256 messages with one of the application's keys in one session (one signature each, in order; the throughput path).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.MessagesRequest, json.SignatureBatchBody,
+            [ApiProblems.NotOperational, ApiProblems.UnknownKey, ApiProblems.QuorumRequired, ApiProblems.NotSigned], ServeSignAsync);
         yield return new ApiRoute("POST", DataPath + "/batch", "postDataBatch", "Store up to 4096 write-once entries at once, all or none (bulk import; agreed through the ledger).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.BatchStoreRequest, null,
             [.. waiting, ApiProblems.QuotaExceeded, ApiProblems.AlreadyExists, ApiProblems.NotFound], ServeSubmitAsync)
         {

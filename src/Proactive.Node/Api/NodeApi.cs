@@ -104,7 +104,7 @@ public sealed partial class NodeApi : IAsyncDisposable
         // One authenticator (one replay cache) for every authenticated route: a nonce is a nonce, whatever the route.
         var network = services?.Network ?? (gateway is null ? (NetworkId?)null : NetworkId.FromBytes(Convert.FromHexString(gateway.NetworkHex)));
         _authenticator = network is { } id ? new RequestAuthenticator(id, directory, time) : null;
-        _routes = [.. StatusRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : LedgerRoutes())];
+        _routes = [.. StatusRoutes(), .. ObservabilityRoutes(), .. ServiceRoutes(), .. (gateway is null || directory is null ? [] : LedgerRoutes())];
         _openApi = new Lazy<byte[]>(() => OpenApiDocument.Build(_routes, NodeAssembly.Version));
     }
 
@@ -147,6 +147,7 @@ public sealed partial class NodeApi : IAsyncDisposable
         });
 
         var app = builder.Build();
+        app.Use(MeasureAsync);
         app.Use(GuardAsync);
         foreach (var route in _routes)
         {
@@ -197,6 +198,8 @@ public sealed partial class NodeApi : IAsyncDisposable
             await app.StopAsync(deadline.Token).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
         }
+
+        DisposeOwnObservability();
     }
 
     /// <summary>

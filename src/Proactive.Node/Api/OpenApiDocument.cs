@@ -140,8 +140,9 @@ internal static class OpenApiDocument
         }
         else
         {
-            var schema = route.ResponseType is { } responseType ? Ref(schemas, responseType) : new JsonObject { ["type"] = "object" };
-            var success = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = schema } };
+            var schema = route.ResponseMediaType is not null ? new JsonObject { ["type"] = "string" }
+                : route.ResponseType is { } responseType ? Ref(schemas, responseType) : new JsonObject { ["type"] = "object" };
+            var success = new JsonObject { [route.ResponseMediaType ?? "application/json"] = new JsonObject { ["schema"] = schema } };
             responses["200"] = new JsonObject { ["description"] = "OK", ["content"] = success.DeepClone() };
             foreach (var status in route.OtherSuccessStatuses)
             {

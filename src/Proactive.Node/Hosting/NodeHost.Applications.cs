@@ -371,7 +371,7 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     public async Task<ApplyResult> SignAsync(SignedRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var waiter = await OnLoopAsync(() => StartSigning(request), cancellationToken).ConfigureAwait(false);
+        var (waiter, session) = await OnLoopAsync(() => StartSigning(request), cancellationToken).ConfigureAwait(false);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(MaxAgreementWait);
         try
@@ -382,9 +382,17 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
         {
             throw new NodeUnavailableException("not-signed", "No signature within the time allowed; retry.");
         }
+        finally
+        {
+            if (!waiter.Task.IsCompleted)
+            {
+                // Nobody waits any more (the client left, or the session was retired without an event): forget it.
+                _work.Writer.TryWrite(new NodeWork.Call(() => _signingWaiters.Remove(session), () => { }));
+            }
+        }
     }
 
-    private TaskCompletionSource<ApplyResult> StartSigning(SignedRequest request)
+    private (TaskCompletionSource<ApplyResult> Waiter, InstanceId Session) StartSigning(SignedRequest request)
     {
         var state = ServingState();
         var waiter = new TaskCompletionSource<ApplyResult>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -401,12 +409,12 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
                 _ => (503, "not-operational"),
             };
             waiter.SetResult(ApplyResult.Refused(status, code, "Cannot sign: " + problem + "."));
-            return waiter;
+            return (waiter, session);
         }
 
         _signingWaiters[session] = (waiter, request);
         Apply(step);
-        return waiter;
+        return (waiter, session);
     }
 
     private void OnAppSigningEvent(ProtocolEvent emitted)
@@ -430,25 +438,7 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
                 })));
                 break;
             case AppSignatureProduced produced when _signingWaiters.Remove(produced.Instance, out var entry):
-                using (var body = System.Text.Json.JsonDocument.Parse(entry.Request.Body))
-                {
-                    var message = body.RootElement.GetProperty("message").GetBytesFromBase64();
-                    entry.Waiter.TrySetResult(new ApplyResult(200, null, "signed", ApplicationState.Json(w =>
-                    {
-                        w.WriteString("publicKey", Convert.ToHexStringLower(produced.PublicKey));
-                        w.WriteString("message", Convert.ToHexStringLower(message));
-                        w.WriteString("signature", Convert.ToHexStringLower(produced.Signature));
-                        w.WriteString("suite", _config.SuiteName);
-                        w.WriteStartArray("signers");
-                        foreach (var signer in produced.Signers)
-                        {
-                            w.WriteNumberValue(signer);
-                        }
-
-                        w.WriteEndArray();
-                    })));
-                }
-
+                entry.Waiter.TrySetResult(new ApplyResult(200, null, "signed", ApplicationState.Json(w => WriteSignatures(w, entry.Request, produced))));
                 break;
             case AppSigningFailed failed when _signingWaiters.Remove(failed.Instance, out var entry):
                 entry.Waiter.TrySetResult(ApplyResult.Refused(503, "not-signed", $"The signing session failed: {failed.Reason}; retry."));
@@ -464,6 +454,50 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// The answer to a signing request: for <c>/sign</c>, the message and its signature; for
+    /// <c>/sign-batch</c>, every message with its signature, in the request's order. (The body was parsed
+    /// when the session was authorized: a session exists only for a well-formed request.)
+    /// </summary>
+    private void WriteSignatures(System.Text.Json.Utf8JsonWriter w, SignedRequest request, AppSignatureProduced produced)
+    {
+        using var body = System.Text.Json.JsonDocument.Parse(request.Body);
+        w.WriteString("publicKey", Convert.ToHexStringLower(produced.PublicKey));
+        if (body.RootElement.TryGetProperty("messages", out var messages))
+        {
+            w.WriteString("suite", _config.SuiteName);
+            WriteSigners(w, produced.Signers);
+            w.WriteStartArray("signatures");
+            var i = 0;
+            foreach (var message in messages.EnumerateArray())
+            {
+                w.WriteStartObject();
+                w.WriteString("message", Convert.ToHexStringLower(message.GetBytesFromBase64()));
+                w.WriteString("signature", Convert.ToHexStringLower(produced.Signatures[i++]));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            return;
+        }
+
+        w.WriteString("message", Convert.ToHexStringLower(body.RootElement.GetProperty("message").GetBytesFromBase64()));
+        w.WriteString("signature", Convert.ToHexStringLower(produced.Signature));
+        w.WriteString("suite", _config.SuiteName);
+        WriteSigners(w, produced.Signers);
+    }
+
+    private static void WriteSigners(System.Text.Json.Utf8JsonWriter w, IReadOnlyList<int> signers)
+    {
+        w.WriteStartArray("signers");
+        foreach (var signer in signers)
+        {
+            w.WriteNumberValue(signer);
+        }
+
+        w.WriteEndArray();
     }
 
     private TaskCompletionSource<byte[]?> KeyWaiter(ulong ordinal)

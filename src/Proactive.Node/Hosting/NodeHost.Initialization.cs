@@ -254,6 +254,7 @@ public sealed partial class NodeHost
         }
 
         _counters.Count("bootstrap message for no instance");
+        Metrics.MessageDropped(instance.Protocol, "bootstrap message for no instance");
     }
 
     /// <summary>Events of initialization: an exchange completed, M got certified.</summary>

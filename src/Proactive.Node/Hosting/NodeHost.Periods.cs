@@ -166,6 +166,7 @@ public sealed partial class NodeHost
             case PeriodCommitted committed when committed.Period >= 1:
                 _lastRefreshDurationMs = (Now - _lastRefreshStart).TotalMilliseconds;
                 NodeLog.PeriodCommitted(_logger, Self, committed.Period, _lastRefreshDurationMs.Value);
+                Metrics.RefreshCommitted(TimeSpan.FromMilliseconds(_lastRefreshDurationMs.Value));
                 break;
             case KeyTableDecided decided when decided.Instance.Sequence == 0:
                 OnKeyTableDecided(decided);
@@ -231,5 +232,6 @@ public sealed partial class NodeHost
             Interlocked.Read(ref _alertCount),
             _snapshot.StartedAt,
             _counters.ToDictionary());
+        ObserveLoop(state);
     }
 }

@@ -86,6 +86,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         _random = options.Random ?? SystemRandomSource.Instance;
         _pinning = new NodePinning([.. _config.Parameters.Servers], () => (ulong)Interlocked.Read(ref _scheduledPeriod));
         _snapshot = NodeSnapshot.Starting(options.ServerId, DateTimeOffset.UtcNow);
+        _observability = CreateObservability();
     }
 
     /// <summary>The state other threads see (the API's status), replaced after each unit of work.</summary>
@@ -185,7 +186,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         await _transport.StartAsync(cancellationToken).ConfigureAwait(false);
         if (server.ApiPort is { } apiPort)
         {
-            _api = new NodeApi(new IPEndPoint(ResolveAddress(_options.ApiHost ?? server.Host), apiPort), Status, _alertLog, _loggerFactory, this, this, ApplicationServices);
+            _api = new NodeApi(new IPEndPoint(ResolveAddress(_options.ApiHost ?? server.Host), apiPort), Status, _alertLog, _loggerFactory, this, this, ApplicationServices) { Observability = _observability };
             await _api.StartAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -211,6 +212,7 @@ public sealed partial class NodeHost : IAsyncDisposable
                 {
                     // A bug, not bad input (machines never throw on what peers send): keep serving, loudly.
                     _counters.Count("internal error");
+                    Metrics.LoopError();
                     NodeLog.InternalError(_logger, e, Self, work.GetType().Name);
                 }
             }
@@ -343,7 +345,7 @@ public sealed partial class NodeHost : IAsyncDisposable
             {
                 // Envelopes travel from their signer straight to their recipients; a copy relayed by
                 // another peer is a replay whoever signed it.
-                _counters.Count("relayed envelope");
+                CountRefused("relayed envelope");
                 NodeLog.Relayed(_logger, Self, result.Header.Value.Sender, peer);
                 return;
             }
@@ -360,7 +362,7 @@ public sealed partial class NodeHost : IAsyncDisposable
                 break;
             case EnvelopeRejection.Replay:
                 // A transport retry of a batch whose answer was lost delivers its frames again.
-                _counters.Count("duplicate envelope");
+                CountRefused("duplicate envelope");
                 break;
             default:
                 Refuse(peer, $"envelope {result.Rejection}", result.Failure.IsFailure ? $"envelope {result.Rejection} ({result.Failure})" : $"envelope {result.Rejection}");
@@ -371,7 +373,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     /// <summary>Counts a refused frame under <paramref name="counter"/> (a fixed name) and logs <paramref name="reason"/>.</summary>
     private void Refuse(int peer, string counter, string reason)
     {
-        _counters.Count(counter);
+        CountRefused(counter);
         NodeLog.Refused(_logger, Self, peer, reason);
     }
 
@@ -382,7 +384,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         if (_parkedFrames.Count >= MaxParkedFrames || _parkedBytes + bytes.Length > MaxParkedBytes
             || fromPeer >= MaxParkedFrames / _config.Parameters.ServerCount)
         {
-            _counters.Count("parking full");
+            CountRefused("parking full");
             return;
         }
 
@@ -392,6 +394,7 @@ public sealed partial class NodeHost : IAsyncDisposable
 
     private void Route(InstanceId instance, InboundMessage message)
     {
+        Metrics.MessageAccepted(instance.Protocol);
         if (instance.Protocol == ProtocolKind.Bootstrap)
         {
             RouteBootstrap(instance, message);
@@ -437,6 +440,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         foreach (var drop in step.Drops)
         {
             _counters.Count("dropped: " + drop.Reason);
+            Metrics.MessageDropped(drop.Instance.Protocol, drop.Reason);
             NodeLog.Dropped(_logger, Self, drop.Instance, drop.Sender, drop.Reason);
         }
 
@@ -546,6 +550,7 @@ public sealed partial class NodeHost : IAsyncDisposable
     private void RaiseAlert(Alert alert)
     {
         _alertCount++;
+        Metrics.AlertRaised(alert.Type);
         NodeLog.AlertRaised(_logger, Self, alert.Type, alert.Culprit, alert.Period, alert.Instance, alert.Detail);
         _alertLog?.Record(alert, Self, DateTimeOffset.UtcNow);
         AlertRaised?.Invoke(alert);
@@ -581,6 +586,7 @@ public sealed partial class NodeHost : IAsyncDisposable
         }
 
         _alertLog?.Dispose();
+        _observability.Dispose();
 
         _certificates?.Dispose();
         foreach (var machine in _bootstrapMachines.Values)

@@ -1,6 +1,7 @@
-// References: RFC 9591 (FROST) sections 5.1-5.3 (round one commitments, round two signature shares,
-// aggregation with share verification) and 7.1 (nonces used once); toolkit (seed 001) section 5.3
-// (GenerateDSASignature); docs/PROTOCOLS.md "Application signing".
+// References: RFC 9591 (FROST) sections 5.1 (round one, which may run ahead of time), 5.2-5.3 (signature
+// shares, aggregation), 5.4 (identifiable abort: shares checked when the aggregate fails) and 7.3 (nonces
+// used once); toolkit (seed 001) section 5.3 (GenerateDSASignature); docs/PROTOCOLS.md "Application keys
+// and signing".
 using System.Buffers;
 using Proactive.Crypto.Codec;
 using Proactive.Crypto.Frost;
@@ -11,8 +12,15 @@ using Proactive.Protocols.Machines;
 
 namespace Proactive.Protocols.Application;
 
-/// <summary>A signature with an application's key, produced by the coordinator of a session (verified under the key before it is emitted).</summary>
-public sealed record AppSignatureProduced(InstanceId Instance, byte[] RequestId, byte[] Signature, byte[] PublicKey, IReadOnlyList<int> Signers) : ProtocolEvent;
+/// <summary>
+/// The signatures of one request with an application's key (one per message, in the request's order),
+/// produced by the coordinator of a session; each verified under the key before it is emitted.
+/// </summary>
+public sealed record AppSignatureProduced(InstanceId Instance, byte[] RequestId, IReadOnlyList<byte[]> Signatures, byte[] PublicKey, IReadOnlyList<int> Signers) : ProtocolEvent
+{
+    /// <summary>The first (for a single-message request, the only) signature.</summary>
+    public byte[] Signature => Signatures[0];
+}
 
 /// <summary>A session gave up; <paramref name="Reason"/> says why (no t + 1 signers agreed to sign, shares did not verify).</summary>
 public sealed record AppSigningFailed(InstanceId Instance, byte[] RequestId, string Reason) : ProtocolEvent;
@@ -20,29 +28,46 @@ public sealed record AppSigningFailed(InstanceId Instance, byte[] RequestId, str
 /// <summary>What a signer needs to sign with an application's key: its share and the commitments of that sharing.</summary>
 public sealed record AppKeyMaterial(ulong Ordinal, string Sharing, Scalar Share, FeldmanCommitment Commitment);
 
+/// <summary>What a coordinator's session takes from its server: commitments made in advance, and the keys' public shares.</summary>
+public interface IAppSigningSupport
+{
+    /// <summary><paramref name="perSigner"/> commitments from each of <paramref name="count"/> signers among <paramref name="candidates"/>, or null when too few have that many in stock.</summary>
+    IReadOnlyList<(int Signer, IReadOnlyList<SigningCommitments> Commitments)>? TryDraw(IEnumerable<int> candidates, int count, int perSigner);
+
+    /// <summary>The commitments of <paramref name="signer"/> in stock are no good (it refused, cheated or stayed silent at <paramref name="now"/>).</summary>
+    void Forget(int signer, TimeSpan now);
+
+    /// <summary>The group key and every server's verifying share of <paramref name="key"/>'s sharing (computed once per sharing).</summary>
+    PublicKeyPackage PublicKeysOf(AppKeyMaterial key);
+}
+
 /// <summary>
-/// One signature with an application's key, FROST in two rounds on demand. The coordinator (the server
-/// the client asked) sends every peer the client's signed request; a peer that finds it authentic and
-/// holds a share of the key's current sharing answers with fresh nonce commitments; the coordinator takes
-/// the first t of them, sends the signing package, checks each signature share and the aggregate, and
-/// retries without anyone who failed. Nonces live in memory only and are used once: a restart loses them,
-/// so none is ever used twice. Every signer judges the request itself, so a faulty coordinator gets
-/// nothing signed that the application did not ask for.
+/// The signatures of one client request with an application's key (one message, or a batch of up to
+/// <see cref="KeyRecord.MaxBatchMessages"/>), FROST in one round. Every signer made nonce pairs for this
+/// coordinator in advance and sent it their commitments (<see cref="AppSigningNonces"/>,
+/// <see cref="AppCommitmentStock"/>); the coordinator draws one commitment per message from each of t
+/// signers, adds fresh pairs of its own, and sends each the client's signed request with the signing
+/// packages. A signer judges the request itself, takes the pairs out of its pool (so each signs once) and
+/// answers with its shares; the coordinator aggregates and checks each signature under the key, checks the
+/// shares only when that fails (naming the culprit), and retries without anyone who refused, stayed silent
+/// or cheated.
 /// </summary>
 /// <remarks>
-/// Instance (AppSigning, p, coordinator &lt;&lt; 32 | counter). Round 1: coordinator to all, type 1 = the
-/// request (u64 key ordinal, string sharing, bytes signed request); replies type 2 = (string sharing,
-/// commitments) or type 3 = refusal (string reason). Round 2: coordinator to the chosen, type 1 = the
-/// commitments of every chosen signer (list of commitments); replies type 2 = signature share, type 3 =
-/// refusal. The message's attempt names the coordinator's attempt.
+/// Instance (AppSigning, p, coordinator &lt;&lt; 32 | counter). Coordinator to each chosen signer: round 2, type
+/// 1 = (u64 key ordinal, string sharing, bytes signed request, count k of messages, k x (count + the
+/// package's commitments in ascending identifier order)); the answer: type 2 = count k + k signature shares,
+/// or type 3 = refusal (string reason). The message's attempt names the coordinator's attempt. Signers keep
+/// no session: the packages are all they need (<see cref="SignAsSigner"/>).
 /// </remarks>
 public sealed class AppSigningMachine : IProtocolMachine
 {
-    public const byte CommitRound = 1;
     public const byte SignRound = 2;
     public const byte RequestType = 1;
     public const byte ReplyType = 2;
     public const byte RefusalType = 3;
+
+    /// <summary>A refusal with this prefix: the signer holds no pair behind the commitment it was shown.</summary>
+    public const string UnknownNoncePrefix = "unknown nonce";
 
     /// <summary>How many attempts a coordinator makes (each without the signers that failed before).</summary>
     public const int MaxAttempts = 3;
@@ -50,47 +75,46 @@ public sealed class AppSigningMachine : IProtocolMachine
     /// <summary>The attempt deadline timer's id base (+ attempt).</summary>
     public const int AttemptTimerBase = 100;
 
-    /// <summary>A signer's session ends after this timer (its nonce is wiped).</summary>
-    public const int LifetimeTimer = 1;
+    /// <summary>The server pokes a waiting session with this timer id when commitments arrived.</summary>
+    public const int StockArrivedTimer = 1;
+
+    private const int MaxReasonLength = 200;
 
     private readonly ClusterParameters _parameters;
     private readonly int _self;
-    private readonly int _coordinator;
     private readonly Ciphersuite _suite;
-    private readonly Func<SignedRequest, (AppKeyMaterial? Key, byte[] Message, string Problem)> _authorize;
     private readonly TimeSpan _window;
-    private readonly SignedRequest? _request;
-    private readonly AppKeyMaterial? _key;
-    private readonly byte[] _message = [];
-    private readonly Dictionary<int, SigningCommitments> _offers = [];
-    private readonly Dictionary<int, SignatureShare> _shares = [];
+    private readonly SignedRequest _request;
+    private readonly AppKeyMaterial _key;
+    private readonly IReadOnlyList<byte[]> _messages;
+    private readonly IAppSigningSupport _support;
+    private readonly Dictionary<int, SignatureShare[]> _shares = [];
+    private readonly Dictionary<int, byte[]> _shareMessages = [];
     private readonly HashSet<int> _excluded = [];
     private readonly List<int> _chosen = [];
-    private SigningPackage? _package;
+    private List<SigningPackage>? _packages;
     private uint _attempt;
-    private SigningNonces? _nonces;
-    private uint _nonceAttempt;
-    private AppKeyMaterial? _signerKey;
-    private byte[] _signerMessage = [];
 
-    private AppSigningMachine(InstanceId instance, ClusterParameters parameters, int self, Ciphersuite suite,
-        Func<SignedRequest, (AppKeyMaterial? Key, byte[] Message, string Problem)> authorize, TimeSpan window, SignedRequest? request, AppKeyMaterial? key, byte[]? message)
+    private AppSigningMachine(InstanceId instance, ClusterParameters parameters, int self, Ciphersuite suite, TimeSpan window,
+        SignedRequest request, AppKeyMaterial key, IReadOnlyList<byte[]> messages, IAppSigningSupport support)
     {
         Instance = instance;
         _parameters = parameters;
         _self = self;
-        _coordinator = (int)(instance.Sequence >> 32);
         _suite = suite;
-        _authorize = authorize;
         _window = window;
         _request = request;
         _key = key;
-        _message = message ?? [];
+        _messages = messages;
+        _support = support;
     }
 
     public InstanceId Instance { get; }
 
     public bool IsFinished { get; private set; }
+
+    /// <summary>True while the session waits for signers' commitments (none of t peers had one in stock).</summary>
+    public bool IsWaitingForCommitments { get; private set; }
 
     /// <summary>The session id of <paramref name="coordinator"/>'s session <paramref name="counter"/> in <paramref name="period"/>.</summary>
     public static InstanceId SessionOf(ulong period, int coordinator, uint counter) => new(ProtocolKind.AppSigning, period, ((ulong)coordinator << 32) | counter);
@@ -99,28 +123,30 @@ public sealed class AppSigningMachine : IProtocolMachine
     public static int CoordinatorOf(InstanceId instance) => (int)Math.Min(instance.Sequence >> 32, int.MaxValue);
 
     /// <summary>The coordinator's machine for a request it authorized, with its own key material.</summary>
-    public static AppSigningMachine ForCoordinator(InstanceId instance, ClusterParameters parameters, int self, Ciphersuite suite,
-        Func<SignedRequest, (AppKeyMaterial? Key, byte[] Message, string Problem)> authorize, TimeSpan window, SignedRequest request, AppKeyMaterial key, byte[] message) =>
-        new(instance, parameters, self, suite, authorize, window, request, key, message);
+    public static AppSigningMachine ForCoordinator(InstanceId instance, ClusterParameters parameters, int self, Ciphersuite suite, TimeSpan window,
+        SignedRequest request, AppKeyMaterial key, IReadOnlyList<byte[]> messages, IAppSigningSupport support)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(support);
+        if (messages.Count is < 1 or > KeyRecord.MaxBatchMessages)
+        {
+            throw new ArgumentException($"A session signs 1 to {KeyRecord.MaxBatchMessages} messages.", nameof(messages));
+        }
 
-    /// <summary>A signer's machine, made when the coordinator's request arrives.</summary>
-    public static AppSigningMachine ForSigner(InstanceId instance, ClusterParameters parameters, int self, Ciphersuite suite,
-        Func<SignedRequest, (AppKeyMaterial? Key, byte[] Message, string Problem)> authorize, TimeSpan window) =>
-        new(instance, parameters, self, suite, authorize, window, null, null, null);
-
-    private bool IsCoordinator => _request is not null;
+        return new(instance, parameters, self, suite, window, request, key, messages, support);
+    }
 
     public void Start(ProtocolContext context, Outbox outbox)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outbox);
-        if (!IsCoordinator)
-        {
-            outbox.SetTimer(LifetimeTimer, context.Now + (_window * (MaxAttempts + 1)));
-            return;
-        }
-
-        Attempt(context, outbox);
+        _attempt = 1;
+        outbox.SetTimer(AttemptTimerBase + (int)_attempt, context.Now + _window);
+        TrySend(context, outbox);
     }
 
     public void Receive(ProtocolContext context, InboundMessage message, Outbox outbox)
@@ -128,300 +154,382 @@ public sealed class AppSigningMachine : IProtocolMachine
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(outbox);
-        if (IsFinished)
+        if (IsFinished || _packages is null || message.Round != SignRound || message.Attempt != _attempt
+            || !_chosen.Contains(message.Sender) || _shares.ContainsKey(message.Sender))
         {
             return;
         }
 
-        if (IsCoordinator)
+        if (message.Type == ReplyType && TryReadShares(message, out var shares))
         {
-            ReceiveAsCoordinator(context, message, outbox);
+            _shares[message.Sender] = shares;
+            _shareMessages[message.Sender] = message.Signed.ToArray();
+            AggregateIfReady(context, outbox);
+            return;
         }
-        else if (message.Sender == _coordinator)
-        {
-            ReceiveAsSigner(context, message, outbox);
-        }
+
+        // A refusal (it restarted and lost its pairs, its state is behind, it holds another sharing) or
+        // garbage: its commitments are dropped, and it is asked to start over a little later.
+        _support.Forget(message.Sender, context.Now);
+        _excluded.Add(message.Sender);
+        NextAttempt(context, outbox, message.Type == RefusalType ? $"server {message.Sender} refused to sign" : $"server {message.Sender} sent an undecodable answer");
     }
 
     public void Timeout(ProtocolContext context, int timerId, Outbox outbox)
     {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outbox);
         if (IsFinished)
         {
             return;
         }
 
-        if (!IsCoordinator)
+        if (timerId == StockArrivedTimer)
         {
-            Finish();
+            if (IsWaitingForCommitments)
+            {
+                TrySend(context, outbox);
+            }
+
             return;
         }
 
-        if (timerId == AttemptTimerBase + (int)_attempt)
+        if (timerId != AttemptTimerBase + (int)_attempt)
         {
-            // Whoever was chosen and did not answer in time is left out of the next attempt.
-            foreach (var silent in _chosen.Where(s => s != _self && !_shares.ContainsKey(s)))
-            {
-                _excluded.Add(silent);
-            }
+            return;
+        }
 
-            if (_package is null)
+        // Whoever was chosen and did not answer in time is left out of the next attempt, and its commitments with it.
+        foreach (var silent in _chosen.Where(s => s != _self && !_shares.ContainsKey(s)))
+        {
+            _excluded.Add(silent);
+            _support.Forget(silent, context.Now);
+        }
+
+        NextAttempt(context, outbox, IsWaitingForCommitments ? "too few signers sent commitments in time" : "signers did not answer in time");
+    }
+
+    /// <summary>
+    /// A signer's side, with no session kept: checks the coordinator's package and the client's request, takes
+    /// the named nonce pair out of <paramref name="pool"/> and answers with a signature share, or refuses.
+    /// </summary>
+    public static void SignAsSigner(InstanceId instance, InboundMessage message, ClusterParameters parameters, int self, Ciphersuite suite,
+        Func<SignedRequest, (AppKeyMaterial? Key, IReadOnlyList<byte[]> Messages, string Problem)> authorize, AppSigningNonces pool, Outbox outbox)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(authorize);
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(outbox);
+        var coordinator = CoordinatorOf(instance);
+        if (message.Round != SignRound || message.Type != RequestType || message.Sender != coordinator)
+        {
+            return;
+        }
+
+        if (!TryReadPackages(message.Payload.Span, parameters, suite, self, coordinator, out var ordinal, out var sharing, out var request, out var packages, out var problem))
+        {
+            Refuse(outbox, message, problem);
+            return;
+        }
+
+        var (key, signed, refusal) = authorize(request!);
+        if (key is null || key.Ordinal != ordinal)
+        {
+            Refuse(outbox, message, key is null ? refusal : "the key is not the one the request names");
+            return;
+        }
+
+        if (key.Sharing != sharing)
+        {
+            Refuse(outbox, message, $"this server holds sharing {key.Sharing}, not {sharing}");
+            return;
+        }
+
+        if (signed.Count != packages.Count)
+        {
+            Refuse(outbox, message, $"the request holds {signed.Count} messages, the package {packages.Count}");
+            return;
+        }
+
+        // The pairs leave the pool here, whatever happens next: each signs at most once.
+        var own = Identifier.FromInt(suite, self);
+        var nonces = new List<SigningNonces>(packages.Count);
+        try
+        {
+            foreach (var commitments in packages)
             {
-                foreach (var silent in _parameters.Servers.Where(s => s != _self && !_offers.ContainsKey(s)))
+                if (!pool.TryTake(coordinator, commitments.Find(c => c.Identifier == own)!, out var pair) || pair is null)
                 {
-                    _excluded.Add(silent);
+                    Refuse(outbox, message, UnknownNoncePrefix + ": no unused nonce of this server behind a commitment");
+                    return;
                 }
+
+                nonces.Add(pair);
             }
 
-            NextAttempt(context!, outbox, "signers did not answer in time");
+            using var keyPackage = KeyPackageOf(suite, parameters, self, key);
+            var output = new ArrayBufferWriter<byte>();
+            var writer = new CanonicalWriter(output);
+            writer.WriteCount(packages.Count, KeyRecord.MaxBatchMessages);
+            for (var i = 0; i < packages.Count; i++)
+            {
+                var share = Round2.Sign(new SigningPackage(suite, packages[i], signed[i]), nonces[i], keyPackage);
+                if (!share.IsSuccess)
+                {
+                    Refuse(outbox, message, $"signing failed: {share.Error}");
+                    return;
+                }
+
+                share.Value.WriteTo(ref writer);
+            }
+
+            outbox.Send(message.Sender, message.Attempt, SignRound, ReplyType, output.WrittenSpan.ToArray(), confidential: false);
+        }
+        finally
+        {
+            foreach (var pair in nonces)
+            {
+                pair.Dispose();
+            }
         }
     }
 
-    private void Attempt(ProtocolContext context, Outbox outbox)
+    /// <summary>
+    /// The coordinator's package as a signer reads it: the key, the client's request and, per message, t + 1
+    /// commitments naming this server, the coordinator and servers only. False, with the reason, otherwise.
+    /// </summary>
+    private static bool TryReadPackages(ReadOnlySpan<byte> payload, ClusterParameters parameters, Ciphersuite suite, int self, int coordinator,
+        out ulong ordinal, out string sharing, out SignedRequest? request, out List<List<SigningCommitments>> packages, out string problem)
     {
-        _attempt++;
-        _offers.Clear();
-        _shares.Clear();
-        _chosen.Clear();
-        _package = null;
-        var output = new ArrayBufferWriter<byte>();
-        var writer = new CanonicalWriter(output);
-        writer.WriteU64(_key!.Ordinal);
-        writer.WriteString(_key.Sharing, 32);
-        writer.WriteBytes(_request!.Encode(), SignedRequest.MaxBodyLength + 4096);
-        var payload = output.WrittenSpan.ToArray();
-        foreach (var peer in _parameters.Servers.Where(s => s != _self && !_excluded.Contains(s)))
+        packages = [];
+        request = null;
+        sharing = string.Empty;
+        problem = "undecodable package";
+        var reader = new CanonicalReader(payload);
+        if (!reader.TryReadU64(out ordinal) || !reader.TryReadString(32, out var sharingRead)
+            || !reader.TryReadBytes(SignedRequest.MaxBodyLength + 4096, out var encodedRequest)
+            || !SignedRequest.TryDecode(encodedRequest, out request)
+            || !reader.TryReadCount(KeyRecord.MaxBatchMessages, 1, out var items) || items < 1)
         {
-            outbox.Send(peer, _attempt, CommitRound, RequestType, payload, confidential: false);
+            return false;
         }
 
-        // The coordinator is a signer too.
-        _nonces?.Dispose();
-        _nonces = Round1.Commit(SigningShareOf(_key), context.Random);
-        _nonceAttempt = _attempt;
-        _offers[_self] = _nonces.Commitments;
-        outbox.SetTimer(AttemptTimerBase + (int)_attempt, context.Now + _window);
-        ChooseIfReady(outbox);
+        sharing = sharingRead;
+
+        var own = Identifier.FromInt(suite, self);
+        var lead = Identifier.FromInt(suite, coordinator);
+        var servers = parameters.Servers.Select(s => Identifier.FromInt(suite, s)).ToHashSet();
+        for (var item = 0; item < items; item++)
+        {
+            if (!reader.TryReadCount(ClusterParameters.MaxServers, 1, out var count) || count != parameters.ReconstructionThreshold)
+            {
+                return false;
+            }
+
+            var commitments = new List<SigningCommitments>(count);
+            for (var i = 0; i < count; i++)
+            {
+                if (!SigningCommitments.TryRead(ref reader, suite.Group, out var c))
+                {
+                    return false;
+                }
+
+                commitments.Add(c);
+            }
+
+            if (!commitments.Exists(c => c.Identifier == own) || !commitments.Exists(c => c.Identifier == lead) || !commitments.TrueForAll(c => servers.Contains(c.Identifier)))
+            {
+                problem = "the package does not name this server, the coordinator and servers only";
+                return false;
+            }
+
+            packages.Add(commitments);
+        }
+
+        return reader.TryReadEnd();
+    }
+
+    private bool TryReadShares(InboundMessage message, out SignatureShare[] shares)
+    {
+        shares = [];
+        var reader = new CanonicalReader(message.Payload.Span);
+        if (!reader.TryReadCount(KeyRecord.MaxBatchMessages, 1, out var count) || count != _messages.Count)
+        {
+            return false;
+        }
+
+        var read = new SignatureShare[count];
+        var sender = Identifier.FromInt(_suite, message.Sender);
+        for (var i = 0; i < count; i++)
+        {
+            if (!SignatureShare.TryRead(ref reader, _suite.Group, out var share) || share.Identifier != sender)
+            {
+                return false;
+            }
+
+            read[i] = share;
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            return false;
+        }
+
+        shares = read;
+        return true;
+    }
+
+    /// <summary>A fresh nonce pair of <paramref name="self"/>, hedged with <paramref name="hedge"/> (RFC 9591 nonce_generate).</summary>
+    public static SigningNonces NewNonces(Ciphersuite suite, int self, Scalar hedge, Crypto.Random.IRandomSource random) =>
+        Round1.Commit(new SigningShare(suite, Identifier.FromInt(suite, self), hedge), random);
+
+    private void TrySend(ProtocolContext context, Outbox outbox)
+    {
+        var peers = _parameters.Servers.Where(s => s != _self && !_excluded.Contains(s)).ToList();
+        if (peers.Count < _parameters.Threshold)
+        {
+            Fail(outbox, "fewer than t signers are left to ask");
+            return;
+        }
+
+        // Spread the sessions over the signers: each starts the candidate list at another peer.
+        var offset = (int)(Instance.Sequence % (uint)peers.Count);
+        var drawn = _support.TryDraw(peers.Skip(offset).Concat(peers.Take(offset)), _parameters.Threshold, _messages.Count);
+        if (drawn is null)
+        {
+            IsWaitingForCommitments = true;
+            return;
+        }
+
+        IsWaitingForCommitments = false;
+        _chosen.Clear();
+        _chosen.AddRange(drawn.Select(d => d.Signer));
+        _chosen.Add(_self);
+        _shares.Clear();
+        _shareMessages.Clear();
+        _packages = new List<SigningPackage>(_messages.Count);
+        var ownShares = new SignatureShare[_messages.Count];
+        var output = new ArrayBufferWriter<byte>();
+        var writer = new CanonicalWriter(output);
+        writer.WriteU64(_key.Ordinal);
+        writer.WriteString(_key.Sharing, 32);
+        writer.WriteBytes(_request.Encode(), SignedRequest.MaxBodyLength + 4096);
+        writer.WriteCount(_messages.Count, KeyRecord.MaxBatchMessages);
+        using var keyPackage = KeyPackageOf(_suite, _parameters, _self, _key);
+        for (var i = 0; i < _messages.Count; i++)
+        {
+            using var nonces = NewNonces(_suite, _self, _key.Share, context.Random);
+            var commitments = drawn.Select(d => (d.Signer, Commitments: d.Commitments[i])).Append((Signer: _self, nonces.Commitments))
+                .OrderBy(d => d.Signer).Select(d => d.Commitments).ToList();
+            writer.WriteCount(commitments.Count, ClusterParameters.MaxServers);
+            foreach (var commitment in commitments)
+            {
+                commitment.WriteTo(ref writer);
+            }
+
+            var package = new SigningPackage(_suite, commitments, _messages[i]);
+            _packages.Add(package);
+            var own = Round2.Sign(package, nonces, keyPackage);
+            if (!own.IsSuccess)
+            {
+                Fail(outbox, $"this server could not sign its own share ({own.Error})");
+                return;
+            }
+
+            ownShares[i] = own.Value;
+        }
+
+        _shares[_self] = ownShares;
+        var payload = output.WrittenSpan.ToArray();
+        foreach (var (signer, _) in drawn)
+        {
+            outbox.Send(signer, _attempt, SignRound, RequestType, payload, confidential: false);
+        }
     }
 
     private void NextAttempt(ProtocolContext context, Outbox outbox, string reason)
     {
-        if (_attempt >= MaxAttempts || _parameters.ServerCount - 1 - _excluded.Count < _parameters.Threshold)
+        if (_attempt >= MaxAttempts)
         {
-            outbox.Emit(new AppSigningFailed(Instance, _request!.Id, reason));
-            Finish();
+            Fail(outbox, reason);
             return;
         }
 
-        Attempt(context, outbox);
-    }
-
-    private void ReceiveAsCoordinator(ProtocolContext context, InboundMessage message, Outbox outbox)
-    {
-        if (message.Attempt != _attempt || _excluded.Contains(message.Sender))
-        {
-            return;
-        }
-
-        var reader = new CanonicalReader(message.Payload.Span);
-        switch ((message.Round, message.Type))
-        {
-            case (CommitRound, ReplyType) when _package is null:
-                if (reader.TryReadString(32, out var sharing) && sharing == _key!.Sharing
-                    && SigningCommitments.TryRead(ref reader, _suite.Group, out var commitments) && reader.TryReadEnd()
-                    && commitments.Identifier == Identifier.FromInt(_suite, message.Sender))
-                {
-                    _offers.TryAdd(message.Sender, commitments);
-                    ChooseIfReady(outbox);
-                }
-
-                break;
-            case (SignRound, ReplyType) when _package is not null && _chosen.Contains(message.Sender):
-                if (SignatureShare.TryRead(ref reader, _suite.Group, out var share) && reader.TryReadEnd()
-                    && share.Identifier == Identifier.FromInt(_suite, message.Sender) && Round2.VerifySignatureShare(_package, share, PublicKeys()))
-                {
-                    _shares.TryAdd(message.Sender, share);
-                    AggregateIfReady(context, outbox);
-                }
-                else
-                {
-                    _excluded.Add(message.Sender);
-                    outbox.Emit(new Alert(AlertType.InvalidSignatureShare, message.Sender, Instance.Period, Instance, "a signature share for an application key does not verify", message.Signed.ToArray()));
-                    NextAttempt(context, outbox, "a signature share did not verify");
-                }
-
-                break;
-            case (SignRound, RefusalType) when _package is not null && _chosen.Contains(message.Sender):
-                _excluded.Add(message.Sender);
-                NextAttempt(context, outbox, "a chosen signer refused");
-                break;
-        }
-    }
-
-    private void ChooseIfReady(Outbox outbox)
-    {
-        if (_package is not null || _offers.Count < _parameters.ReconstructionThreshold)
-        {
-            return;
-        }
-
-        _chosen.AddRange(_offers.Keys.Where(s => s == _self).Concat(_offers.Keys.Where(s => s != _self).Order()).Take(_parameters.ReconstructionThreshold));
-        var chosenCommitments = _chosen.Select(s => _offers[s]).ToList();
-        _package = SigningPackage.Create(_suite, chosenCommitments, _message);
-        var output = new ArrayBufferWriter<byte>();
-        var writer = new CanonicalWriter(output);
-        writer.WriteCount(chosenCommitments.Count, ClusterParameters.MaxServers);
-        foreach (var commitment in chosenCommitments)
-        {
-            commitment.WriteTo(ref writer);
-        }
-
-        var payload = output.WrittenSpan.ToArray();
-        foreach (var signer in _chosen.Where(s => s != _self))
-        {
-            outbox.Send(signer, _attempt, SignRound, RequestType, payload, confidential: false);
-        }
-
-        using var keyPackage = KeyPackageOf(_key!);
-        var own = Round2.Sign(_package, _nonces!, keyPackage);
-        _nonces!.Dispose();
-        _nonces = null;
-        if (own.IsSuccess)
-        {
-            _shares[_self] = own.Value;
-        }
+        _attempt++;
+        _packages = null;
+        _chosen.Clear();
+        _shares.Clear();
+        _shareMessages.Clear();
+        outbox.SetTimer(AttemptTimerBase + (int)_attempt, context.Now + _window);
+        TrySend(context, outbox);
     }
 
     private void AggregateIfReady(ProtocolContext context, Outbox outbox)
     {
-        if (_package is null || _shares.Count < _chosen.Count)
+        if (_packages is null || _shares.Count < _chosen.Count)
         {
             return;
         }
 
-        var publicKeys = PublicKeys();
-        var signature = Aggregation.Aggregate(_package, _chosen.Select(s => _shares[s]).ToList(), publicKeys);
-        if (!signature.IsSuccess || !publicKeys.GroupPublicKey.Verify(_message, signature.Value))
+        var publicKeys = _support.PublicKeysOf(_key);
+        var signatures = new List<byte[]>(_packages.Count);
+        var culprits = new HashSet<Identifier>();
+        var error = FrostError.None;
+        for (var i = 0; i < _packages.Count; i++)
         {
-            NextAttempt(context, outbox, $"the aggregate did not verify ({signature.Error})");
+            var signature = Aggregation.Aggregate(_packages[i], [.. _chosen.Select(s => _shares[s][i])], publicKeys);
+            if (signature.IsSuccess)
+            {
+                signatures.Add(signature.Value.Encode());
+                continue;
+            }
+
+            // This aggregate did not verify: every share of it was checked, and the culprits are named.
+            error = signature.Error;
+            culprits.UnionWith(signature.Culprits);
+        }
+
+        if (error == FrostError.None)
+        {
+            outbox.Emit(new AppSignatureProduced(Instance, _request.Id, signatures, publicKeys.GroupPublicKey.Encode(), [.. _chosen.Order()]));
+            Finish();
             return;
         }
 
-        outbox.Emit(new AppSignatureProduced(Instance, _request!.Id, signature.Value.Encode(), publicKeys.GroupPublicKey.Encode(), [.. _chosen]));
+        foreach (var culprit in _chosen.Where(s => s != _self && culprits.Contains(Identifier.FromInt(_suite, s))))
+        {
+            _excluded.Add(culprit);
+            _support.Forget(culprit, context.Now);
+            outbox.Emit(new Alert(AlertType.InvalidSignatureShare, culprit, Instance.Period, Instance,
+                "a signature share for an application key does not verify", _shareMessages.GetValueOrDefault(culprit, [])));
+        }
+
+        NextAttempt(context, outbox, $"an aggregate did not verify ({error})");
+    }
+
+    private void Fail(Outbox outbox, string reason)
+    {
+        outbox.Emit(new AppSigningFailed(Instance, _request.Id, reason));
         Finish();
     }
 
-    private void ReceiveAsSigner(ProtocolContext context, InboundMessage message, Outbox outbox)
-    {
-        var reader = new CanonicalReader(message.Payload.Span);
-        switch ((message.Round, message.Type))
-        {
-            case (CommitRound, RequestType):
-                if (!reader.TryReadU64(out var ordinal) || !reader.TryReadString(32, out var sharing)
-                    || !reader.TryReadBytes(SignedRequest.MaxBodyLength + 4096, out var encodedRequest) || !reader.TryReadEnd()
-                    || !SignedRequest.TryDecode(encodedRequest, out var request))
-                {
-                    Refuse(outbox, message, CommitRound, "undecodable request");
-                    return;
-                }
-
-                var (key, signed, problem) = _authorize(request);
-                if (key is null || key.Ordinal != ordinal)
-                {
-                    Refuse(outbox, message, CommitRound, key is null ? problem : "the key is not the one the request names");
-                    return;
-                }
-
-                if (key.Sharing != sharing)
-                {
-                    Refuse(outbox, message, CommitRound, $"this server holds sharing {key.Sharing}, not {sharing}");
-                    return;
-                }
-
-                _nonces?.Dispose();
-                _nonces = Round1.Commit(SigningShareOf(key), context.Random);
-                _nonceAttempt = message.Attempt;
-                _signerKey = key;
-                _signerMessage = signed;
-                var output = new ArrayBufferWriter<byte>();
-                var writer = new CanonicalWriter(output);
-                writer.WriteString(key.Sharing, 32);
-                _nonces.Commitments.WriteTo(ref writer);
-                outbox.Send(message.Sender, message.Attempt, CommitRound, ReplyType, output.WrittenSpan.ToArray(), confidential: false);
-                break;
-            case (SignRound, RequestType):
-                if (_nonces is null || _signerKey is null || message.Attempt != _nonceAttempt
-                    || !reader.TryReadCount(ClusterParameters.MaxServers, 1, out var count))
-                {
-                    Refuse(outbox, message, SignRound, "no nonce of this attempt here");
-                    return;
-                }
-
-                var commitments = new List<SigningCommitments>(count);
-                for (var i = 0; i < count; i++)
-                {
-                    if (!SigningCommitments.TryRead(ref reader, _suite.Group, out var c))
-                    {
-                        Refuse(outbox, message, SignRound, "undecodable package");
-                        return;
-                    }
-
-                    commitments.Add(c);
-                }
-
-                // Only the commitments this server issued, once: the nonce is gone after this.
-                if (!reader.TryReadEnd() || !commitments.Any(c => c.Identifier == _nonces.Identifier && c.Hiding == _nonces.Commitments.Hiding && c.Binding == _nonces.Commitments.Binding)
-                    || commitments.Count != _parameters.ReconstructionThreshold)
-                {
-                    Refuse(outbox, message, SignRound, "the package does not hold this server's commitments");
-                    return;
-                }
-
-                var package = SigningPackage.Create(_suite, commitments, _signerMessage);
-                using (var keyPackage = KeyPackageOf(_signerKey))
-                {
-                    var share = Round2.Sign(package, _nonces, keyPackage);
-                    _nonces.Dispose();
-                    _nonces = null;
-                    if (!share.IsSuccess)
-                    {
-                        Refuse(outbox, message, SignRound, $"signing failed: {share.Error}");
-                        return;
-                    }
-
-                    var output2 = new ArrayBufferWriter<byte>();
-                    var writer2 = new CanonicalWriter(output2);
-                    share.Value.WriteTo(ref writer2);
-                    outbox.Send(message.Sender, message.Attempt, SignRound, ReplyType, output2.WrittenSpan.ToArray(), confidential: false);
-                }
-
-                Finish();
-                break;
-        }
-    }
-
-    private static void Refuse(Outbox outbox, InboundMessage message, byte round, string reason)
+    private static void Refuse(Outbox outbox, InboundMessage message, string reason)
     {
         var output = new ArrayBufferWriter<byte>();
         var writer = new CanonicalWriter(output);
-        writer.WriteString(reason.Length > 200 ? reason[..200] : reason, 800);
-        outbox.Send(message.Sender, message.Attempt, round, RefusalType, output.WrittenSpan.ToArray(), confidential: false);
+        writer.WriteString(reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason, MaxReasonLength * 4);
+        outbox.Send(message.Sender, message.Attempt, SignRound, RefusalType, output.WrittenSpan.ToArray(), confidential: false);
     }
 
-    private SigningShare SigningShareOf(AppKeyMaterial key) => new(_suite, Identifier.FromInt(_suite, _self), key.Share);
-
-    private KeyPackage KeyPackageOf(AppKeyMaterial key) =>
-        new(SigningShareOf(key), new GroupPublicKey(_suite, key.Commitment.ConstantTerm), _parameters.ReconstructionThreshold, _parameters.ServerCount);
-
-    private PublicKeyPackage PublicKeys() => new(
-        new GroupPublicKey(_suite, _key!.Commitment.ConstantTerm),
-        _parameters.Servers.Select(j => new VerifyingShare(_suite, Identifier.FromInt(_suite, j), _key.Commitment.PublicShare(j))),
-        _parameters.ReconstructionThreshold);
+    private static KeyPackage KeyPackageOf(Ciphersuite suite, ClusterParameters parameters, int self, AppKeyMaterial key) =>
+        new(new SigningShare(suite, Identifier.FromInt(suite, self), key.Share), new GroupPublicKey(suite, key.Commitment.ConstantTerm),
+            parameters.ReconstructionThreshold, parameters.ServerCount);
 
     private void Finish()
     {
         IsFinished = true;
-        _nonces?.Dispose();
-        _nonces = null;
+        IsWaitingForCommitments = false;
     }
 }

@@ -355,6 +355,9 @@ public sealed class KeyRecord
     /// <summary>Longest message a key signs.</summary>
     public const int MaxMessageLength = 64 * 1024;
 
+    /// <summary>Most messages one batch signing request (<c>POST /v1/keys/{id}/sign-batch</c>) carries.</summary>
+    public const int MaxBatchMessages = 256;
+
     public KeyRecord(string id, ulong ordinal, ulong generatedPeriod, bool jointSecret = false)
     {
         Id = id;

@@ -113,15 +113,17 @@ public sealed class ApplicationState
     /// one of its keys (and, for a distributed application, one a quorum of its instances approved):
     /// every signer checks this itself before it contributes a signature share.
     /// </summary>
-    public bool TryAuthorizeSigning(SignedRequest request, string networkHex, out ulong ordinal, out byte[] message, out string problem)
+    public bool TryAuthorizeSigning(SignedRequest request, string networkHex, out ulong ordinal, out IReadOnlyList<byte[]> messages, out string problem)
     {
         ArgumentNullException.ThrowIfNull(request);
         ordinal = 0;
-        message = [];
+        messages = [];
         const string Prefix = "/v1/keys/";
-        const string Suffix = "/sign";
+        const string Single = "/sign";
+        const string Batch = "/sign-batch";
         var path = request.PathAndQuery;
-        if (request.Method != "POST" || !path.StartsWith(Prefix, StringComparison.Ordinal) || !path.EndsWith(Suffix, StringComparison.Ordinal) || path.Length <= Prefix.Length + Suffix.Length)
+        var suffix = path.EndsWith(Batch, StringComparison.Ordinal) ? Batch : Single;
+        if (request.Method != "POST" || !path.StartsWith(Prefix, StringComparison.Ordinal) || !path.EndsWith(suffix, StringComparison.Ordinal) || path.Length <= Prefix.Length + suffix.Length)
         {
             problem = "not a signing request";
             return false;
@@ -133,7 +135,7 @@ public sealed class ApplicationState
             return false;
         }
 
-        var keyId = Uri.UnescapeDataString(path[Prefix.Length..^Suffix.Length]);
+        var keyId = Uri.UnescapeDataString(path[Prefix.Length..^suffix.Length]);
         if (!_keys.TryGetValue((appHex, keyId), out var key) || key.IsJointSecret)
         {
             problem = $"no key '{keyId}' here (yet)";
@@ -143,15 +145,19 @@ public sealed class ApplicationState
         try
         {
             using var body = JsonDocument.Parse(request.Body);
-            message = new RequestReader(body.RootElement, "message").Base64("message", KeyRecord.MaxMessageLength);
+            messages = suffix == Batch
+                ? new RequestReader(body.RootElement, "messages").Base64List("messages", KeyRecord.MaxBatchMessages, KeyRecord.MaxMessageLength)
+                : [new RequestReader(body.RootElement, "message").Base64("message", KeyRecord.MaxMessageLength)];
         }
         catch (Exception e) when (e is JsonException or RequestShapeException)
         {
-            problem = "the body is not { \"message\": base64 }";
+            problem = suffix == Batch
+                ? $"the body is not {{ \"messages\": [1 to {KeyRecord.MaxBatchMessages} base64 strings] }}"
+                : "the body is not { \"message\": base64 }";
             return false;
         }
 
-        if (app.Kind != ApplicationKind.Centralized && !IsSigningApproved(appHex, keyId, message))
+        if (app.Kind != ApplicationKind.Centralized && messages.Any(message => !IsSigningApproved(appHex, keyId, message)))
         {
             problem = "a quorum of the application's instances has not approved this message";
             return false;

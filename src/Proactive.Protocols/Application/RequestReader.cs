@@ -105,6 +105,36 @@ internal readonly struct RequestReader
         return bytes[..written];
     }
 
+    /// <summary>A non-empty array of at most <paramref name="maxCount"/> base64 strings, each of at most <paramref name="maxLength"/> bytes.</summary>
+    public IReadOnlyList<byte[]> Base64List(string name, int maxCount, int maxLength)
+    {
+        if (!_root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Array)
+        {
+            throw new RequestShapeException($"'{name}' is required: an array of base64 strings.");
+        }
+
+        var count = value.GetArrayLength();
+        if (count < 1 || count > maxCount)
+        {
+            throw new RequestShapeException($"'{name}' must hold 1 to {maxCount} entries.");
+        }
+
+        var list = new List<byte[]>(count);
+        foreach (var item in value.EnumerateArray())
+        {
+            var text = item.ValueKind == JsonValueKind.String ? item.GetString()! : throw new RequestShapeException($"Every entry of '{name}' must be a base64 string.");
+            var bytes = new byte[(text.Length / 4 * 3) + 3];
+            if (text.Length > ((maxLength + 2) / 3 * 4) + 4 || !Convert.TryFromBase64String(text, bytes, out var written) || written > maxLength)
+            {
+                throw new RequestShapeException($"Every entry of '{name}' must be standard base64 of at most {maxLength} bytes.");
+            }
+
+            list.Add(bytes[..written]);
+        }
+
+        return list;
+    }
+
     public ulong? OptionalNumber(string name)
     {
         if (!_root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)

@@ -1,5 +1,7 @@
 // References: RFC 9591 (FROST); docs/BRIEF.md section 5 ("Sign(message, key)"); docs/PROTOCOLS.md
 // "Application signing".
+using System.Buffers;
+using Proactive.Crypto.Codec;
 using Proactive.Crypto.Frost;
 using Proactive.Protocols.Application;
 using Proactive.Protocols.Machines;
@@ -14,12 +16,24 @@ namespace Proactive.Protocols.Controller;
 /// </summary>
 public sealed partial class ServerController
 {
-    /// <summary>How many sessions (coordinated or signed in) this server runs at once.</summary>
+    /// <summary>How many sessions this server coordinates at once.</summary>
     public const int MaxAppSigningSessions = 8192;
 
-    /// <summary>How long a signing attempt waits for its signers.</summary>
+    /// <summary>The round of nonce commitment requests and offers on the submission channel.</summary>
+    public const byte NonceRound = 4;
+
+    /// <summary>How long an attempt waits for its signers.</summary>
     public static readonly TimeSpan AppSigningWindow = TimeSpan.FromSeconds(2);
 
+    private const byte NonceRequestType = 1;
+    private const byte NonceOfferType = 2;
+
+    /// <summary>A request for commitments not answered within this long counts as lost (the next session asks again).</summary>
+    private static readonly TimeSpan NonceRequestPatience = TimeSpan.FromMilliseconds(500);
+
+    private readonly AppSigningNonces _appNonces = new();
+    private readonly AppCommitmentStock _appCommitments = new();
+    private readonly Dictionary<(ulong Ordinal, string Sharing), PublicKeyPackage> _appPublicKeys = [];
     private uint _appSigningCounter;
     private int _appSigningSessions;
 
@@ -46,7 +60,7 @@ public sealed partial class ServerController
             return step;
         }
 
-        var (key, message, refusal) = AuthorizeAppSigning(request);
+        var (key, messages, refusal) = AuthorizeAppSigning(request);
         if (key is null)
         {
             problem = refusal;
@@ -67,14 +81,15 @@ public sealed partial class ServerController
         }
 
         _appSigningSessions++;
-        StartMachine(context, AppSigningMachine.ForCoordinator(session, _parameters, Self, suite!, AuthorizeAppSigning, AppSigningWindow, request, key, message), step);
-        ForgetIfFinished(session);
+        _appCommitments.EnterPeriod(CurrentPeriod);
+        StartMachine(context, AppSigningMachine.ForCoordinator(session, _parameters, Self, suite!, AppSigningWindow, request, key, messages, new AppSigningSupport(this)), step);
+        AfterAppSigningStep(context, session, step);
         problem = string.Empty;
         return step;
     }
 
     /// <summary>What every signer checks: the request is an authentic, approved signing request, and this server holds a share of the key.</summary>
-    private (AppKeyMaterial? Key, byte[] Message, string Problem) AuthorizeAppSigning(SignedRequest request)
+    private (AppKeyMaterial? Key, IReadOnlyList<byte[]> Messages, string Problem) AuthorizeAppSigning(SignedRequest request)
     {
         if (!IsLedgerCurrent || LedgerContextOf(CurrentPeriod) is not { } context)
         {
@@ -86,13 +101,13 @@ public sealed partial class ServerController
             return AuthorizePeriodKeyCertificate(request, context);
         }
 
-        if (!_ledger.State.TryAuthorizeSigning(request, context.NetworkHex, out var ordinal, out var message, out var problem))
+        if (!_ledger.State.TryAuthorizeSigning(request, context.NetworkHex, out var ordinal, out var messages, out var problem))
         {
             return (null, [], problem);
         }
 
         return TryGetAppKeyShare(ordinal, out var share, out var commitment, out var sharing)
-            ? (new AppKeyMaterial(ordinal, sharing, share, commitment!), message, string.Empty)
+            ? (new AppKeyMaterial(ordinal, sharing, share, commitment!), messages, string.Empty)
             : (null, [], "this server holds no share of the key");
     }
 
@@ -101,7 +116,7 @@ public sealed partial class ServerController
     /// server is in, from a registered instance; what gets signed is the statement, with the network key
     /// (share 0 of the committed vector, commitments 0 of the public state).
     /// </summary>
-    private (AppKeyMaterial? Key, byte[] Message, string Problem) AuthorizePeriodKeyCertificate(SignedRequest request, LedgerContext context)
+    private (AppKeyMaterial? Key, IReadOnlyList<byte[]> Messages, string Problem) AuthorizePeriodKeyCertificate(SignedRequest request, LedgerContext context)
     {
         if (!_ledger.State.CheckAuthentic(request, context.NetworkHex) || !Application.Handles.TryParse(request.Handle, out var appHex, out var instance))
         {
@@ -125,22 +140,161 @@ public sealed partial class ServerController
 
         var statement = ApplicationPeriodKeys.Statement(_network, Convert.FromHexString(appHex), instance, period, key);
         var material = new AppKeyMaterial(ulong.MaxValue, "network/p" + CurrentPeriod.ToString(System.Globalization.CultureInfo.InvariantCulture), _shares[0], state.SigningKeyCommitments[0]);
-        return (material, statement, string.Empty);
+        return (material, [statement], string.Empty);
     }
 
-    /// <summary>Routing hook: a coordinator's first request of a session makes this server's signer instance.</summary>
-    private void StartAppSignerOnRequest(ProtocolContext context, InstanceId instance, InboundMessage message, ControllerStep step)
+    /// <summary>
+    /// Routing hook: a coordinator's package for a session of a peer is answered at once, with no session
+    /// kept here (true: the message is handled).
+    /// </summary>
+    private bool SignInPeersSession(InstanceId instance, InboundMessage message, ControllerStep step)
     {
-        if (instance.Protocol != ProtocolKind.AppSigning || _machines.ContainsKey(instance) || instance.Period != CurrentPeriod
-            || message.Round != AppSigningMachine.CommitRound || message.Type != AppSigningMachine.RequestType
-            || AppSigningMachine.CoordinatorOf(instance) != message.Sender || message.Sender == Self
-            || _appSigningSessions >= MaxAppSigningSessions || !Ciphersuite.TryFromGroupId(_group.Id, out var suite))
+        if (instance.Protocol != ProtocolKind.AppSigning || AppSigningMachine.CoordinatorOf(instance) != message.Sender || message.Sender == Self)
+        {
+            return false;
+        }
+
+        var outbox = new Outbox();
+        if (instance.Period != CurrentPeriod || !Ciphersuite.TryFromGroupId(_group.Id, out var suite))
+        {
+            step.Drop(instance, message.Sender, "a signing package of another period");
+            return true;
+        }
+
+        _appNonces.EnterPeriod(CurrentPeriod);
+        AppSigningMachine.SignAsSigner(instance, message, _parameters, Self, suite!, AuthorizeAppSigning, _appNonces, outbox);
+        step.Add(instance, outbox);
+        return true;
+    }
+
+    /// <summary>
+    /// Nonce commitments on the submission channel: a coordinator asks (u32 count, u8 start over), a signer
+    /// answers with that many fresh commitments made for that coordinator (count + commitments).
+    /// </summary>
+    private void ReceiveNonceMessage(ProtocolContext context, InstanceId instance, InboundMessage message, ControllerStep step)
+    {
+        if (instance.Period != CurrentPeriod || message.Sender == Self || !Ciphersuite.TryFromGroupId(_group.Id, out var suite))
+        {
+            step.Drop(instance, message.Sender, "nonce commitments of another period");
+            return;
+        }
+
+        var reader = new CanonicalReader(message.Payload.Span);
+        if (message.Type == NonceRequestType)
+        {
+            if (!reader.TryReadU32(out var count) || !reader.TryReadU8(out var reset) || !reader.TryReadEnd() || count == 0 || count > AppSigningNonces.MaxPerCoordinator || reset > 1)
+            {
+                step.Drop(instance, message.Sender, "an undecodable nonce request");
+                return;
+            }
+
+            if (_shares is null)
+            {
+                step.Drop(instance, message.Sender, "no share of this period to hedge nonces with");
+                return;
+            }
+
+            _appNonces.EnterPeriod(CurrentPeriod);
+            var hedge = _shares[0];
+            var made = _appNonces.Make(message.Sender, (int)count, reset == 1, () => AppSigningMachine.NewNonces(suite!, Self, hedge, context.Random));
+            var output = new ArrayBufferWriter<byte>();
+            var writer = new CanonicalWriter(output);
+            writer.WriteCount(made.Count, AppSigningNonces.MaxPerCoordinator);
+            foreach (var commitment in made)
+            {
+                commitment.WriteTo(ref writer);
+            }
+
+            var outbox = new Outbox();
+            outbox.Send(message.Sender, 0, NonceRound, NonceOfferType, output.WrittenSpan.ToArray(), confidential: false);
+            step.Add(instance, outbox);
+            return;
+        }
+
+        if (message.Type != NonceOfferType || !reader.TryReadCount(AppSigningNonces.MaxPerCoordinator, 1, out var offered))
+        {
+            step.Drop(instance, message.Sender, "an undecodable nonce offer");
+            return;
+        }
+
+        var commitments = new List<SigningCommitments>(offered);
+        for (var i = 0; i < offered; i++)
+        {
+            if (!SigningCommitments.TryRead(ref reader, suite!.Group, out var commitment) || commitment.Identifier != Identifier.FromInt(suite, message.Sender))
+            {
+                step.Drop(instance, message.Sender, "an undecodable nonce offer");
+                return;
+            }
+
+            commitments.Add(commitment);
+        }
+
+        if (!reader.TryReadEnd())
+        {
+            step.Drop(instance, message.Sender, "an undecodable nonce offer");
+            return;
+        }
+
+        _appCommitments.EnterPeriod(CurrentPeriod);
+        _appCommitments.Add(message.Sender, commitments);
+        foreach (var waiting in _machines.Values.OfType<AppSigningMachine>().Where(m => m.IsWaitingForCommitments).ToList())
+        {
+            Run(context, waiting, step, (c, o) => waiting.Timeout(c, AppSigningMachine.StockArrivedTimer, o));
+            ForgetIfFinished(waiting.Instance);
+        }
+
+        AskForCommitments(context, step);
+    }
+
+    /// <summary>After a coordinator's session moved: it leaves when finished, and the stock it drew from is topped up.</summary>
+    private void AfterAppSigningStep(ProtocolContext context, InstanceId instance, ControllerStep step)
+    {
+        if (instance.Protocol != ProtocolKind.AppSigning || AppSigningMachine.CoordinatorOf(instance) != Self)
         {
             return;
         }
 
-        _appSigningSessions++;
-        StartMachine(context, AppSigningMachine.ForSigner(instance, _parameters, Self, suite!, AuthorizeAppSigning, AppSigningWindow), step);
+        ForgetIfFinished(instance);
+        AskForCommitments(context, step);
+    }
+
+    /// <summary>Asks every peer whose commitments run low for more (one request under way per peer).</summary>
+    private void AskForCommitments(ProtocolContext context, ControllerStep step)
+    {
+        if (_appCommitments.Period != CurrentPeriod)
+        {
+            return;
+        }
+
+        var outbox = new Outbox();
+        foreach (var peer in _parameters.Servers.Where(s => s != Self))
+        {
+            if (_appCommitments.ShouldAsk(peer, context.Now, NonceRequestPatience, out var count, out var reset))
+            {
+                var output = new ArrayBufferWriter<byte>();
+                var writer = new CanonicalWriter(output);
+                writer.WriteU32((uint)count);
+                writer.WriteU8(reset ? (byte)1 : (byte)0);
+                outbox.Send(peer, 0, NonceRound, NonceRequestType, output.WrittenSpan.ToArray(), confidential: false);
+            }
+        }
+
+        if (outbox.Messages.Count > 0)
+        {
+            step.Add(LedgerSubmissions(CurrentPeriod), outbox);
+        }
+    }
+
+    /// <summary>Period p begins: every nonce pair made for a coordinator is wiped; a coordinator that signed last period asks ahead.</summary>
+    private void EnterAppSigningPeriod(ProtocolContext context, ulong period, ControllerStep step)
+    {
+        _appNonces.EnterPeriod(period);
+        _appPublicKeys.Clear();
+        var signedLastPeriod = _appCommitments.WasUsed;
+        if (_appCommitments.EnterPeriod(period) && signedLastPeriod)
+        {
+            AskForCommitments(context, step);
+        }
     }
 
     /// <summary>A finished session leaves the controller (its late messages are dropped as for an unknown instance).</summary>
@@ -150,6 +304,35 @@ public sealed partial class ServerController
         {
             _machines.Remove(instance);
             _appSigningSessions--;
+        }
+    }
+
+    /// <summary>What a coordinator's sessions take from this server.</summary>
+    private sealed class AppSigningSupport(ServerController controller) : IAppSigningSupport
+    {
+        public IReadOnlyList<(int Signer, IReadOnlyList<SigningCommitments> Commitments)>? TryDraw(IEnumerable<int> candidates, int count, int perSigner) =>
+            controller._appCommitments.Period == controller.CurrentPeriod ? controller._appCommitments.TryDraw(candidates, count, perSigner) : null;
+
+        public void Forget(int signer, TimeSpan now) => controller._appCommitments.Forget(signer, now);
+
+        public PublicKeyPackage PublicKeysOf(AppKeyMaterial key)
+        {
+            ArgumentNullException.ThrowIfNull(key);
+            if (!controller._appPublicKeys.TryGetValue((key.Ordinal, key.Sharing), out var package))
+            {
+                if (!Ciphersuite.TryFromGroupId(controller._group.Id, out var suite) || suite is null)
+                {
+                    throw new InvalidOperationException("A signing session runs only in a group FROST has a suite for.");
+                }
+
+                package = new PublicKeyPackage(
+                    new GroupPublicKey(suite, key.Commitment.ConstantTerm),
+                    controller._parameters.Servers.Select(j => new VerifyingShare(suite, Identifier.FromInt(suite, j), key.Commitment.PublicShare(j))),
+                    controller._parameters.ReconstructionThreshold);
+                controller._appPublicKeys[(key.Ordinal, key.Sharing)] = package;
+            }
+
+            return package;
         }
     }
 }

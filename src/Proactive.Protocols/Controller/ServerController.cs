@@ -407,6 +407,7 @@ public sealed partial class ServerController : IDisposable
         CurrentPeriod = period;
         _refreshStarted = false;
         Retire(period);
+        EnterAppSigningPeriod(context, period, step);
         if (currentPublicState is not null)
         {
             _publicState = currentPublicState;
@@ -550,8 +551,12 @@ public sealed partial class ServerController : IDisposable
         ArgumentNullException.ThrowIfNull(message);
         var step = new ControllerStep();
         StartSignerOnFirstPackage(context, instance, step);
-        StartAppSignerOnRequest(context, instance, message, step);
         Record(instance, message.Sender);
+        if (SignInPeersSession(instance, message, step))
+        {
+            return step;
+        }
+
         NoteLedgerPosition(context, instance, message.Sender, step);
         if (instance.Protocol == ProtocolKind.Ledger && instance.Sequence == 0)
         {
@@ -562,6 +567,10 @@ public sealed partial class ServerController : IDisposable
             else if (message.Round == LinkRound)
             {
                 ReceiveLinkMessage(message, step);
+            }
+            else if (message.Round == NonceRound)
+            {
+                ReceiveNonceMessage(context, instance, message, step);
             }
             else
             {
@@ -580,7 +589,7 @@ public sealed partial class ServerController : IDisposable
             }
 
             Run(context, machine, step, (c, o) => machine.Receive(c, message, o));
-            ForgetIfFinished(instance);
+            AfterAppSigningStep(context, instance, step);
             return step;
         }
 
@@ -623,7 +632,7 @@ public sealed partial class ServerController : IDisposable
         if (_machines.TryGetValue(instance, out var machine) && !machine.IsFinished)
         {
             Run(context, machine, step, (c, o) => machine.Timeout(c, timerId, o));
-            ForgetIfFinished(instance);
+            AfterAppSigningStep(context, instance, step);
         }
 
         return step;
@@ -643,6 +652,7 @@ public sealed partial class ServerController : IDisposable
         }
 
         _machines.Clear();
+        _appNonces.Dispose();
         foreach (var keys in _ownKeys.Values)
         {
             keys.Dispose();

@@ -4,6 +4,7 @@ using Proactive.Cli.Commands.Cluster;
 using Proactive.Crypto.Random;
 using Proactive.Node.Configuration;
 using Proactive.Node.Storage;
+using Proactive.Node.Tests.Observability;
 using Proactive.Node.Transport;
 using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.Machines;
@@ -172,6 +173,17 @@ public sealed class ClusterEndToEndTests : IDisposable
         Assert.True(
             WaitUntil(() => Status().All(s => s.GetProperty("state").GetString() == "operational" && s.GetProperty("networkKey").GetString() == key && Period(s) >= after + 3), TimeSpan.FromSeconds(60)),
             "the cluster did not go on: " + string.Join(", ", Status().Select(s => $"{s.GetProperty("id")}: {s.GetProperty("state")} p{Period(s)}")));
+
+        // Issue 6: the witness's /metrics is valid Prometheus text and shows the period, its refreshes and the
+        // alert; its liveness and readiness probes answer 200.
+        var metrics = Metrics(witness);
+        Assert.True(metrics.Value("proactive_period") >= 1, "proactive_period");
+        Assert.True(metrics.Value("proactive_refresh_duration_seconds_count") >= 1, "no refresh in proactive_refresh_duration_seconds");
+        Assert.True(metrics.Value("proactive_refresh_last_duration_seconds") > 0, "proactive_refresh_last_duration_seconds");
+        Assert.True(metrics.Value("proactive_alerts_total", "type=Equivocation") >= 1, "proactive_alerts_total{type=\"Equivocation\"}");
+        Assert.True(metrics.Sum("proactive_protocol_messages_total", "outcome=accepted") > 0, "no accepted peer message");
+        Assert.Equal(3, metrics.Value("proactive_peers"));
+        Assert.True(WaitUntil(() => Probe(witness, "/healthz") == HttpStatusCode.OK && Probe(witness, "/readyz") == HttpStatusCode.OK, TimeSpan.FromSeconds(20)), "the witness is not live and ready");
     }
 
     /// <summary>
@@ -280,6 +292,23 @@ public sealed class ClusterEndToEndTests : IDisposable
         var body = http.GetStringAsync(new Uri(new Uri(apiUrl), "/v1/alerts")).GetAwaiter().GetResult();
         using var json = JsonDocument.Parse(body);
         return [.. json.RootElement.GetProperty("alerts").EnumerateArray().Select(e => e.Clone())];
+    }
+
+    /// <summary>A server's <c>/metrics</c>, read with the strict parser (which throws on anything outside the text format).</summary>
+    private static IReadOnlyDictionary<string, PrometheusFamily> Metrics(string apiUrl)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = http.GetAsync(new Uri(new Uri(apiUrl), "/metrics")).GetAwaiter().GetResult();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        return PrometheusTextParser.Parse(response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+    }
+
+    private static HttpStatusCode Probe(string apiUrl, string path)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = http.GetAsync(new Uri(new Uri(apiUrl), path)).GetAwaiter().GetResult();
+        return response.StatusCode;
     }
 
     private List<JsonElement> Status()

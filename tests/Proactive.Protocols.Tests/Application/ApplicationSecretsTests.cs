@@ -18,8 +18,8 @@ namespace Proactive.Protocols.Tests.Application;
 /// </summary>
 public sealed class ApplicationSecretsTests
 {
-    private const ulong PeriodMilliseconds = 60_000;
-    private static readonly ClusterParameters Parameters = ClusterParameters.Create(5, 2, 1);
+    internal const ulong PeriodMilliseconds = 60_000;
+    internal static readonly ClusterParameters Parameters = ClusterParameters.Create(5, 2, 1);
     private static readonly PrimeOrderGroup Group = PrimeOrderGroup.Ed25519;
 
     [Fact]
@@ -376,13 +376,13 @@ public sealed class ApplicationSecretsTests
         Assert.Equal(publicKey, Group.MultiplyBase(secret));
     }
 
-    private static void RunPeriod(ControllerTestNetwork net, ulong period)
+    internal static void RunPeriod(ControllerTestNetwork net, ulong period)
     {
         net.BeginPeriod(period, []);
         Assert.True(net.RunUntil(() => net.Controllers.Values.All(c => c.CommittedPeriod == period), TimeSpan.FromSeconds(30)), $"period {period} did not commit everywhere");
     }
 
-    private static void Submit(ControllerTestNetwork net, int server, SignedRequest request)
+    internal static void Submit(ControllerTestNetwork net, int server, SignedRequest request)
     {
         SubmitOutcome outcome = default;
         net.Run(server, c => net.Controllers[server].SubmitRequest(c, request, out outcome));
@@ -409,7 +409,7 @@ public sealed class ApplicationSecretsTests
         Assert.Equal(value, opened);
     }
 
-    private static SignedRequest Sign(Ed25519PrivateKey key, string network, string handle, string method, string path, ulong period, string body, DeterministicRandomSource random)
+    internal static SignedRequest Sign(Ed25519PrivateKey key, string network, string handle, string method, string path, ulong period, string body, DeterministicRandomSource random)
     {
         var nonce = new byte[SignedRequest.NonceLength];
         random.Fill(nonce);
