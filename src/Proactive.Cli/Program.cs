@@ -21,6 +21,8 @@ root.Subcommands.Add(KeyCommands.CreateKey());
 root.Subcommands.Add(KeyCommands.CreateSign());
 root.Subcommands.Add(KeyCommands.CreateVerify());
 root.Subcommands.Add(PeriodKeyCommand.Create());
+root.Subcommands.Add(CommunicationCommands.CreateLink());
+root.Subcommands.Add(CommunicationCommands.CreateJointSecret());
 root.Subcommands.Add(new Command("bench", "Measure a running network.") { AppBenchCommand.Create() });
 var parse = root.Parse(args);
 var exit = parse.Invoke();

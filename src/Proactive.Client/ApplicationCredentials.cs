@@ -99,28 +99,7 @@ public sealed class ApplicationCredentials : IDisposable
     public static ApplicationCredentials Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] bytes;
-        try
-        {
-            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute)) != 0)
-            {
-                throw new ApplicationCredentialsException($"{path} holds a private key but group or others may access it; make it owner-only (chmod 600 {path}).");
-            }
-
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            if (file.Length > MaxFileLength)
-            {
-                throw new ApplicationCredentialsException($"{path} is {file.Length} bytes: too large to be a credentials file.");
-            }
-
-            bytes = new byte[file.Length];
-            file.ReadExactly(bytes);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ApplicationCredentialsException($"Cannot read the credentials {path}: {e.Message}", e);
-        }
-
+        var bytes = SecretFile.Read(path, MaxFileLength, (message, inner) => new ApplicationCredentialsException(message, inner));
         try
         {
             return Parse(bytes, path);
@@ -139,51 +118,15 @@ public sealed class ApplicationCredentials : IDisposable
     public void Save(string path, bool overwrite = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(folder))
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(folder);
-            }
-            else
-            {
-                Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-
-        if (!overwrite && File.Exists(full))
-        {
-            throw new IOException($"{path} exists; it holds credentials that would be lost.");
-        }
-
         var buffer = new ArrayBufferWriter<byte>(4096);
-        var temporary = full + ".tmp-" + Guid.NewGuid().ToString("N");
         try
         {
             WriteJson(buffer);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var file = new FileStream(temporary, options))
-            {
-                file.Write(buffer.WrittenSpan);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite);
+            SecretFile.Write(path, buffer.WrittenSpan, overwrite);
         }
         finally
         {
             buffer.Clear(); // zeroes what was written: the seed's hex digits
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
         }
     }
 
@@ -199,7 +142,7 @@ public sealed class ApplicationCredentials : IDisposable
         try
         {
             _key.WriteSeedTo(seed);
-            ToLowerHexUtf8(seed, seedHex);
+            SecretFile.ToLowerHexUtf8(seed, seedHex);
             using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
             writer.WriteStartObject();
             writer.WriteString("format", FormatTag);
@@ -272,7 +215,7 @@ public sealed class ApplicationCredentials : IDisposable
                     if (member == "privateKey")
                     {
                         // Decoded from the raw bytes: the seed never becomes an immutable string.
-                        if (reader.ValueIsEscaped || !TryFromLowerHexUtf8(reader.ValueSpan, seed))
+                        if (reader.ValueIsEscaped || !SecretFile.TryFromLowerHexUtf8(reader.ValueSpan, seed))
                         {
                             throw Invalid($"'privateKey' must be {Ed25519PrivateKey.SeedLength * 2} lowercase hex digits");
                         }
@@ -357,35 +300,15 @@ public sealed class ApplicationCredentials : IDisposable
     public static ApplicationCredentials Create(ReadOnlySpan<byte> applicationId, int instance, string name, IRandomSource? random = null) =>
         new(FormatHandle(applicationId, instance), applicationId, instance, name, Ed25519PrivateKey.Generate(random ?? SystemRandomSource.Instance));
 
-    private static void ToLowerHexUtf8(ReadOnlySpan<byte> bytes, Span<byte> hex)
+    /// <summary>
+    /// New credentials for instance <paramref name="instance"/> (a server id) of the distributed application
+    /// <paramref name="name"/>, with a fresh key: what an instance that registers by certificate makes first,
+    /// so that its CA can certify the public half (<see cref="CertificateAuthority.Issue"/>).
+    /// </summary>
+    public static ApplicationCredentials CreateInstance(string name, int instance, IRandomSource? random = null)
     {
-        ReadOnlySpan<byte> digits = "0123456789abcdef"u8;
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            hex[2 * i] = digits[bytes[i] >> 4];
-            hex[(2 * i) + 1] = digits[bytes[i] & 0xF];
-        }
-    }
-
-    private static bool TryFromLowerHexUtf8(ReadOnlySpan<byte> hex, Span<byte> bytes)
-    {
-        if (hex.Length != 2 * bytes.Length)
-        {
-            return false;
-        }
-
-        static int Digit(byte c) => c is >= (byte)'0' and <= (byte)'9' ? c - '0' : c is >= (byte)'a' and <= (byte)'f' ? c - 'a' + 10 : -1;
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            int high = Digit(hex[2 * i]), low = Digit(hex[(2 * i) + 1]);
-            if (high < 0 || low < 0)
-            {
-                return false;
-            }
-
-            bytes[i] = (byte)((high << 4) | low);
-        }
-
-        return true;
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(instance, 1);
+        return Create(Protocols.Application.ApplicationState.DistributedId(name), instance, name, random);
     }
 }

@@ -142,7 +142,7 @@ internal sealed partial class ApplicationOutputJsonContext : JsonSerializerConte
 [JsonSerializable(typeof(DealtShareBody))]
 internal sealed partial class RequestJsonContext : JsonSerializerContext;
 
-internal sealed record RegisterBody(string PublicKey, string Name, string? UniqueId, string? Password, int? Instance, ulong? MaxEntries, ulong? MaxBytes);
+internal sealed record RegisterBody(string PublicKey, string Name, string? UniqueId, string? Password, int? Instance, ulong? MaxEntries, ulong? MaxBytes, string? Certificate = null);
 
 internal sealed record StoreBody(string Id, string Type, string Value, ulong? Until, string? Dealing);
 

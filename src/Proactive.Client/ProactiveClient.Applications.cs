@@ -223,7 +223,16 @@ public sealed partial class ProactiveClient
     /// key is ready (or, for a distributed application, says how many instances asked so far).
     /// </summary>
     /// <exception cref="ProactiveApiException"><c>already-exists</c>, <c>quota-exceeded</c>, ...</exception>
-    public async Task<ApplicationKey> GenerateKeyAsync(string id, CancellationToken cancellationToken = default)
+    public Task<ApplicationKey> GenerateKeyAsync(string id, CancellationToken cancellationToken = default) => GenerateAsync(KeysCollection, id, cancellationToken);
+
+    /// <summary>Where keys live on the API.</summary>
+    private const string KeysCollection = "/v1/keys";
+
+    /// <summary>Where joint secrets live on the API.</summary>
+    private const string JointSecretsCollection = "/v1/joint-secrets";
+
+    /// <summary>A DKG the ledger agrees on (a key, or a joint secret): submitted, then described until it is ready here.</summary>
+    private async Task<ApplicationKey> GenerateAsync(string collection, string id, CancellationToken cancellationToken)
     {
         CheckEntry(id, 0);
         RequireCredentials();
@@ -231,7 +240,7 @@ public sealed partial class ProactiveClient
         var body = JsonSerializer.SerializeToUtf8Bytes(new KeyIdBody(id), RequestJsonContext.Default.KeyIdBody);
         try
         {
-            var answer = await SubmitAsync(cluster, HttpMethod.Post, "/v1/keys", body, LedgerAnswerJsonContext.Default.KeyAnswer, cancellationToken).ConfigureAwait(false);
+            var answer = await SubmitAsync(cluster, HttpMethod.Post, collection, body, LedgerAnswerJsonContext.Default.KeyAnswer, cancellationToken).ConfigureAwait(false);
             if (answer.Status == "pending")
             {
                 return new ApplicationKey(id, cluster.Suite, "pending", null, new QuorumPending(answer.Id, answer.Approvals ?? 0, answer.Needed ?? 0));
@@ -244,7 +253,7 @@ public sealed partial class ProactiveClient
 
         for (var attempt = 0; ; attempt++)
         {
-            var key = await DescribeKeyAsync(id, cancellationToken).ConfigureAwait(false);
+            var key = await DescribeAsync(collection, id, cancellationToken).ConfigureAwait(false);
             if (key.Status == "ready" || attempt + 1 >= 3 * SettleAttempts)
             {
                 return key;
@@ -255,13 +264,15 @@ public sealed partial class ProactiveClient
     }
 
     /// <summary>One of the application's keys as f+1 servers describe it (its public key once generated).</summary>
-    public async Task<ApplicationKey> DescribeKeyAsync(string id, CancellationToken cancellationToken = default)
+    public Task<ApplicationKey> DescribeKeyAsync(string id, CancellationToken cancellationToken = default) => DescribeAsync(KeysCollection, id, cancellationToken);
+
+    private async Task<ApplicationKey> DescribeAsync(string collection, string id, CancellationToken cancellationToken)
     {
         CheckEntry(id, 0);
         RequireCredentials();
         var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
-        var (answer, _, _) = await AgreedAsync(cluster, "/v1/keys/" + Uri.EscapeDataString(id), LedgerAnswerJsonContext.Default.KeyAnswer, cancellationToken).ConfigureAwait(false);
-        if (answer.PublicKey is { } publicKey && TryHex(publicKey, out var bytes))
+        var (answer, _, _) = await AgreedAsync(cluster, collection + "/" + Uri.EscapeDataString(id), LedgerAnswerJsonContext.Default.KeyAnswer, cancellationToken).ConfigureAwait(false);
+        if (collection == KeysCollection && answer.PublicKey is { } publicKey && TryHex(publicKey, out var bytes))
         {
             lock (_gate)
             {

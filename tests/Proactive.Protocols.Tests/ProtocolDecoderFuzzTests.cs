@@ -66,6 +66,7 @@ public sealed class ProtocolDecoderFuzzTests
         new("LedgerBatch", ["LedgerBatch.TryDecode"], input => Canonical(input, LedgerBatch.TryDecode(input, out var v) ? v.Encode() : null)),
         new("ApplicationRecord", ["ApplicationRecord.TryDecode"], input => Canonical(input, ApplicationRecord.TryDecode(input, out var v) ? v.Encode() : null)),
         new("DataRecord", ["DataRecord.TryDecode"], input => Canonical(input, DataRecord.TryDecode(input, out var v) ? v.Encode() : null)),
+        new("ApplicationCertificate", ["ApplicationCertificate.TryDecode"], input => Canonical(input, ApplicationCertificate.TryDecode(input, out var v) ? v.Encode() : null)),
         new("KeyRecord", ["KeyRecord.TryDecode"], input => Canonical(input, KeyRecord.TryDecode(input, out var v) ? v.Encode() : null)),
         new("NonceUseRecord", ["NonceUseRecord.TryDecode"], input => Canonical(input, NonceUseRecord.TryDecode(input, out var v) ? v.Encode() : null)),
         new("NonceCommitmentBatch", ["NonceCommitmentBatch.TryDecode"], input => Canonical(input, NonceCommitmentBatch.TryDecode(Suite, input, out var v, out _) ? v.Encode(Suite) : null)),
@@ -301,6 +302,10 @@ public sealed class ProtocolDecoderFuzzTests
         samples.Add(new DataRecord("entry", DataType.PublicReadWrite, [1, 2, 3], 2, 0, 4).Encode());
         samples.Add(new DataRecord("secret", DataType.SecretDistributedReader, [1, 2, 3], 1, 5, 4, new byte[DataRecord.DealingLength], 9, released: true).Encode());
         samples.Add(new KeyRecord("k", 3, 2).Encode());
+        using (var authority = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)4, Ed25519PrivateKey.SeedLength).ToArray()))
+        {
+            samples.Add(ApplicationCertificate.Issue(authority, FuzzNetwork, "fuzz", 2, 2, authority.PublicKey.Bytes, 1, 2, new byte[ApplicationCertificate.SerialLength]).Encode());
+        }
 
         // Fault paths.
         var digest = SHA256.HashData("a package"u8);

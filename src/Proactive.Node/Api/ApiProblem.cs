@@ -127,6 +127,27 @@ public static class ApiProblems
     /// <summary>A distributed application's instance registered with another password.</summary>
     public static readonly ProblemKind BadPassword = new("bad-password", StatusCodes.Status403Forbidden, "Bad password");
 
+    /// <summary>A registration certificate whose signature does not verify under its issuer key.</summary>
+    public static readonly ProblemKind BadCertificate = new("bad-certificate", StatusCodes.Status403Forbidden, "Bad certificate");
+
+    /// <summary>A registration certificate for another network, application, key, instance or server than the request.</summary>
+    public static readonly ProblemKind CertificateMismatch = new("certificate-mismatch", StatusCodes.Status403Forbidden, "Certificate mismatch");
+
+    /// <summary>A registration certificate that expired before the request was signed.</summary>
+    public static readonly ProblemKind CertificateExpired = new("certificate-expired", StatusCodes.Status403Forbidden, "Certificate expired");
+
+    /// <summary>A registration certificate whose validity starts after the request was signed.</summary>
+    public static readonly ProblemKind CertificateNotYetValid = new("certificate-not-yet-valid", StatusCodes.Status403Forbidden, "Certificate not yet valid");
+
+    /// <summary>A registration certificate issued by another CA than the one the application was created with.</summary>
+    public static readonly ProblemKind WrongCertificateAuthority = new("wrong-certificate-authority", StatusCodes.Status403Forbidden, "Wrong certificate authority");
+
+    /// <summary>A registration certificate (its serial) that registered an instance already: certificates are one-time.</summary>
+    public static readonly ProblemKind CertificateUsed = new("certificate-used", StatusCodes.Status409Conflict, "Certificate used");
+
+    /// <summary>A password registration for an application registered by certificate, or the other way round.</summary>
+    public static readonly ProblemKind WrongRegistrationKind = new("wrong-registration-kind", StatusCodes.Status409Conflict, "Wrong registration kind");
+
     /// <summary>A StoreUntil secret asked for before its date (by this server's clock).</summary>
     public static readonly ProblemKind NotYet = new("not-yet", StatusCodes.Status403Forbidden, "Not yet");
 
@@ -176,7 +197,8 @@ public static class ApiProblems
     /// </summary>
     public static IReadOnlyList<ProblemKind> Ledger { get; } =
     [
-        UnknownData, UnknownKey, ShareMissing, BadShare, BadPassword, NotYet, QuorumRequired, QuotaExceeded, NetworkFull,
+        UnknownData, UnknownKey, ShareMissing, BadShare, BadPassword, BadCertificate, CertificateMismatch, CertificateExpired, CertificateNotYetValid,
+        WrongCertificateAuthority, CertificateUsed, WrongRegistrationKind, NotYet, QuorumRequired, QuotaExceeded, NetworkFull,
         AlreadyExists, AlreadyRegistered, NotDistributedReader, NotSecret, StalePeriod, VersionMismatch, WriteOnce,
         NotAgreedYet, NotGeneratedYet, NotSigned,
     ];

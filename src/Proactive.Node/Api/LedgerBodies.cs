@@ -9,10 +9,16 @@ namespace Proactive.Node.Api;
 /// <param name="Name">The application's name, 1 to 128 bytes.</param>
 /// <param name="UniqueId">A centralized application's unique id (toolkit Reg(name, uniqueId)); give it or <paramref name="Password"/>.</param>
 /// <param name="Password">A distributed application's password verifier, 64 lowercase hex digits (the SDK derives it with PBKDF2; the ledger keeps only its SHA-256).</param>
-/// <param name="Instance">With <paramref name="Password"/>: the server id 1..n the instance runs at.</param>
+/// <param name="Instance">With <paramref name="Password"/> or <paramref name="Certificate"/>: the server id 1..n the instance runs at.</param>
 /// <param name="MaxEntries">A smaller entry quota than the default (250,000), for the first registration of the application.</param>
 /// <param name="MaxBytes">A smaller byte quota than the default (512 MiB).</param>
-public sealed record RegisterRequest(string PublicKey, string Name, string? UniqueId, string? Password, int? Instance, ulong? MaxEntries, ulong? MaxBytes);
+/// <param name="Certificate">
+/// A distributed application's instance registering by certificate (toolkit 5.1 option 2): its one-time
+/// certificate from the application's CA, lowercase hex of the <c>ApplicationCertificate</c> encoding; it must
+/// name this network, <paramref name="Name"/>, <paramref name="Instance"/> (as instance and server) and
+/// <paramref name="PublicKey"/>. Give exactly one of <paramref name="UniqueId"/>, <paramref name="Password"/> and this.
+/// </param>
+public sealed record RegisterRequest(string PublicKey, string Name, string? UniqueId, string? Password, int? Instance, ulong? MaxEntries, ulong? MaxBytes, string? Certificate = null);
 
 /// <summary>The body of <c>POST /v1/data</c>.</summary>
 /// <param name="Id">The entry's id: 1 to 128 letters, digits, '.', '_' or '-'.</param>

@@ -64,7 +64,7 @@ public sealed partial class NodeApi
         SuccessResponse Pending(string what) => new(StatusCodes.Status202Accepted, json.PendingBody, $"A quorum of a distributed application's instances must ask for {what}; this instance's request is recorded.");
 
         yield return new ApiRoute("POST", AppsPath, "postApp", "Register an application instance (handle 'new', signed with the key it registers).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.RegisterRequest, null,
-            [.. waiting, ApiProblems.AlreadyRegistered, ApiProblems.BadPassword, ApiProblems.NetworkFull, ApiProblems.NotFound], ServeSubmitAsync)
+            [.. waiting, ApiProblems.AlreadyRegistered, ApiProblems.BadPassword, ApiProblems.NetworkFull, ApiProblems.NotFound, .. CertificateProblems], ServeRegisterAsync)
         {
             Responses = [new(StatusCodes.Status201Created, json.RegistrationBody, "Registered: the handle and quota.")],
         };

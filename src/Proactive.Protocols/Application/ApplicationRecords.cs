@@ -1,5 +1,5 @@
-// References: toolkit (seed 001) section 5.1 (registration, quotas) and section 5.2, Table 4 (the data
-// types); docs/API.md "Applications".
+// References: toolkit (seed 001) section 5.1 (registration by name and unique id, by password, by
+// certificate; quotas) and section 5.2, Table 4 (the data types); docs/API.md "Applications".
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using Proactive.Crypto.Codec;
@@ -14,6 +14,13 @@ public enum ApplicationKind : byte
 
     /// <summary>One instance per server, registered by the same (name, password); quorum operations need a majority of the n instances.</summary>
     DistributedPassword = 2,
+
+    /// <summary>
+    /// One instance per server, each registered with its own one-time certificate from the application's
+    /// Certificate Authority (toolkit 5.1 option 2, <see cref="ApplicationCertificate"/>); quorum operations
+    /// as for <see cref="DistributedPassword"/>.
+    /// </summary>
+    DistributedCertificate = 3,
 }
 
 /// <summary>The five data types of toolkit Table 4.</summary>
@@ -45,6 +52,12 @@ public sealed record ApplicationQuota(ulong MaxEntries, ulong MaxBytes)
 }
 
 /// <summary>One registered application, as every server stores it.</summary>
+/// <remarks>
+/// Encoding, version 1: u8 version, 16-byte id, string name, u8 kind, bool has-check then the 32-byte
+/// registration check (present exactly for the distributed kinds: the password check or the CA key), u64
+/// max entries, u64 max bytes, u64 registered period, u64 used entries, u64 used bytes, then the instances
+/// (u32 count, each u16 instance and its 32-byte key).
+/// </remarks>
 public sealed class ApplicationRecord
 {
     /// <summary>The format version.</summary>
@@ -62,12 +75,27 @@ public sealed class ApplicationRecord
     /// <summary>Password check length (SHA-256 of the client's password verifier).</summary>
     public const int PasswordCheckLength = 32;
 
-    public ApplicationRecord(byte[] id, string name, ApplicationKind kind, byte[]? passwordCheck, ApplicationQuota quota, ulong registeredPeriod)
+    /// <summary>Length of the registration check a distributed application is created with: a password check or a CA key.</summary>
+    public const int RegistrationCheckLength = 32;
+
+    private readonly byte[]? _registrationCheck;
+
+    /// <param name="id">The application id.</param>
+    /// <param name="name">Its name.</param>
+    /// <param name="kind">How its instances register.</param>
+    /// <param name="registrationCheck">
+    /// What every further instance's registration is checked against, fixed by the first one: the SHA-256
+    /// of the password verifier (<see cref="ApplicationKind.DistributedPassword"/>) or the CA's Ed25519
+    /// public key (<see cref="ApplicationKind.DistributedCertificate"/>); null for a centralized application.
+    /// </param>
+    /// <param name="quota">Its quota.</param>
+    /// <param name="registeredPeriod">The ledger period of its first registration.</param>
+    public ApplicationRecord(byte[] id, string name, ApplicationKind kind, byte[]? registrationCheck, ApplicationQuota quota, ulong registeredPeriod)
     {
         Id = id;
         Name = name;
         Kind = kind;
-        PasswordCheck = passwordCheck;
+        _registrationCheck = registrationCheck;
         Quota = quota;
         RegisteredPeriod = registeredPeriod;
     }
@@ -80,8 +108,11 @@ public sealed class ApplicationRecord
 
     public ApplicationKind Kind { get; }
 
-    /// <summary>SHA-256 of the password verifier (distributed applications), checked on every further instance's registration.</summary>
-    public byte[]? PasswordCheck { get; }
+    /// <summary>SHA-256 of the password verifier (password-registered applications), checked on every further instance's registration.</summary>
+    public byte[]? PasswordCheck => Kind == ApplicationKind.DistributedPassword ? _registrationCheck : null;
+
+    /// <summary>The Ed25519 key of the CA whose certificates register the instances (certificate-registered applications).</summary>
+    public byte[]? CertificateAuthority => Kind == ApplicationKind.DistributedCertificate ? _registrationCheck : null;
 
     public ApplicationQuota Quota { get; }
 
@@ -110,10 +141,10 @@ public sealed class ApplicationRecord
         writer.WriteFixedBytes(Id);
         writer.WriteString(Name, MaxNameLength);
         writer.WriteU8((byte)Kind);
-        writer.WriteBool(PasswordCheck is not null);
-        if (PasswordCheck is not null)
+        writer.WriteBool(_registrationCheck is not null);
+        if (_registrationCheck is not null)
         {
-            writer.WriteFixedBytes(PasswordCheck);
+            writer.WriteFixedBytes(_registrationCheck);
         }
 
         writer.WriteU64(Quota.MaxEntries);
@@ -139,15 +170,21 @@ public sealed class ApplicationRecord
             || !reader.TryReadFixedBytes(IdLength, out var id)
             || !reader.TryReadString(MaxNameLength, out var name)
             || !reader.TryReadU8(out var kind) || !Enum.IsDefined((ApplicationKind)kind)
-            || !reader.TryReadBool(out var hasPassword))
+            || !reader.TryReadBool(out var hasCheck))
+        {
+            return false;
+        }
+
+        // A distributed application has its registration check (password check or CA key), a centralized one none.
+        if (hasCheck != ((ApplicationKind)kind != ApplicationKind.Centralized))
         {
             return false;
         }
 
         byte[]? check = null;
-        if (hasPassword)
+        if (hasCheck)
         {
-            if (!reader.TryReadFixedBytes(PasswordCheckLength, out var c))
+            if (!reader.TryReadFixedBytes(RegistrationCheckLength, out var c))
             {
                 return false;
             }

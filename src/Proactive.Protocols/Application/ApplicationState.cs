@@ -1,7 +1,8 @@
 // References: toolkit (seed 001) section 5.1 (registration: centralized Reg(name, uniqueId) with a
-// handle and a quota; distributed by password, a request served only when a majority of instances
-// asked for it) and section 5.2, Table 4 (the data types, StoreUntil); docs/BRIEF.md section 5;
-// docs/API.md "Applications".
+// handle and a quota; distributed by password or by one-time certificates from a CA common to the
+// application's clients, Figure 3; a request served only when a majority of instances asked for it) and
+// section 5.2, Table 4 (the data types, StoreUntil); docs/BRIEF.md section 5; docs/API.md "Applications";
+// docs/PROTOCOLS.md "Registration by certificate".
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -64,12 +65,16 @@ public sealed class ApplicationState
     private readonly Dictionary<(string App, string Key), KeyRecord> _keys = [];
     private readonly List<(string App, string Key)> _keysByOrdinal = [];
     private readonly HashSet<string> _signApprovals = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string App, string Serial), int> _certificates = [];
 
     /// <summary>Registered applications.</summary>
     public int ApplicationCount => _applications.Count;
 
     /// <summary>Stored entries across applications.</summary>
     public int DataCount => _data.Count;
+
+    /// <summary>The instance a certificate with serial <paramref name="serialHex"/> registered for application <paramref name="appIdHex"/>, or null when none did.</summary>
+    public int? CertificateUse(string appIdHex, string serialHex) => _certificates.TryGetValue((appIdHex, serialHex), out var instance) ? instance : null;
 
     /// <summary>The application with id <paramref name="idHex"/>.</summary>
     public ApplicationRecord? Application(string idHex) => _applications.GetValueOrDefault(idHex);
@@ -255,6 +260,7 @@ public sealed class ApplicationState
         records.AddRange(_applied.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.Applied(a.Key), BigEndian(a.Value))));
         records.AddRange(_keys.Select(k => new KeyValuePair<string, byte[]>(ApplicationKeys.Key(k.Key.App, k.Key.Key), k.Value.Encode())));
         records.AddRange(_signApprovals.Select(a => new KeyValuePair<string, byte[]>(ApplicationKeys.SignApproval(a), [1])));
+        records.AddRange(_certificates.Select(c => new KeyValuePair<string, byte[]>(ApplicationKeys.Certificate(c.Key.App, c.Key.Serial), CertificateUseValue(c.Value))));
         records.AddRange(_secretsByOrdinal.Select((s, o) => new KeyValuePair<string, byte[]>(ApplicationKeys.SecretOrdinal((ulong)o), Encoding.UTF8.GetBytes(s.App + "/" + s.Data))));
         records.Sort((x, y) => string.CompareOrdinal(x.Key, y.Key));
         return records;
@@ -321,6 +327,14 @@ public sealed class ApplicationState
             }
 
             _keysByOrdinal[(int)keyRecord.Ordinal] = (appHex, keyRecord.Id);
+            return true;
+        }
+
+        if (key.StartsWith(ApplicationKeys.CertificatePrefix, StringComparison.Ordinal) && value.Length == 2
+            && key[ApplicationKeys.CertificatePrefix.Length..].Split('/') is [var certifiedApp, var serial]
+            && TryHex(certifiedApp, ApplicationRecord.IdLength, out _) && TryHex(serial, ApplicationCertificate.SerialLength, out _))
+        {
+            _certificates[(certifiedApp, serial)] = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(value);
             return true;
         }
 
@@ -401,17 +415,18 @@ public sealed class ApplicationState
     private ApplyResult Register(SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
     {
         using var body = JsonDocument.Parse(request.Body);
-        var json = new RequestReader(body.RootElement, "publicKey", "name", "uniqueId", "password", "instance", "maxEntries", "maxBytes");
+        var json = new RequestReader(body.RootElement, "publicKey", "name", "uniqueId", "password", "certificate", "instance", "maxEntries", "maxBytes");
         var publicKey = json.Hex("publicKey", ApplicationRecord.KeyLength);
         var name = json.Text("name", 1, ApplicationRecord.MaxNameLength);
         var uniqueId = json.OptionalText("uniqueId", 1, 256);
         var password = json.OptionalHex("password", 32);
+        var certificate = json.OptionalVariableHex("certificate", ApplicationCertificate.MaxEncodedLength);
         var quota = new ApplicationQuota(
             Math.Min(json.OptionalNumber("maxEntries") ?? ApplicationQuota.Default.MaxEntries, ApplicationQuota.Default.MaxEntries),
             Math.Min(json.OptionalNumber("maxBytes") ?? ApplicationQuota.Default.MaxBytes, ApplicationQuota.Default.MaxBytes));
-        if ((uniqueId is null) == (password is null))
+        if ((uniqueId is null ? 0 : 1) + (password is null ? 0 : 1) + (certificate is null ? 0 : 1) != 1)
         {
-            throw new RequestShapeException("Give either 'uniqueId' (a centralized application) or 'password' (an instance of a distributed application), not both.");
+            throw new RequestShapeException("Give exactly one of 'uniqueId' (a centralized application), 'password' or 'certificate' (an instance of a distributed application).");
         }
 
         if (uniqueId is not null)
@@ -435,10 +450,16 @@ public sealed class ApplicationState
             return Registered(app, 0);
         }
 
-        var instance = (int)(json.OptionalNumber("instance") ?? throw new RequestShapeException("'instance' (the server id 1..n the instance runs at) is required with 'password'."));
-        if (instance < 1 || instance > context.ServerCount)
+        var instanceNumber = json.OptionalNumber("instance") ?? throw new RequestShapeException("'instance' (the server id 1..n the instance runs at) is required with 'password' or 'certificate'.");
+        if (instanceNumber < 1 || instanceNumber > (ulong)context.ServerCount)
         {
             throw new RequestShapeException($"'instance' must be a server id from 1 to {context.ServerCount}.");
+        }
+
+        var instance = (int)instanceNumber;
+        if (certificate is not null)
+        {
+            return RegisterByCertificate(request, context, writes, publicKey, name, instance, certificate, quota);
         }
 
         var check = SHA256.HashData(password!);
@@ -454,6 +475,10 @@ public sealed class ApplicationState
             existing = new ApplicationRecord(distributedId, name, ApplicationKind.DistributedPassword, check, quota, context.Period);
             _applications[distributedHex] = existing;
         }
+        else if (existing.Kind != ApplicationKind.DistributedPassword)
+        {
+            return ApplyResult.Refused(409, "wrong-registration-kind", $"The distributed application '{name}' registers its instances by certificate, not by password.");
+        }
         else if (existing.PasswordCheck is null || !CryptographicOperations.FixedTimeEquals(existing.PasswordCheck, check))
         {
             return ApplyResult.Refused(403, "bad-password", $"The distributed application '{name}' is registered with another password.");
@@ -467,6 +492,106 @@ public sealed class ApplicationState
         writes.Add(new(ApplicationKeys.Application(distributedHex), existing.Encode()));
         return Registered(existing, instance);
     }
+
+    /// <summary>
+    /// Toolkit 5.1 option 2: instance i registers with its one-time certificate from the application's CA.
+    /// The request itself is the proof of possession: it is signed with the key it registers (checked
+    /// before the batch is accepted), which must be the certificate's subject key, over a fresh timestamp
+    /// and nonce. The first certificate registration of a name creates the application and fixes its CA
+    /// key; every later one must be issued by that key. A serial registers once.
+    /// </summary>
+    private ApplyResult RegisterByCertificate(
+        SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes, byte[] publicKey, string name, int instance, byte[] encoded, ApplicationQuota quota)
+    {
+        if (!ApplicationCertificate.TryDecode(encoded, out var certificate))
+        {
+            throw new RequestShapeException("'certificate' is not an application certificate (docs/API.md \"Registration by certificate\" gives its encoding).");
+        }
+
+        if (certificate.Network.ToString() != context.NetworkHex)
+        {
+            return ApplyResult.Refused(403, "certificate-mismatch", $"The certificate was issued for the network {certificate.Network}, not this one ({context.NetworkHex}).");
+        }
+
+        var mismatch = certificate.Name != name ? $"it certifies an instance of '{certificate.Name}', not of '{name}'"
+            : !certificate.SubjectKey.SequenceEqual(publicKey) ? "it certifies another key than the one the request registers"
+            : certificate.Instance != instance || certificate.ServerId != instance
+                ? $"it is for instance {certificate.Instance} at server {certificate.ServerId}, and this request registers instance {instance} (instance i registers at server i)"
+            : null;
+        if (mismatch is not null)
+        {
+            return ApplyResult.Refused(403, "certificate-mismatch", $"The certificate does not fit the request: {mismatch}.");
+        }
+
+        if (!certificate.VerifySignature())
+        {
+            return ApplyResult.Refused(403, "bad-certificate", "The certificate's signature does not verify under its issuer key.");
+        }
+
+        if (request.Timestamp > certificate.NotAfter)
+        {
+            return ApplyResult.Refused(403, "certificate-expired", $"The certificate expired at {Iso(certificate.NotAfter)}, before the request was signed ({Iso(request.Timestamp)}).");
+        }
+
+        if (request.Timestamp < certificate.NotBefore)
+        {
+            return ApplyResult.Refused(403, "certificate-not-yet-valid", $"The certificate is valid from {Iso(certificate.NotBefore)}, after the request was signed ({Iso(request.Timestamp)}).");
+        }
+
+        var id = DistributedId(name);
+        var hex = Convert.ToHexStringLower(id);
+        var issuer = certificate.IssuerKey.ToArray();
+        var serial = Convert.ToHexStringLower(certificate.Serial);
+        if (_applications.TryGetValue(hex, out var existing))
+        {
+            if (existing.Kind != ApplicationKind.DistributedCertificate)
+            {
+                return ApplyResult.Refused(409, "wrong-registration-kind", $"The distributed application '{name}' registers its instances by password, not by certificate.");
+            }
+
+            var authority = existing.CertificateAuthority!;
+            if (!authority.AsSpan().SequenceEqual(issuer))
+            {
+                return ApplyResult.Refused(403, "wrong-certificate-authority", $"The application '{name}' was created with another Certificate Authority's key ({Convert.ToHexStringLower(authority)}).");
+            }
+
+            if (_certificates.TryGetValue((hex, serial), out var used))
+            {
+                return ApplyResult.Refused(409, "certificate-used", $"The certificate with serial {serial} registered instance {used} already; a certificate registers once.");
+            }
+
+            if (existing.Instances.ContainsKey(instance))
+            {
+                return ApplyResult.Refused(409, "already-registered", $"Instance {instance} of '{name}' is registered already.");
+            }
+        }
+        else
+        {
+            if (_applications.Count >= MaxApplications)
+            {
+                return ApplyResult.Refused(507, "quota-exceeded", "The network holds as many applications as it accepts.");
+            }
+
+            existing = new ApplicationRecord(id, name, ApplicationKind.DistributedCertificate, issuer, quota, context.Period);
+            _applications[hex] = existing;
+        }
+
+        existing.Instances[instance] = publicKey;
+        _certificates[(hex, serial)] = instance;
+        writes.Add(new(ApplicationKeys.Application(hex), existing.Encode()));
+        writes.Add(new(ApplicationKeys.Certificate(hex, serial), CertificateUseValue(instance)));
+        return Registered(existing, instance);
+    }
+
+    private static byte[] CertificateUseValue(int instance)
+    {
+        var bytes = new byte[2];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes, (ushort)instance);
+        return bytes;
+    }
+
+    private static string Iso(ulong unixMilliseconds) =>
+        DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Min(unixMilliseconds, (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())).ToString("O", CultureInfo.InvariantCulture);
 
     private static ApplyResult Registered(ApplicationRecord app, int instance) => new(201, null, "registered", Json(w =>
     {
@@ -934,6 +1059,11 @@ public static class ApplicationKeys
     public static string Key(string appIdHex, string keyId) => KeyPrefix + appIdHex + "/" + keyId;
 
     public static string SignApproval(string key) => SignApprovalPrefix + key;
+
+    /// <summary>Certificates that registered an instance (one-time: a serial is refused once here): the value is the u16 instance.</summary>
+    public const string CertificatePrefix = Prefix + "certificate/";
+
+    public static string Certificate(string appIdHex, string serialHex) => CertificatePrefix + appIdHex + "/" + serialHex;
 
     /// <summary>The secret with this ordinal: "appHex/dataId" (a secret overwritten keeps its ordinal's entry, pointing at the newer record).</summary>
     public static string SecretOrdinal(ulong ordinal) => SecretOrdinalPrefix + ordinal.ToString("d12", CultureInfo.InvariantCulture);

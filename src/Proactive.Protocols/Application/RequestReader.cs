@@ -79,6 +79,20 @@ internal readonly struct RequestReader
             : throw new RequestShapeException($"'{name}' must be {2 * length} lowercase hex digits ({length} bytes).");
     }
 
+    /// <summary>A byte string of variable length (a certificate): lowercase hex of 1 to <paramref name="maxLength"/> bytes, or null when absent.</summary>
+    public byte[]? OptionalVariableHex(string name, int maxLength)
+    {
+        var text = OptionalText(name, 2, 2 * maxLength);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return text.Length % 2 == 0 && ApplicationState.TryHex(text, text.Length / 2, out var bytes)
+            ? bytes
+            : throw new RequestShapeException($"'{name}' must be lowercase hex of 1 to {maxLength} bytes.");
+    }
+
     public byte[] Base64(string name, int maxLength)
     {
         var text = Text(name, 0, ((maxLength + 2) / 3 * 4) + 4);

@@ -13,7 +13,8 @@ namespace Proactive.Cli.Tests.Cluster;
 /// value across a refresh, verified; a secret retrieved after two refreshes and after a server was wiped,
 /// the wiped server serving its share again once recovered; StoreUntil refusing before its date; public
 /// data with versions; a key and a signature that OpenSSL and <c>proactive verify</c> accept; an
-/// unregistered instance; a quota used up. One cluster for all of it (it takes a while to start);
+/// unregistered instance; a quota used up; a distributed application registered by certificate writing
+/// with a quorum of its instances. One cluster for all of it (it takes a while to start);
 /// run with <c>--filter Category=EndToEnd</c>.
 /// </summary>
 [Trait("Category", "EndToEnd")]
@@ -109,6 +110,29 @@ public sealed class ApplicationEndToEndTests(ITestOutputHelper output) : IDispos
         Assert.Contains("quota-exceeded", full.StandardError, StringComparison.Ordinal);
         Step("store-until, public data, key and signatures, unregistered, quota");
 
+        // A distributed application registered by certificate (toolkit 5.1 option 2): its CA certifies three
+        // instances' keys, each registers at its server, and a quorum of them (3 of 5) writes shared data.
+        var name = "certified-e2e";
+        var ca = Path.Combine(_dir, "ca", "ca.json");
+        Offline("app", "ca", "create", "--ca", ca);
+        var instances = new Dictionary<int, string>();
+        foreach (var instance in new[] { 1, 2, 3 })
+        {
+            instances[instance] = Path.Combine(_dir, $"instance{instance}", "credentials.json");
+            var publicKey = Offline("app", "keygen", "--name", name, "--instance", $"{instance}", "--credentials", instances[instance]).Trim();
+            var certificate = Path.Combine(_dir, $"instance{instance}", "certificate.hex");
+            Cli("app", "certify", "--ca", ca, "--name", name, "--instance", $"{instance}", "--public-key", publicKey, "--valid-until", "+10m", "--out", certificate);
+            Cli("app", "register", "--certificate", certificate, "--credentials", instances[instance]);
+        }
+
+        foreach (var instance in new[] { 1, 2, 3 })
+        {
+            Cli("store", "roster", "--type", "public-read-write", "--value", "alice, bob", "--credentials", instances[instance]);
+        }
+
+        Assert.Equal("alice, bob", Cli("retrieve", "roster", "--credentials", instances[2]));
+        Step("a certificate-registered application: three instances, a quorum write");
+
         // Two refreshes later: the secret has joined the share vector (at the refresh of its period + 2).
         Assert.True(WaitUntil(() => Status().All(s => Period(s) >= storedIn + 2), TimeSpan.FromSeconds(40)), "two refreshes did not happen");
         Assert.True(WaitUntil(() => Sharing(Cli("retrieve", "codes", "--credentials", credentials, "--json")) != "dealt", TimeSpan.FromSeconds(20)), "the secret did not join the share vector");
@@ -187,6 +211,14 @@ public sealed class ApplicationEndToEndTests(ITestOutputHelper output) : IDispos
     private string Cli(params string[] arguments)
     {
         var run = ProactiveProcess.Run([.. arguments, "--server", _server]);
+        Assert.True(run.ExitCode == 0, $"proactive {string.Join(' ', arguments)}: exit {run.ExitCode}: {run.StandardOutput}{run.StandardError}");
+        return run.StandardOutput;
+    }
+
+    /// <summary>Runs a command that talks to no server (it takes no --server) and returns its output; any exit but 0 fails the test.</summary>
+    private static string Offline(params string[] arguments)
+    {
+        var run = ProactiveProcess.Run(arguments);
         Assert.True(run.ExitCode == 0, $"proactive {string.Join(' ', arguments)}: exit {run.ExitCode}: {run.StandardOutput}{run.StandardError}");
         return run.StandardOutput;
     }

@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Proactive.Crypto.Signing;
 using Proactive.Node.Tests.Support;
+using Proactive.Protocols.Application;
+using Proactive.Protocols.Envelopes;
 using Proactive.Protocols.Services;
 using Xunit.Abstractions;
 
@@ -25,7 +28,7 @@ public sealed class LedgerRoutesFuzzTests(LedgerClusterFixture fixture, ITestOut
 
     private static readonly string[] Methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
     private static readonly string[] KnownIds = ["pub", "rw", "sec", "dr", "k", "nothing", "self"];
-    private static readonly string[] MemberNames = ["id", "type", "value", "version", "until", "dealing", "publicKey", "name", "uniqueId", "password", "instance", "maxEntries", "maxBytes", "message", "period", "share", "input", "x"];
+    private static readonly string[] MemberNames = ["id", "type", "value", "version", "until", "dealing", "publicKey", "name", "uniqueId", "password", "instance", "maxEntries", "maxBytes", "message", "period", "share", "input", "certificate", "to", "payload", "x"];
     private static readonly string[] MediaTypes = ["application/json", "application/json; charset=utf-8", "text/plain", "application/json; charset=latin1", "application/x-www-form-urlencoded"];
 
     private sealed record Route(string Method, string Path, string Access, long? MaxBody);
@@ -223,7 +226,7 @@ public sealed class LedgerRoutesFuzzTests(LedgerClusterFixture fixture, ITestOut
         _ => "x" + random.Next(1000).ToString(CultureInfo.InvariantCulture),
     };
 
-    private static byte[]? Body(Random random, Route route) => (route.MaxBody is null && random.Next(4) != 0 ? 0 : random.Next(9)) switch
+    private static byte[]? Body(Random random, Route route) => (route.MaxBody is null && random.Next(4) != 0 ? 0 : random.Next(10)) switch
     {
         0 => null,
         1 => [],
@@ -233,8 +236,32 @@ public sealed class LedgerRoutesFuzzTests(LedgerClusterFixture fixture, ITestOut
         5 => Encoding.UTF8.GetBytes(new string('[', random.Next(10, 80)) + new string(']', random.Next(0, 80))),
         6 => Encoding.UTF8.GetBytes($$"""{"id":"{{Segment(random)}}","type":"public-write-once","value":"{{Convert.ToBase64String(RandomBytes(random, 20))}}"}"""),
         7 when route.MaxBody is { } max && max <= 64 * 1024 => Encoding.UTF8.GetBytes("{\"share\":\"" + new string('A', (int)max) + "\"}"),
+        8 => CertificateRegistration(random),
         _ => Encoding.UTF8.GetBytes($$"""{"period":{{random.Next(-5, 5)}},"share":"{{Convert.ToBase64String(RandomBytes(random, random.Next(0, 120)))}}","message":"{{Printable(random, 10)}}","version":{{random.Next()}}}"""),
     };
+
+    /// <summary>
+    /// A registration by certificate with a certificate that decodes (random CA, key, instance, server, window,
+    /// sometimes a byte changed): the API's check of the server it names and the ledger's checks get real input.
+    /// The key it registers is a random one, never the stranger's whose signature the headers may carry, so no
+    /// such request is ever authentic.
+    /// </summary>
+    private static byte[] CertificateRegistration(Random random)
+    {
+        using var authority = Ed25519PrivateKey.FromSeed(RandomBytes(random, Ed25519PrivateKey.SeedLength));
+        using var instanceKey = Ed25519PrivateKey.FromSeed(RandomBytes(random, Ed25519PrivateKey.SeedLength));
+        var instance = random.Next(1, 4);
+        var notBefore = (ulong)DateTimeOffset.UtcNow.AddMinutes(random.Next(-120, 60)).ToUnixTimeMilliseconds();
+        var network = random.Next(4) == 0 ? NetworkId.FromBytes(RandomBytes(random, NetworkId.Length)) : NetworkId.FromBytes(new byte[NetworkId.Length]);
+        var certificate = ApplicationCertificate.Issue(authority, network, "fuzzed", instance, random.Next(1, 4), instanceKey.PublicKey.Bytes, notBefore, notBefore + (ulong)random.Next(1, 7_200_000),
+            RandomBytes(random, ApplicationCertificate.SerialLength)).Encode();
+        if (random.Next(3) == 0)
+        {
+            certificate[random.Next(certificate.Length)] ^= (byte)(1 << random.Next(8));
+        }
+
+        return Encoding.UTF8.GetBytes($$"""{"publicKey":"{{Convert.ToHexStringLower(instanceKey.PublicKey.Bytes)}}","name":"fuzzed","instance":{{instance}},"certificate":"{{Convert.ToHexStringLower(certificate)}}"}""");
+    }
 
     private static string RandomJson(Random random, int depth) => (depth > 3 ? random.Next(4) : random.Next(7)) switch
     {
