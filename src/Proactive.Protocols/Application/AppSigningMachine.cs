@@ -31,11 +31,11 @@ public sealed record AppKeyMaterial(ulong Ordinal, string Sharing, Scalar Share,
 /// <summary>What a coordinator's session takes from its server: commitments made in advance, and the keys' public shares.</summary>
 public interface IAppSigningSupport
 {
-    /// <summary><paramref name="perSigner"/> commitments from each of <paramref name="count"/> signers among <paramref name="candidates"/>, or null when too few have that many in stock.</summary>
-    IReadOnlyList<(int Signer, IReadOnlyList<SigningCommitments> Commitments)>? TryDraw(IEnumerable<int> candidates, int count, int perSigner);
+    /// <summary><paramref name="perSigner"/> commitments from each of <paramref name="count"/> signers among <paramref name="candidates"/> (with their generation), or null when too few have that many in stock.</summary>
+    IReadOnlyList<(int Signer, IReadOnlyList<SigningCommitments> Commitments, uint Generation)>? TryDraw(IEnumerable<int> candidates, int count, int perSigner);
 
-    /// <summary>The commitments of <paramref name="signer"/> in stock are no good (it refused, cheated or stayed silent at <paramref name="now"/>).</summary>
-    void Forget(int signer, TimeSpan now);
+    /// <summary>The signer of commitments of <paramref name="generation"/> refused, cheated or stayed silent at <paramref name="now"/>: its stock is no good.</summary>
+    void Forget(int signer, uint generation, TimeSpan now);
 
     /// <summary>The group key and every server's verifying share of <paramref name="key"/>'s sharing (computed once per sharing).</summary>
     PublicKeyPackage PublicKeysOf(AppKeyMaterial key);
@@ -92,6 +92,7 @@ public sealed class AppSigningMachine : IProtocolMachine
     private readonly Dictionary<int, byte[]> _shareMessages = [];
     private readonly HashSet<int> _excluded = [];
     private readonly List<int> _chosen = [];
+    private readonly Dictionary<int, uint> _generations = [];
     private List<SigningPackage>? _packages;
     private uint _attempt;
 
@@ -170,7 +171,7 @@ public sealed class AppSigningMachine : IProtocolMachine
 
         // A refusal (it restarted and lost its pairs, its state is behind, it holds another sharing) or
         // garbage: its commitments are dropped, and it is asked to start over a little later.
-        _support.Forget(message.Sender, context.Now);
+        _support.Forget(message.Sender, _generations.GetValueOrDefault(message.Sender), context.Now);
         _excluded.Add(message.Sender);
         NextAttempt(context, outbox, message.Type == RefusalType ? $"server {message.Sender} refused to sign" : $"server {message.Sender} sent an undecodable answer");
     }
@@ -203,7 +204,7 @@ public sealed class AppSigningMachine : IProtocolMachine
         foreach (var silent in _chosen.Where(s => s != _self && !_shares.ContainsKey(s)))
         {
             _excluded.Add(silent);
-            _support.Forget(silent, context.Now);
+            _support.Forget(silent, _generations.GetValueOrDefault(silent), context.Now);
         }
 
         NextAttempt(context, outbox, IsWaitingForCommitments ? "too few signers sent commitments in time" : "signers did not answer in time");
@@ -407,6 +408,12 @@ public sealed class AppSigningMachine : IProtocolMachine
         _chosen.Clear();
         _chosen.AddRange(drawn.Select(d => d.Signer));
         _chosen.Add(_self);
+        _generations.Clear();
+        foreach (var (signer, _, generation) in drawn)
+        {
+            _generations[signer] = generation;
+        }
+
         _shares.Clear();
         _shareMessages.Clear();
         _packages = new List<SigningPackage>(_messages.Count);
@@ -443,7 +450,7 @@ public sealed class AppSigningMachine : IProtocolMachine
 
         _shares[_self] = ownShares;
         var payload = output.WrittenSpan.ToArray();
-        foreach (var (signer, _) in drawn)
+        foreach (var (signer, _, _) in drawn)
         {
             outbox.Send(signer, _attempt, SignRound, RequestType, payload, confidential: false);
         }
@@ -501,7 +508,7 @@ public sealed class AppSigningMachine : IProtocolMachine
         foreach (var culprit in _chosen.Where(s => s != _self && culprits.Contains(Identifier.FromInt(_suite, s))))
         {
             _excluded.Add(culprit);
-            _support.Forget(culprit, context.Now);
+            _support.Forget(culprit, _generations.GetValueOrDefault(culprit), context.Now);
             outbox.Emit(new Alert(AlertType.InvalidSignatureShare, culprit, Instance.Period, Instance,
                 "a signature share for an application key does not verify", _shareMessages.GetValueOrDefault(culprit, [])));
         }

@@ -15,7 +15,7 @@ namespace Proactive.Protocols.Application;
 public sealed class AppSigningNonces : IDisposable
 {
     /// <summary>Most pairs a signer holds for one coordinator (a coordinator that asks for more gets fewer).</summary>
-    public const int MaxPerCoordinator = 512;
+    public const int MaxPerCoordinator = 1024;
 
     private readonly Dictionary<int, Dictionary<(Element Hiding, Element Binding), SigningNonces>> _byCoordinator = [];
 
@@ -102,8 +102,14 @@ public sealed class AppSigningNonces : IDisposable
 
 /// <summary>
 /// A coordinator's stock of the commitments its peers made for it in advance (<see cref="AppSigningNonces"/>),
-/// per signer, in the order they came; and when it last asked each signer for more. Public values only.
+/// per signer, in the order they came; and the requests for more under way. Public values only.
 /// </summary>
+/// <remarks>
+/// Requests carry a sequence number the offer echoes. A request that asks a signer to start over (wipe its
+/// pairs for this coordinator) opens a new generation: offers answering older requests are dropped (their
+/// pairs are gone), and refusals of commitments drawn in an older generation do not start another one, so
+/// one lost pool costs one start-over, not a cascade of them while packages are under way.
+/// </remarks>
 public sealed class AppCommitmentStock
 {
     /// <summary>How many commitments of each signer a coordinator keeps in stock, at least (it keeps more after batch requests).</summary>
@@ -112,12 +118,15 @@ public sealed class AppCommitmentStock
     /// <summary>Below this many commitments of a signer (with the least stock kept) the coordinator asks it for more.</summary>
     public const int LowWater = 48;
 
+    private readonly Dictionary<int, Queue<SigningCommitments>> _bySigner = [];
+    private readonly Dictionary<int, (uint Sequence, TimeSpan At)> _underWay = [];
+    private readonly Dictionary<int, uint> _generation = [];
+    private readonly HashSet<int> _needsReset = [];
+    private uint _nextSequence = 1;
     private int _target = BatchSize;
 
-    private readonly Dictionary<int, Queue<SigningCommitments>> _bySigner = [];
-    private readonly Dictionary<int, TimeSpan> _askedAt = [];
-    private readonly HashSet<int> _askedBefore = [];
-    private readonly HashSet<int> _needsReset = [];
+    // The most a session of this period asked of one signer: the stock is topped up to cover it.
+    private int _demand;
 
     /// <summary>The period the commitments belong to.</summary>
     public ulong Period { get; private set; }
@@ -137,40 +146,60 @@ public sealed class AppCommitmentStock
         }
 
         _bySigner.Clear();
-        _askedAt.Clear();
-        _askedBefore.Clear();
+        _underWay.Clear();
+        _generation.Clear();
         _needsReset.Clear();
         Period = period;
         WasUsed = false;
         _target = BatchSize;
+        _demand = 0;
         return true;
     }
 
     /// <summary>
     /// Whether to ask <paramref name="signer"/> for more now: its stock is low and no request is under way
     /// (one older than <paramref name="patience"/> counts as lost). Marks the request as sent; the out
-    /// parameter says whether the signer should first wipe what it made for this coordinator.
+    /// parameters give its size, its sequence number and whether the signer should first wipe what it made
+    /// for this coordinator (the first request of the period, and after <see cref="Forget"/>).
     /// </summary>
-    public bool ShouldAsk(int signer, TimeSpan now, TimeSpan patience, out int count, out bool reset)
+    public bool ShouldAsk(int signer, TimeSpan now, TimeSpan patience, out int count, out bool reset, out uint sequence)
     {
         count = _target;
-        reset = !_askedBefore.Contains(signer) || _needsReset.Contains(signer);
-        if (CountOf(signer) >= _target * LowWater / BatchSize || (_askedAt.TryGetValue(signer, out var at) && now - at < patience))
+        sequence = 0;
+        reset = !_generation.ContainsKey(signer) || _needsReset.Contains(signer);
+
+        // Low: below the low-water mark, or too few for a session that waits for this many.
+        if (CountOf(signer) >= Math.Max(_target * LowWater / BatchSize, _demand) || (_underWay.TryGetValue(signer, out var asked) && now - asked.At < patience))
         {
             return false;
         }
 
-        _askedAt[signer] = now;
-        _askedBefore.Add(signer);
-        _needsReset.Remove(signer);
+        sequence = _nextSequence++;
+        _underWay[signer] = (sequence, now);
+        if (reset)
+        {
+            // A new generation: what the signer made before is wiped, and so is the stock of it.
+            _generation[signer] = sequence;
+            _needsReset.Remove(signer);
+            _bySigner.Remove(signer);
+        }
+
         count = _target - CountOf(signer);
         return true;
     }
 
-    /// <summary>Commitments <paramref name="signer"/> sent; the request they answer is no longer under way.</summary>
-    public void Add(int signer, IEnumerable<SigningCommitments> commitments)
+    /// <summary>
+    /// Commitments <paramref name="signer"/> sent in answer to request <paramref name="sequence"/>; dropped
+    /// when that request is older than the signer's last start-over. False when dropped.
+    /// </summary>
+    public bool Add(int signer, uint sequence, IEnumerable<SigningCommitments> commitments)
     {
         ArgumentNullException.ThrowIfNull(commitments);
+        if (!_generation.TryGetValue(signer, out var generation) || sequence < generation)
+        {
+            return false;
+        }
+
         if (!_bySigner.TryGetValue(signer, out var queue))
         {
             _bySigner[signer] = queue = new Queue<SigningCommitments>();
@@ -181,39 +210,51 @@ public sealed class AppCommitmentStock
             queue.Enqueue(commitment);
         }
 
-        _askedAt.Remove(signer);
+        if (_underWay.TryGetValue(signer, out var asked) && asked.Sequence == sequence)
+        {
+            _underWay.Remove(signer);
+        }
+
+        return true;
     }
 
     /// <summary>
-    /// Drops every commitment of <paramref name="signer"/> (it refused, cheated or stayed silent): sessions
-    /// leave it out until it answers a new request, made no sooner than one patience after
-    /// <paramref name="now"/>, which asks it to start over.
+    /// The signer of commitments drawn in <paramref name="generation"/> refused, cheated or stayed silent:
+    /// unless it started over since, its stock is dropped and sessions leave it out until it answers a new
+    /// request, made no sooner than one patience after <paramref name="now"/>, which asks it to start over.
     /// </summary>
-    public void Forget(int signer, TimeSpan now)
+    public void Forget(int signer, uint generation, TimeSpan now)
     {
+        if (_generation.TryGetValue(signer, out var current) && generation < current)
+        {
+            return;
+        }
+
         _bySigner.Remove(signer);
-        _askedAt[signer] = now;
+        _underWay[signer] = (0, now);
         _needsReset.Add(signer);
     }
 
     /// <summary>
     /// <paramref name="perSigner"/> commitments from each of <paramref name="count"/> signers among
-    /// <paramref name="candidates"/> (in their order), taken out of the stock; null, taking nothing, when fewer
-    /// than that many signers have that many (the stock kept then grows, up to what a signer makes for one
-    /// coordinator, so that batches fit).
+    /// <paramref name="candidates"/> (in their order), taken out of the stock, with the generation they belong
+    /// to; null, taking nothing, when fewer than that many signers have that many (the stock kept then grows,
+    /// up to half of what a signer makes for one coordinator, so that batches fit).
     /// </summary>
-    public IReadOnlyList<(int Signer, IReadOnlyList<SigningCommitments> Commitments)>? TryDraw(IEnumerable<int> candidates, int count, int perSigner)
+    public IReadOnlyList<(int Signer, IReadOnlyList<SigningCommitments> Commitments, uint Generation)>? TryDraw(IEnumerable<int> candidates, int count, int perSigner)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentOutOfRangeException.ThrowIfLessThan(perSigner, 1);
         var chosen = candidates.Where(s => CountOf(s) >= perSigner).Take(count).ToList();
         if (chosen.Count < count)
         {
-            _target = Math.Clamp(Math.Max(_target, 2 * perSigner), BatchSize, AppSigningNonces.MaxPerCoordinator);
+            // At most half a signer's pool in stock: the other half covers packages under way.
+            _target = Math.Clamp(Math.Max(_target, 2 * perSigner), BatchSize, AppSigningNonces.MaxPerCoordinator / 2);
+            _demand = Math.Max(_demand, Math.Min(perSigner, _target));
             return null;
         }
 
         WasUsed = true;
-        return [.. chosen.Select(s => (s, (IReadOnlyList<SigningCommitments>)[.. Enumerable.Range(0, perSigner).Select(_ => _bySigner[s].Dequeue())]))];
+        return [.. chosen.Select(s => (s, (IReadOnlyList<SigningCommitments>)[.. Enumerable.Range(0, perSigner).Select(_ => _bySigner[s].Dequeue())], _generation.GetValueOrDefault(s)))];
     }
 }

@@ -168,8 +168,9 @@ public sealed partial class ServerController
     }
 
     /// <summary>
-    /// Nonce commitments on the submission channel: a coordinator asks (u32 count, u8 start over), a signer
-    /// answers with that many fresh commitments made for that coordinator (count + commitments).
+    /// Nonce commitments on the submission channel: a coordinator asks (u32 count, u8 start over, u32
+    /// sequence), a signer answers with fresh commitments made for that coordinator (u32 sequence, count +
+    /// commitments).
     /// </summary>
     private void ReceiveNonceMessage(ProtocolContext context, InstanceId instance, InboundMessage message, ControllerStep step)
     {
@@ -182,7 +183,8 @@ public sealed partial class ServerController
         var reader = new CanonicalReader(message.Payload.Span);
         if (message.Type == NonceRequestType)
         {
-            if (!reader.TryReadU32(out var count) || !reader.TryReadU8(out var reset) || !reader.TryReadEnd() || count == 0 || count > AppSigningNonces.MaxPerCoordinator || reset > 1)
+            if (!reader.TryReadU32(out var count) || !reader.TryReadU8(out var reset) || !reader.TryReadU32(out var requestSequence) || !reader.TryReadEnd()
+                || count == 0 || count > AppSigningNonces.MaxPerCoordinator || reset > 1)
             {
                 step.Drop(instance, message.Sender, "an undecodable nonce request");
                 return;
@@ -199,6 +201,7 @@ public sealed partial class ServerController
             var made = _appNonces.Make(message.Sender, (int)count, reset == 1, () => AppSigningMachine.NewNonces(suite!, Self, hedge, context.Random));
             var output = new ArrayBufferWriter<byte>();
             var writer = new CanonicalWriter(output);
+            writer.WriteU32(requestSequence);
             writer.WriteCount(made.Count, AppSigningNonces.MaxPerCoordinator);
             foreach (var commitment in made)
             {
@@ -211,7 +214,7 @@ public sealed partial class ServerController
             return;
         }
 
-        if (message.Type != NonceOfferType || !reader.TryReadCount(AppSigningNonces.MaxPerCoordinator, 1, out var offered))
+        if (message.Type != NonceOfferType || !reader.TryReadU32(out var sequence) || !reader.TryReadCount(AppSigningNonces.MaxPerCoordinator, 1, out var offered))
         {
             step.Drop(instance, message.Sender, "an undecodable nonce offer");
             return;
@@ -236,7 +239,18 @@ public sealed partial class ServerController
         }
 
         _appCommitments.EnterPeriod(CurrentPeriod);
-        _appCommitments.Add(message.Sender, commitments);
+        if (!_appCommitments.Add(message.Sender, sequence, commitments))
+        {
+            step.Drop(instance, message.Sender, "nonce commitments made before a start-over");
+            return;
+        }
+
+        if (commitments.Count == 0)
+        {
+            // Its pool for this server is full of pairs this server holds no commitments of (packages that
+            // never reached it, a restart here): ask it to start over, a little later.
+            _appCommitments.Forget(message.Sender, sequence, context.Now);
+        }
         foreach (var waiting in _machines.Values.OfType<AppSigningMachine>().Where(m => m.IsWaitingForCommitments).ToList())
         {
             Run(context, waiting, step, (c, o) => waiting.Timeout(c, AppSigningMachine.StockArrivedTimer, o));
@@ -269,12 +283,13 @@ public sealed partial class ServerController
         var outbox = new Outbox();
         foreach (var peer in _parameters.Servers.Where(s => s != Self))
         {
-            if (_appCommitments.ShouldAsk(peer, context.Now, NonceRequestPatience, out var count, out var reset))
+            if (_appCommitments.ShouldAsk(peer, context.Now, NonceRequestPatience, out var count, out var reset, out var sequence))
             {
                 var output = new ArrayBufferWriter<byte>();
                 var writer = new CanonicalWriter(output);
                 writer.WriteU32((uint)count);
                 writer.WriteU8(reset ? (byte)1 : (byte)0);
+                writer.WriteU32(sequence);
                 outbox.Send(peer, 0, NonceRound, NonceRequestType, output.WrittenSpan.ToArray(), confidential: false);
             }
         }
@@ -310,10 +325,10 @@ public sealed partial class ServerController
     /// <summary>What a coordinator's sessions take from this server.</summary>
     private sealed class AppSigningSupport(ServerController controller) : IAppSigningSupport
     {
-        public IReadOnlyList<(int Signer, IReadOnlyList<SigningCommitments> Commitments)>? TryDraw(IEnumerable<int> candidates, int count, int perSigner) =>
+        public IReadOnlyList<(int Signer, IReadOnlyList<SigningCommitments> Commitments, uint Generation)>? TryDraw(IEnumerable<int> candidates, int count, int perSigner) =>
             controller._appCommitments.Period == controller.CurrentPeriod ? controller._appCommitments.TryDraw(candidates, count, perSigner) : null;
 
-        public void Forget(int signer, TimeSpan now) => controller._appCommitments.Forget(signer, now);
+        public void Forget(int signer, uint generation, TimeSpan now) => controller._appCommitments.Forget(signer, generation, now);
 
         public PublicKeyPackage PublicKeysOf(AppKeyMaterial key)
         {

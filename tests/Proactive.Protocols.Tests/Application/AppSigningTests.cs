@@ -63,6 +63,25 @@ public sealed class AppSigningTests
     }
 
     [Fact]
+    public void Concurrent_batches_after_single_signatures_all_get_signed()
+    {
+        using var setup = SigningNetwork.Create(seed: 48);
+        for (var i = 0; i < 3; i++)
+        {
+            setup.Sign(coordinator: 1, $"warm {i}");
+        }
+
+        var ids = new List<byte[]>();
+        for (var b = 0; b < 3; b++)
+        {
+            ids.Add(setup.StartBatch(coordinator: 1, [.. Enumerable.Range(0, 64).Select(i => $"batch {b} message {i}")]));
+        }
+
+        Assert.True(setup.Net.RunUntil(() => ids.All(id => setup.Net.EventsOf<AppSignatureProduced>(1).Any(e => e.RequestId.SequenceEqual(id)) || setup.Net.EventsOf<AppSigningFailed>(1).Any(e => e.RequestId.SequenceEqual(id))), TimeSpan.FromSeconds(20)));
+        Assert.Empty(setup.Net.EventsOf<AppSigningFailed>(1).Select(f => f.Reason));
+    }
+
+    [Fact]
     public void Sessions_spread_over_every_signer()
     {
         using var setup = SigningNetwork.Create(seed: 42);
@@ -179,36 +198,49 @@ public sealed class AppSigningTests
         stock.EnterPeriod(1);
         var now = TimeSpan.FromSeconds(10);
         var patience = TimeSpan.FromMilliseconds(500);
-        Assert.True(stock.ShouldAsk(2, now, patience, out var count, out var reset));
+        var random = new DeterministicRandomSource(10);
+        List<SigningCommitments> Made(int count) => [.. Enumerable.Range(0, count).Select(_ => AppSigningMachine.NewNonces(Suite, 2, Suite.Group.One, random).Commitments)];
+
+        Assert.True(stock.ShouldAsk(2, now, patience, out var count, out var reset, out var first));
         Assert.Equal(AppCommitmentStock.BatchSize, count);
         Assert.True(reset);
-        Assert.False(stock.ShouldAsk(2, now + TimeSpan.FromMilliseconds(100), patience, out _, out _));
-        Assert.True(stock.ShouldAsk(2, now + patience, patience, out _, out reset));
+        Assert.False(stock.ShouldAsk(2, now + TimeSpan.FromMilliseconds(100), patience, out _, out _, out _));
+        Assert.True(stock.ShouldAsk(2, now + patience, patience, out _, out reset, out var second));
         Assert.False(reset);
+        Assert.True(second > first);
 
-        var random = new DeterministicRandomSource(10);
-        var commitments = Enumerable.Range(0, AppCommitmentStock.LowWater).Select(_ => AppSigningMachine.NewNonces(Suite, 2, Suite.Group.One, random).Commitments).ToList();
-        stock.Add(2, commitments);
-        Assert.False(stock.ShouldAsk(2, now + patience, patience, out _, out _));
+        var commitments = Made(AppCommitmentStock.LowWater);
+        Assert.True(stock.Add(2, first, commitments));
+        Assert.False(stock.ShouldAsk(2, now + patience, patience, out _, out _, out _));
         Assert.Null(stock.TryDraw([2, 3], 2, 1));
         Assert.Null(stock.TryDraw([2], 1, 100));
         Assert.Equal(AppCommitmentStock.LowWater, stock.CountOf(2));
         var drawn = Assert.Single(stock.TryDraw([3, 2], 1, 2)!);
         Assert.Equal(2, drawn.Signer);
         Assert.Equal(commitments.Take(2), drawn.Commitments);
+        Assert.Equal(first, drawn.Generation);
         Assert.True(stock.WasUsed);
 
-        // A batch larger than the stock kept made the coordinator keep more.
-        Assert.True(stock.ShouldAsk(2, now + patience, patience, out count, out _));
+        // A batch larger than the stock kept made the coordinator keep more, and ask even above the low-water mark.
+        Assert.True(stock.Add(2, second, Made(40)));
+        Assert.True(stock.CountOf(2) > 75);
+        Assert.True(stock.ShouldAsk(2, now + (3 * patience), patience, out count, out _, out _));
         Assert.Equal(200 - stock.CountOf(2), count);
 
-        stock.Forget(2, now + patience);
+        // A refusal of an old generation's commitment does not start another one; a current one does.
+        stock.Forget(2, first, now + (3 * patience));
         Assert.Equal(0, stock.CountOf(2));
-        Assert.False(stock.ShouldAsk(2, now + patience, patience, out _, out _));
-        Assert.True(stock.ShouldAsk(2, now + patience + patience, patience, out _, out reset));
+        Assert.False(stock.ShouldAsk(2, now + (3 * patience), patience, out _, out _, out _));
+        Assert.True(stock.ShouldAsk(2, now + (4 * patience), patience, out _, out reset, out var third));
         Assert.True(reset);
+        Assert.False(stock.Add(2, second, Made(5)), "an offer made before the start-over is dropped");
+        Assert.True(stock.Add(2, third, Made(5)));
+        stock.Forget(2, first, now + (4 * patience));
+        Assert.Equal(5, stock.CountOf(2));
+
         Assert.True(stock.EnterPeriod(2));
         Assert.False(stock.WasUsed);
+        Assert.Equal(0, stock.CountOf(2));
     }
 
     private static bool Verifies(AppSignatureProduced produced, string message) =>
@@ -285,6 +317,16 @@ public sealed class AppSigningTests
         public AppSignatureProduced SignBatch(int coordinator, List<string> messages) =>
             Run(coordinator, ApplicationSecretsTests.Sign(_client, _network, _handle, "POST", "/v1/keys/k1/sign-batch", 1,
                 $"{{\"messages\":[{string.Join(',', messages.Select(m => $"\"{Convert.ToBase64String(Encoding.UTF8.GetBytes(m))}\""))}]}}", _random), messages[0]);
+
+        public byte[] StartBatch(int coordinator, List<string> messages)
+        {
+            var request = ApplicationSecretsTests.Sign(_client, _network, _handle, "POST", "/v1/keys/k1/sign-batch", 1,
+                $"{{\"messages\":[{string.Join(',', messages.Select(m => $"\"{Convert.ToBase64String(Encoding.UTF8.GetBytes(m))}\""))}]}}", _random);
+            var problem = string.Empty;
+            Net.Run(coordinator, c => Net.Controllers[coordinator].StartAppSigning(c, request, out _, out problem));
+            Assert.Equal(string.Empty, problem);
+            return request.Id;
+        }
 
         private AppSignatureProduced Run(int coordinator, SignedRequest request, string message)
         {
