@@ -45,6 +45,9 @@ public sealed partial class ServerController
     private readonly Dictionary<string, Scalar> _dealtShares = new(StringComparer.Ordinal);
     private ulong _includedSecrets;
     private ulong? _includingSecrets;
+
+    // This period's refresh runs on a layout this server could not complete (see RefreshMachine.LayoutMayBeStale).
+    private bool _refreshLayoutUncertain;
     private ShareVector? _sharesWithSecrets;
     private bool _includingIncomplete;
     private bool _incompleteShares;
@@ -151,6 +154,7 @@ public sealed partial class ServerController
     {
         _includingSecrets = null;
         _includingKeys = null;
+        _refreshLayoutUncertain = PeriodSchedule is not null && CurrentPeriod >= 2 && !IsLedgerCurrent;
         if (PeriodSchedule is null || !IsLedgerCurrent || CurrentPeriod < 2)
         {
             return (shares, state, digest);
@@ -192,6 +196,7 @@ public sealed partial class ServerController
             // Without a key's public result this server cannot build the network's new public state: it
             // refreshes the old one, which the others' dealings do not match, and its shares are recovered.
             Array.Clear(values);
+            _refreshLayoutUncertain = true;
             return (shares, state, digest);
         }
 

@@ -719,7 +719,10 @@ public sealed partial class ServerController : IDisposable
         var refresh = new RefreshMachine(
             instance, _parameters, Self, publicState, withSecrets, keys.Signing,
             server => _directory.TryGet(server, period, out var k) ? k.Signing : null,
-            AgreementWiring.InstanceContext(instance, _network), digest, _timeouts.Refresh, faults);
+            AgreementWiring.InstanceContext(instance, _network), digest, _timeouts.Refresh, faults)
+        {
+            LayoutMayBeStale = _refreshLayoutUncertain,
+        };
         StartMachine(context, refresh, step);
     }
 

@@ -217,6 +217,14 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
     /// <summary>Where the instance is.</summary>
     public RefreshStatus Status { get; private set; } = RefreshStatus.Created;
 
+    /// <summary>
+    /// This server could not build the vector's layout for this refresh (its application state is behind,
+    /// or it lacks a key that joins now): a dealing with another number of parts is then its own
+    /// uncertainty, not evidence against the dealer, so it is left out without an alert (the servers that
+    /// know the layout judge it; this server's shares are recovered after the refresh).
+    /// </summary>
+    public bool LayoutMayBeStale { get; init; }
+
     /// <inheritdoc />
     public bool IsFinished => Status is RefreshStatus.Completed or RefreshStatus.SharesLost;
 
@@ -651,6 +659,12 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
 
         if (StructuralFault(commitments) is { } fault)
         {
+            if (LayoutMayBeStale && HasOtherLayout(commitments))
+            {
+                view.Disqualified = true;
+                return;
+            }
+
             Disqualify(view, outbox, fault.Type, dealer, fault.Detail, message.Signed);
             return;
         }
@@ -671,12 +685,16 @@ public sealed class RefreshMachine : IProtocolMachine, IDisposable
         }
     }
 
+    /// <summary>Whether the dealing is for a vector of another shape (signing keys, data keys) than this server's.</summary>
+    private bool HasOtherLayout(RefreshDealingCommitments commitments) =>
+        commitments.SigningKeyCommitments.Count != _publicState.SigningKeyCount
+        || (commitments.CombinedCommitment is null) != (_publicState.DataKeyCount == 0);
+
     /// <summary>Public faults: every server sees the same broadcast, so every server disqualifies the same way.</summary>
     private (AlertType Type, string Detail)? StructuralFault(RefreshDealingCommitments commitments)
     {
         var a = _publicState.SigningKeyCount;
-        if (commitments.SigningKeyCommitments.Count != a || commitments.RecipientHashes.Count != _n
-            || (commitments.CombinedCommitment is null) != (_publicState.DataKeyCount == 0))
+        if (HasOtherLayout(commitments) || commitments.RecipientHashes.Count != _n)
         {
             return (AlertType.InvalidCommitment, "dealing commitments have the wrong number of parts");
         }
