@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Proactive.Crypto.Frost;
 using Proactive.Crypto.Groups;
 using Proactive.Crypto.Hpke;
@@ -722,7 +723,7 @@ public sealed partial class ProactiveClient
         {
             var best = bySharing.Values.Select(s => s.Count).DefaultIfEmpty(0).Max();
             var wave = Enumerable.Range(0, Math.Min(Math.Max(1, needed - best), pending.Count)).Select(_ => pending.Dequeue()).ToList();
-            var answers = await Task.WhenAll(wave.Select(server => ShareOfAsync(server, path, cancellationToken))).ConfigureAwait(false);
+            var answers = await Task.WhenAll(wave.Select(server => ShareOfAsync(server, path, LedgerAnswerJsonContext.Default.ShareAnswer, cancellationToken))).ConfigureAwait(false);
             foreach (var (server, answer, problem, error) in answers)
             {
                 if (problem is not null)
@@ -801,7 +802,9 @@ public sealed partial class ProactiveClient
         return null;
     }
 
-    private async Task<(int Server, ShareAnswer? Answer, ProactiveApiException? Problem, string? Error)> ShareOfAsync(ClusterServerInfo server, string path, CancellationToken cancellationToken)
+    /// <summary>One server's sealed share (of a stored secret or a joint secret): its answer, its refusal (4xx), or why it gave neither.</summary>
+    private async Task<(int Server, T? Answer, ProactiveApiException? Problem, string? Error)> ShareOfAsync<T>(ClusterServerInfo server, string path, JsonTypeInfo<T> answerType, CancellationToken cancellationToken)
+        where T : class
     {
         if (ApiOf(server) is not { } api)
         {
@@ -810,7 +813,7 @@ public sealed partial class ProactiveClient
 
         try
         {
-            var (answer, _) = await ExchangeAsync(api, HttpMethod.Get, path, null, Signing.Fresh, LedgerAnswerJsonContext.Default.ShareAnswer, cancellationToken, retry: false).ConfigureAwait(false);
+            var (answer, _) = await ExchangeAsync(api, HttpMethod.Get, path, null, Signing.Fresh, answerType, cancellationToken, retry: false).ConfigureAwait(false);
             return (server.Id, answer, null, null);
         }
         catch (ProactiveApiException e) when (e.Status is >= 400 and < 500)

@@ -277,7 +277,7 @@ public sealed partial class ProactiveClient
             }
 
             var wave = Enumerable.Range(0, Math.Min(needed - best, pending.Count)).Select(_ => pending.Dequeue()).ToList();
-            var answers = await Task.WhenAll(wave.Select(server => JointShareOfAsync(server, path, cancellationToken))).ConfigureAwait(false);
+            var answers = await Task.WhenAll(wave.Select(server => ShareOfAsync(server, path, CommunicationJsonContext.Default.JointShareAnswer, cancellationToken))).ConfigureAwait(false);
             foreach (var (server, answer, problem, error) in answers)
             {
                 if (problem is not null)
@@ -374,28 +374,6 @@ public sealed partial class ProactiveClient
         finally
         {
             CryptographicOperations.ZeroMemory(plain);
-        }
-    }
-
-    private async Task<(int Server, JointShareAnswer? Answer, ProactiveApiException? Problem, string? Error)> JointShareOfAsync(ClusterServerInfo server, string path, CancellationToken cancellationToken)
-    {
-        if (ApiOf(server) is not { } api)
-        {
-            return (server.Id, null, null, "the configuration gives it no API");
-        }
-
-        try
-        {
-            var (answer, _) = await ExchangeAsync(api, HttpMethod.Get, path, null, Signing.Fresh, CommunicationJsonContext.Default.JointShareAnswer, cancellationToken, retry: false).ConfigureAwait(false);
-            return (server.Id, answer, null, null);
-        }
-        catch (ProactiveApiException e) when (e.Status is >= 400 and < 500)
-        {
-            return (server.Id, null, e, null);
-        }
-        catch (ProactiveException e)
-        {
-            return (server.Id, null, null, e.Message);
         }
     }
 
