@@ -251,6 +251,7 @@ public sealed partial class ServerController
             // never reached it, a restart here): ask it to start over, a little later.
             _appCommitments.Forget(message.Sender, sequence, context.Now);
         }
+
         foreach (var waiting in _machines.Values.OfType<AppSigningMachine>().Where(m => m.IsWaitingForCommitments).ToList())
         {
             Run(context, waiting, step, (c, o) => waiting.Timeout(c, AppSigningMachine.StockArrivedTimer, o));
