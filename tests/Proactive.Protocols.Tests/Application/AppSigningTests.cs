@@ -81,6 +81,33 @@ public sealed class AppSigningTests
         Assert.Empty(setup.Net.EventsOf<AppSigningFailed>(1).Select(f => f.Reason));
     }
 
+    [Theory]
+    [InlineData("{\"messages\":[]}")]
+    [InlineData("{\"messages\":\"AA==\"}")]
+    [InlineData("{\"messages\":[1]}")]
+    [InlineData("{\"messages\":[\"not base64!\"]}")]
+    [InlineData("{\"message\":\"AA==\"}")]
+    [InlineData("{\"messages\":[\"AA==\"],\"extra\":1}")]
+    [InlineData("[\"AA==\"]")]
+    [InlineData("{\"messages\":[\"AA==\"]")]
+    public void A_malformed_batch_request_is_refused_with_the_shape_it_takes_and_starts_no_session(string body)
+    {
+        using var setup = SigningNetwork.Create(seed: 49);
+        var problem = setup.TryStart(coordinator: 2, "/v1/keys/k1/sign-batch", body);
+        Assert.StartsWith("the body is not { \"messages\": [1 to 256 base64 strings] }", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain(setup.Net.Delivered, d => d.Instance.Protocol == ProtocolKind.AppSigning);
+    }
+
+    [Fact]
+    public void A_batch_of_more_than_256_messages_is_refused()
+    {
+        using var setup = SigningNetwork.Create(seed: 50);
+        var body = $"{{\"messages\":[{string.Join(',', Enumerable.Repeat("\"AA==\"", KeyRecord.MaxBatchMessages + 1))}]}}";
+        Assert.StartsWith("the body is not", setup.TryStart(coordinator: 1, "/v1/keys/k1/sign-batch", body), StringComparison.Ordinal);
+        var unknownKey = setup.TryStart(coordinator: 1, "/v1/keys/nope/sign-batch", "{\"messages\":[\"AA==\"]}");
+        Assert.StartsWith("no key 'nope'", unknownKey, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Sessions_spread_over_every_signer()
     {
@@ -317,6 +344,15 @@ public sealed class AppSigningTests
         public AppSignatureProduced SignBatch(int coordinator, List<string> messages) =>
             Run(coordinator, ApplicationSecretsTests.Sign(_client, _network, _handle, "POST", "/v1/keys/k1/sign-batch", 1,
                 $"{{\"messages\":[{string.Join(',', messages.Select(m => $"\"{Convert.ToBase64String(Encoding.UTF8.GetBytes(m))}\""))}]}}", _random), messages[0]);
+
+        /// <summary>Starts a session for a request with this path and body; the refusal, or empty when it started.</summary>
+        public string TryStart(int coordinator, string path, string body)
+        {
+            var request = ApplicationSecretsTests.Sign(_client, _network, _handle, "POST", path, 1, body, _random);
+            var problem = string.Empty;
+            Net.Run(coordinator, c => Net.Controllers[coordinator].StartAppSigning(c, request, out _, out problem));
+            return problem;
+        }
 
         public byte[] StartBatch(int coordinator, List<string> messages)
         {
