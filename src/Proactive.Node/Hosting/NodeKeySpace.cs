@@ -1,6 +1,7 @@
 // References: toolkit (seed 001) section 3.2 (ROM, public and private data); docs/NODE.md "Storage", "The node".
 using System.Globalization;
 using Proactive.Node.Storage;
+using Proactive.Protocols.Agreement;
 using Proactive.Protocols.Application;
 using Proactive.Protocols.Bootstrap;
 using Proactive.Protocols.Controller;
@@ -10,7 +11,9 @@ namespace Proactive.Node.Hosting;
 /// <summary>
 /// Where the node keeps what it persists besides the controller's state, and which of it is public.
 /// Private: this server's period keys and TLS keys (erased when their period is over). Public: the
-/// other servers' period keys it verifies with, [S_cert(M), M], the period certificates.
+/// other servers' period keys it verifies with, [S_cert(M), M], the period certificates, the applications'
+/// agreed state, and the agreement states (signed statements and values every server is shown: nothing
+/// secret, so erasing one of them, as every ledger decision does, needs no scrub of the store files).
 /// </summary>
 public static class NodeKeySpace
 {
@@ -29,8 +32,8 @@ public static class NodeKeySpace
     /// <summary>The constants the invariant information signs: C's canonical encoding and the period schedule's anchor (public).</summary>
     public const string Constants = PublicPrefix + "constants";
 
-    /// <summary>The storage policy of a node: the controller's public keys, [S_cert(M), M], and everything under <see cref="PublicPrefix"/>.</summary>
+    /// <summary>The storage policy of a node: the controller's public keys, [S_cert(M), M], and everything under <see cref="PublicPrefix"/>, the certificate, application and agreement prefixes.</summary>
     public static KeySpacePolicy Policy { get; } = new(
         [ServerController.PublicStateKey, ServerController.DigestKey, VcertRecoverMachine.StorageKey],
-        [PublicPrefix, ServerController.CertificateKeyPrefix, ApplicationKeys.Prefix]);
+        [PublicPrefix, ServerController.CertificateKeyPrefix, ApplicationKeys.Prefix, TendermintAgreement.StatePrefix]);
 }

@@ -186,6 +186,12 @@ public sealed class NodeStore : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (batch.Operations.Count == 0 && !_residuePending)
+            {
+                // Most steps persist nothing (a vote received, a timer): no transaction to open and sync.
+                return default;
+            }
+
             int written = 0, erasedPrivate = 0, erasedPublic = 0;
             using (var transaction = _connection.BeginTransaction())
             {

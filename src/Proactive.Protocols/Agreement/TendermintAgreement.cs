@@ -273,9 +273,15 @@ public sealed class TendermintAgreement : IProtocolMachine
     /// <summary>Timer ids: round * 4 + step, so a timer names the (round, step) it was set for.</summary>
     public static int TimerId(int round, VoteStep step) => (round * TimerKinds) + (int)step;
 
+    /// <summary>
+    /// Every agreement state is stored under this prefix. What is there is not secret: the statements this
+    /// server signed and sent, and values every server is shown (qualified sets, KeyTables, ledger batches).
+    /// </summary>
+    public const string StatePrefix = "agreement/";
+
     /// <summary>The key the machine persists its <see cref="AgreementPersistedState"/> under: "agreement/{period}/{protocol}/{sequence}/state".</summary>
     public static string StateKey(InstanceId instance) =>
-        $"agreement/{instance.Period}/{instance.Protocol.ToString().ToLowerInvariant()}/{instance.Sequence}/state";
+        $"{StatePrefix}{instance.Period}/{instance.Protocol.ToString().ToLowerInvariant()}/{instance.Sequence}/state";
 
     /// <summary>
     /// Rebuilds the machine of server <paramref name="self"/> from what it persisted under

@@ -187,6 +187,31 @@ public sealed class NodeStoreTests : IDisposable
     }
 
     [Fact]
+    public void The_node_keeps_agreement_states_public_so_retiring_one_needs_no_checkpoint_while_a_dealt_share_stays_private()
+    {
+        var directory = _temp.Provision();
+        using var store = NodeStore.Open(directory, policy: Proactive.Node.Hosting.NodeKeySpace.Policy);
+        var state = Proactive.Protocols.Agreement.TendermintAgreement.StateKey(new InstanceId(ProtocolKind.Agreement, 3, 42));
+        var dealt = ServerController.DealtSharePrefix + "00ff/0011";
+        var write = new Outbox();
+        write.Persist(state, [1, 2, 3]);
+        write.Persist(dealt, new byte[32]);
+        store.ApplyPersisted(write.Persisted);
+        Assert.True(store.TryGet(DataSpace.Public, state, out _));
+        Assert.True(store.TryGet(DataSpace.Private, dealt, out _));
+
+        // What every ledger decision does: retire the agreement state of an old instance. No scrub is owed for it.
+        var retire = new Outbox();
+        retire.Persist(ServerController.EraseKey(state), []);
+        var result = store.ApplyPersisted(retire.Persisted);
+        Assert.Equal((0, 1), (result.ErasedPrivate, result.ErasedPublic));
+        Assert.NotEqual(0, new FileInfo(directory.StoreWalPath).Length);
+
+        // A step that persists nothing opens no transaction.
+        Assert.Equal(default, store.ApplyPersisted([]));
+    }
+
+    [Fact]
     public void A_tombstone_erases_its_key_from_whichever_space_holds_it()
     {
         var directory = _temp.Provision();
