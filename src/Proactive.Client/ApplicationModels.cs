@@ -144,7 +144,7 @@ internal sealed partial class RequestJsonContext : JsonSerializerContext;
 
 internal sealed record RegisterBody(string PublicKey, string Name, string? UniqueId, string? Password, int? Instance, ulong? MaxEntries, ulong? MaxBytes, string? Certificate = null);
 
-internal sealed record StoreBody(string Id, string Type, string Value, ulong? Until, string? Dealing);
+internal sealed record StoreBody(string Id, string Type, string Value, ulong? Until, string? Dealing, IReadOnlyList<string>? Shares = null, ulong? SharesPeriod = null);
 
 internal sealed record WriteBody(string Value, ulong Version, string? Dealing);
 

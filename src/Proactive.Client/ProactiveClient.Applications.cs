@@ -118,10 +118,18 @@ public sealed partial class ProactiveClient
         CheckEntry(id, value.Length);
         var credentials = RequireCredentials();
         var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
+        ulong? untilMs = until is { } date ? (ulong)Math.Max(1, date.ToUnixTimeMilliseconds()) : null;
+        if (type is DataType.SecretSingle or DataType.SecretDistributedReader)
+        {
+            // Stored by this instance alone: the shares travel sealed inside the agreed request (one round trip).
+            return await StoreSealedAsync(cluster, credentials, id, value, type, untilMs, cancellationToken).ConfigureAwait(false);
+        }
+
         string stored;
         string? dealing = null;
         if (IsSecret(type))
         {
+            // A quorum sends the very same request, perhaps across a period change: the shares are handed over first.
             (stored, dealing) = await DealAndEncryptAsync(cluster, credentials, id, value, cancellationToken).ConfigureAwait(false);
         }
         else
@@ -129,7 +137,6 @@ public sealed partial class ProactiveClient
             stored = Convert.ToBase64String(value.Span);
         }
 
-        ulong? untilMs = until is { } date ? (ulong)Math.Max(1, date.ToUnixTimeMilliseconds()) : null;
         var body = JsonSerializer.SerializeToUtf8Bytes(new StoreBody(id, DataTypes.Name(type), stored, untilMs, dealing), RequestJsonContext.Default.StoreBody);
         return ToDataResult(await SubmitAsync(cluster, HttpMethod.Post, "/v1/data", body, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false));
     }
@@ -601,6 +608,93 @@ public sealed partial class ProactiveClient
 
         var ciphertext = DataKeySharing.Encrypt(group, dataKey, Hex(credentials.ApplicationId), id, dealing, value.Span, random);
         return (Convert.ToBase64String(ciphertext), dealingHex);
+    }
+
+    /// <summary>
+    /// StoreData of a secret this instance stores alone: a fresh data key is dealt, each share sealed to its
+    /// server's encryption key in the certified KeyTable of the current period, and the sealed shares go in
+    /// the request itself, so every server that applies it keeps its share in the same durable step (no
+    /// hand-over round before it). A request agreed in a later period than the keys' is refused
+    /// (<c>stale-period</c>) and dealt again to the new keys.
+    /// </summary>
+    private async Task<DataResult> StoreSealedAsync(ClusterInfo cluster, ApplicationCredentials credentials, string id, ReadOnlyMemory<byte> value, DataType type, ulong? untilMs, CancellationToken cancellationToken)
+    {
+        var networkKey = TrustedNetworkKey(cluster);
+        var group = networkKey.Suite.Group;
+        for (var attempt = 0; ; attempt++)
+        {
+            var (period, keys) = await SealingKeysAsync(cluster, networkKey, cancellationToken).ConfigureAwait(false);
+            var dealing = new byte[DataRecord.DealingLength];
+            SystemRandomSource.Instance.Fill(dealing);
+            var (dataKey, shares) = DataKeySharing.Deal(group, cluster.ServerCount, cluster.Threshold, SystemRandomSource.Instance);
+            var info = DataKeySharing.DealtShareInfo(cluster.Network, credentials.Handle, dealing);
+            var sealedShares = new string[cluster.ServerCount];
+            var encoded = new byte[group.ScalarLength];
+            try
+            {
+                for (var i = 0; i < sealedShares.Length; i++)
+                {
+                    group.EncodeScalar(shares[i], encoded);
+                    sealedShares[i] = Convert.ToBase64String(HpkeBaseMode.Seal(ShareSuite, keys[i], info, [], encoded, SystemRandomSource.Instance).Encode());
+                }
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(encoded);
+            }
+
+            var ciphertext = DataKeySharing.Encrypt(group, dataKey, Hex(credentials.ApplicationId), id, dealing, value.Span, SystemRandomSource.Instance);
+            var body = JsonSerializer.SerializeToUtf8Bytes(
+                new StoreBody(id, DataTypes.Name(type), Convert.ToBase64String(ciphertext), untilMs, Hex(dealing), sealedShares, period), RequestJsonContext.Default.StoreBody);
+            try
+            {
+                return ToDataResult(await SubmitAsync(cluster, HttpMethod.Post, "/v1/data", body, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false));
+            }
+            catch (ProactiveApiException e) when (e.Code == "stale-period" && attempt < 2)
+            {
+                lock (_gate)
+                {
+                    _sealingKeys = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every server's encryption key of the current period, from that period's KeyTable as the network key
+    /// certified it (the period is the one this client's server says its dealing key is of).
+    /// </summary>
+    private async Task<(ulong Period, HpkePublicKey[] Keys)> SealingKeysAsync(ClusterInfo cluster, GroupPublicKey networkKey, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_sealingKeys is { } known)
+            {
+                return known;
+            }
+        }
+
+        var server = PreferDiscovery(cluster).First();
+        var api = ApiOf(server) ?? _options.Server!;
+        var (current, _) = await ExchangeAsync(api, HttpMethod.Get, "/v1/dealing-key", null, Signing.None, LedgerAnswerJsonContext.Default.DealingKeyAnswer, cancellationToken, retry: false).ConfigureAwait(false);
+        var certified = await CertifiedPeriodAsync(cluster, networkKey, server, current.Period, needPublicState: false, cancellationToken).ConfigureAwait(false);
+        var keys = new HpkePublicKey[cluster.ServerCount];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (certified.Table is null || !certified.Table.TryGet(i + 1, out var entry))
+            {
+                throw new ProactiveVerificationException($"No certified KeyTable of period {current.Period} lists the keys of server {i + 1} (period 0 has none; the first refresh makes one): its share cannot be sealed.");
+            }
+
+            keys[i] = entry.Entry.Keys.Encryption;
+        }
+
+        lock (_gate)
+        {
+            _sealingKeys = (current.Period, keys);
+        }
+
+        return (current.Period, keys);
     }
 
     /// <summary>

@@ -44,6 +44,9 @@ public sealed partial class ProactiveClient : IDisposable
 
     /// <summary>Each server's dealing key as last checked against the certified KeyTable (dropped when a hand-over fails).</summary>
     private readonly Dictionary<int, (ulong Period, Crypto.Hpke.HpkePublicKey Key)> _dealingKeys = [];
+
+    /// <summary>Every server's encryption key of one period from its certified KeyTable, for shares sealed into a store request (dropped on <c>stale-period</c>).</summary>
+    private (ulong Period, Crypto.Hpke.HpkePublicKey[] Keys)? _sealingKeys;
     private ClusterInfo? _cluster;
     private string? _networkId;
 

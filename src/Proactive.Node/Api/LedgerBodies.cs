@@ -25,14 +25,26 @@ public sealed record RegisterRequest(string PublicKey, string Name, string? Uniq
 /// <param name="Type">One of the five types of toolkit Table 4: <c>public-write-once</c>, <c>public-read-write</c>, <c>secret-single</c>, <c>secret-distributed-reader</c>, <c>secret-distributed</c>.</param>
 /// <param name="Value">Base64: the value (public types) or the AEAD ciphertext under the dealt data key (secret types), at most 1 MiB.</param>
 /// <param name="Until">StoreUntil: Unix milliseconds before which no server releases a share (distributed-reader secrets only).</param>
-/// <param name="Dealing">Secrets: the 32-hex dealing id the data key's shares were dealt under (<c>PUT /v1/dealings/{dealing}</c>).</param>
-public sealed record StoreRequest(string Id, string Type, string Value, ulong? Until, string? Dealing);
+/// <param name="Dealing">Secrets: the 32-hex dealing id the data key's shares were dealt under.</param>
+/// <param name="Shares">Secrets, optional: the data key's shares, one base64 HPKE-sealed share per server in server order (each server keeps its own when the request is applied); without them the shares are handed over before with <c>PUT /v1/dealings/{dealing}</c>.</param>
+/// <param name="SharesPeriod">With <paramref name="Shares"/>: the period of the servers' keys they are sealed to, which must be the period of the ledger that agrees the request (else <c>409 stale-period</c>).</param>
+public sealed record StoreRequest(string Id, string Type, string Value, ulong? Until, string? Dealing, IReadOnlyList<string>? Shares = null, ulong? SharesPeriod = null);
+
+/// <summary>One entry of <c>POST /v1/data/batch</c> (its shares are handed over before, with <c>PUT /v1/dealings</c>).</summary>
+/// <param name="Id">The entry's id.</param>
+/// <param name="Type">A write-once type.</param>
+/// <param name="Value">Base64 of the value or ciphertext.</param>
+/// <param name="Until">StoreUntil (distributed-reader secrets only).</param>
+/// <param name="Dealing">Secrets: the dealing id.</param>
+public sealed record BatchStoreEntry(string Id, string Type, string Value, ulong? Until, string? Dealing);
 
 /// <summary>The body of <c>PUT /v1/data/{id}</c>.</summary>
 /// <param name="Value">Base64 of the new value (or ciphertext).</param>
 /// <param name="Version">The version this write replaces.</param>
 /// <param name="Dealing">Secrets: the dealing of the new value's data key.</param>
-public sealed record WriteRequest(string Value, ulong Version, string? Dealing);
+/// <param name="Shares">Secrets, optional: the new data key's shares sealed to each server, as for <c>POST /v1/data</c>.</param>
+/// <param name="SharesPeriod">With <paramref name="Shares"/>: the period of the keys they are sealed to.</param>
+public sealed record WriteRequest(string Value, ulong Version, string? Dealing, IReadOnlyList<string>? Shares = null, ulong? SharesPeriod = null);
 
 /// <summary>The body of <c>POST /v1/data/{id}/release</c>.</summary>
 /// <param name="Version">The version to release.</param>
@@ -55,8 +67,8 @@ public sealed record MessagesRequest(IReadOnlyList<string> Messages);
 public sealed record DealtShareRequest(ulong Period, string Share);
 
 /// <summary>The body of <c>POST /v1/data/batch</c>: write-once entries stored together (all or none).</summary>
-/// <param name="Entries">1 to 4096 entries, each as the body of <c>POST /v1/data</c> (write-once types only).</param>
-public sealed record BatchStoreRequest(IReadOnlyList<StoreRequest> Entries);
+/// <param name="Entries">1 to 4096 entries, each as the body of <c>POST /v1/data</c> without shares (write-once types only).</param>
+public sealed record BatchStoreRequest(IReadOnlyList<BatchStoreEntry> Entries);
 
 /// <summary>The 201 answer of <c>POST /v1/data/batch</c>.</summary>
 /// <param name="Stored">How many entries were stored.</param>
@@ -239,6 +251,7 @@ public sealed record SignatureBatchBody(string PublicKey, string Suite, IReadOnl
     WriteIndented = false)]
 [JsonSerializable(typeof(RegisterRequest))]
 [JsonSerializable(typeof(StoreRequest))]
+[JsonSerializable(typeof(BatchStoreEntry))]
 [JsonSerializable(typeof(WriteRequest))]
 [JsonSerializable(typeof(ReleaseRequest))]
 [JsonSerializable(typeof(KeyRequest))]

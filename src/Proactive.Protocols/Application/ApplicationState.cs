@@ -19,6 +19,21 @@ namespace Proactive.Protocols.Application;
 public sealed record ApplyResult(int Status, string? Problem, string Detail, byte[]? Body)
 {
     public static ApplyResult Refused(int status, string problem, string detail) => new(status, problem, detail, null);
+
+    /// <summary>The data key's shares a stored or written secret carried, one sealed to each server (null when it carried none).</summary>
+    public DealtShares? Dealt { get; init; }
+}
+
+/// <summary>
+/// A secret's data-key shares carried in its store or write request: share i sealed (HPKE, info
+/// <see cref="DataKeySharing.DealtShareInfo"/>) to server i's encryption key of <see cref="Period"/>. Every
+/// server that applies the request opens its own and keeps it as a dealt share in the same durable step,
+/// so the shares are held wherever the entry is, without a round of hand-overs before the request.
+/// </summary>
+public sealed record DealtShares(string ApplicationIdHex, string Handle, byte[] Dealing, ulong Period, IReadOnlyList<byte[]> Sealed)
+{
+    /// <summary>Largest sealed share taken (HPKE enc, a scalar and the tag, with room for larger groups).</summary>
+    public const int MaxSealedLength = 256;
 }
 
 /// <summary>What a batch is applied in: the network and the period whose ledger decided it.</summary>
@@ -610,7 +625,7 @@ public sealed class ApplicationState
     private ApplyResult Store((ApplicationRecord App, int Instance) caller, SignedRequest request, LedgerContext context, List<KeyValuePair<string, byte[]?>> writes)
     {
         using var body = JsonDocument.Parse(request.Body);
-        var json = new RequestReader(body.RootElement, "id", "type", "value", "until", "dealing");
+        var json = new RequestReader(body.RootElement, "id", "type", "value", "until", "dealing", "shares", "sharesPeriod");
         var id = DataId(json.Text("id", 1, DataRecord.MaxIdLength));
         var type = DataTypes.Parse(json.Text("type", 1, 40));
         var value = json.Base64("value", DataRecord.MaxValueLength);
@@ -621,9 +636,11 @@ public sealed class ApplicationState
         if (secret != dealing is not null)
         {
             throw new RequestShapeException(secret
-                ? "A secret needs 'dealing': the id under which the client dealt the data key's shares to the servers (PUT /v1/dealings/{dealing})."
+                ? "A secret needs 'dealing': the id of its data key's dealing (shares in 'shares', or handed over before with PUT /v1/dealings/{dealing})."
                 : "'dealing' belongs to secrets only.");
         }
+
+        var shares = CarriedShares(json, dealing, context);
 
         if (until != 0 && type is not (DataType.SecretDistributedReader or DataType.SecretDistributed))
         {
@@ -646,6 +663,11 @@ public sealed class ApplicationState
             return ApplyResult.Refused(403, "quota-exceeded", $"Storing '{id}' would exceed the application's quota ({app.Quota.MaxEntries} entries, {app.Quota.MaxBytes} bytes).");
         }
 
+        if (shares is { Period: var sealedFor } && sealedFor != context.Period)
+        {
+            return StaleShares(sealedFor, context);
+        }
+
         var record = secret
             ? new DataRecord(id, type, value, 1, until, context.Period, dealing, NextOrdinal(app.IdHex, id, writes))
             : new DataRecord(id, type, value, 1, until, context.Period);
@@ -654,8 +676,38 @@ public sealed class ApplicationState
         app.UsedBytes += (ulong)value.Length;
         writes.Add(new(ApplicationKeys.Data(app.IdHex, id), record.Encode()));
         writes.Add(new(ApplicationKeys.Application(app.IdHex), app.Encode()));
-        return new ApplyResult(201, null, "stored", Json(w => DescribeData(w, record)));
+        return new ApplyResult(201, null, "stored", Json(w => DescribeData(w, record))) { Dealt = shares is null ? null : shares with { ApplicationIdHex = app.IdHex, Handle = request.Handle } };
     }
+
+    /// <summary>
+    /// The shares a secret's request carries ("shares": one base64 HPKE message per server, in server order,
+    /// sealed to the keys of period "sharesPeriod"), or null when it carries none (dealt before by
+    /// PUT /v1/dealings).
+    /// </summary>
+    private static DealtShares? CarriedShares(RequestReader json, byte[]? dealing, LedgerContext context)
+    {
+        var period = json.OptionalNumber("sharesPeriod");
+        if (!json.Has("shares"))
+        {
+            return period is null ? null : throw new RequestShapeException("'sharesPeriod' belongs with 'shares'.");
+        }
+
+        if (dealing is null || period is null)
+        {
+            throw new RequestShapeException("'shares' belong to a secret's request, with its 'dealing' and 'sharesPeriod'.");
+        }
+
+        var sealedShares = json.Base64List("shares", context.ServerCount, DealtShares.MaxSealedLength);
+        if (sealedShares.Count != context.ServerCount || sealedShares.Any(s => s.Length == 0))
+        {
+            throw new RequestShapeException($"'shares' must hold one sealed share for each of the {context.ServerCount} servers, in server order.");
+        }
+
+        return new DealtShares(string.Empty, string.Empty, dealing, period.Value, sealedShares);
+    }
+
+    private static ApplyResult StaleShares(ulong sealedFor, LedgerContext context) => ApplyResult.Refused(409, "stale-period",
+        $"The shares are sealed to the servers' keys of period {sealedFor}, but the request was agreed in the ledger of period {context.Period}: seal them to the keys of period {context.Period} and send it again.");
 
     /// <summary>Most entries one batch store takes.</summary>
     public const int MaxBatchEntries = 4096;
@@ -753,10 +805,11 @@ public sealed class ApplicationState
     {
         var id = DataId(Uri.UnescapeDataString(escapedId));
         using var body = JsonDocument.Parse(request.Body);
-        var json = new RequestReader(body.RootElement, "value", "version", "dealing");
+        var json = new RequestReader(body.RootElement, "value", "version", "dealing", "shares", "sharesPeriod");
         var value = json.Base64("value", DataRecord.MaxValueLength);
         var expected = json.OptionalNumber("version") ?? throw new RequestShapeException("'version' (the version this write replaces) is required.");
         var dealing = json.OptionalHex("dealing", DataRecord.DealingLength);
+        var shares = CarriedShares(json, dealing, context);
         var app = caller.App;
         if (!_data.TryGetValue((app.IdHex, id), out var current))
         {
@@ -789,6 +842,11 @@ public sealed class ApplicationState
             return ApplyResult.Refused(400, "invalid-request", current.IsSecret ? "A secret's new value needs the 'dealing' of its new data key." : "'dealing' belongs to secrets only.");
         }
 
+        if (shares is { Period: var sealedFor } && sealedFor != context.Period)
+        {
+            return StaleShares(sealedFor, context);
+        }
+
         // A secret's new value has a new data key, a new secret of its own; the old one is kept by no one.
         var record = current.IsSecret
             ? new DataRecord(id, current.Type, value, current.Version + 1, current.NotBefore, context.Period, dealing, NextOrdinal(app.IdHex, id, writes))
@@ -797,7 +855,7 @@ public sealed class ApplicationState
         app.UsedBytes = app.UsedBytes - (ulong)current.Value.Length + (ulong)value.Length;
         writes.Add(new(ApplicationKeys.Data(app.IdHex, id), record.Encode()));
         writes.Add(new(ApplicationKeys.Application(app.IdHex), app.Encode()));
-        return new ApplyResult(200, null, "written", Json(w => DescribeData(w, record)));
+        return new ApplyResult(200, null, "written", Json(w => DescribeData(w, record))) { Dealt = shares is null ? null : shares with { ApplicationIdHex = app.IdHex, Handle = request.Handle } };
     }
 
     /// <summary>

@@ -21,9 +21,15 @@ public sealed class LedgerMachine : IProtocolMachine
     private readonly ApplicationLedger _ledger;
     private readonly Func<bool> _maySeal;
     private readonly Func<LedgerContext> _context;
+    private readonly Action<DealtShares, Outbox>? _keepShares;
     private bool _decided;
 
-    public LedgerMachine(InstanceId instance, ApplicationLedger ledger, Func<bool> maySeal, Func<LedgerContext> context)
+    /// <param name="instance">(Ledger, p, k), k ≥ 1.</param>
+    /// <param name="ledger">The server's ledger (pool and agreed state).</param>
+    /// <param name="maySeal">Whether this instance may close the period's ledger (the server is in a later period).</param>
+    /// <param name="context">The period's ledger context.</param>
+    /// <param name="keepShares">Keeps this server's share of a secret whose request carried its shares, in the decision's outbox (so in its durable step).</param>
+    public LedgerMachine(InstanceId instance, ApplicationLedger ledger, Func<bool> maySeal, Func<LedgerContext> context, Action<DealtShares, Outbox>? keepShares = null)
     {
         ArgumentNullException.ThrowIfNull(ledger);
         ArgumentNullException.ThrowIfNull(maySeal);
@@ -37,6 +43,7 @@ public sealed class LedgerMachine : IProtocolMachine
         _ledger = ledger;
         _maySeal = maySeal;
         _context = context;
+        _keepShares = keepShares;
     }
 
     public InstanceId Instance { get; }
@@ -76,6 +83,11 @@ public sealed class LedgerMachine : IProtocolMachine
 
         foreach (var (id, result) in results)
         {
+            if (result.Dealt is { } dealt && _keepShares is not null)
+            {
+                _keepShares(dealt, outbox);
+            }
+
             outbox.Emit(new LedgerRequestApplied(Instance, id, result));
         }
 

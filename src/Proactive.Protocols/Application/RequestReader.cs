@@ -39,6 +39,9 @@ internal readonly struct RequestReader
         _root = root;
     }
 
+    /// <summary>Whether the member is there (and not null).</summary>
+    public bool Has(string name) => _root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
+
     public string Text(string name, int minLength, int maxLength) =>
         OptionalText(name, minLength, maxLength) ?? throw new RequestShapeException($"'{name}' is required.");
 

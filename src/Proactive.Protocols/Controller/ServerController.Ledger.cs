@@ -134,7 +134,7 @@ public sealed partial class ServerController
             return;
         }
 
-        StartMachine(context, new LedgerMachine(instance, _ledger, () => CurrentPeriod > period, () => LedgerContextOf(period)!), step);
+        StartMachine(context, new LedgerMachine(instance, _ledger, () => CurrentPeriod > period, () => LedgerContextOf(period)!, KeepCarriedShare), step);
     }
 
     /// <summary>The agreement of a ledger instance: restored from its persisted state when this server voted in it before a restart.</summary>

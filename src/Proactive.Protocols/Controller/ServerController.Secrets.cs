@@ -80,6 +80,39 @@ public sealed partial class ServerController
         return step;
     }
 
+    /// <summary>
+    /// A secret's request carried its data key's shares and was applied: opens this server's with its
+    /// encryption key of the period they were sealed for and keeps it like a share handed over by
+    /// <see cref="AcceptDealtShare"/>, durable with the entry. A share that does not open (the client sealed
+    /// it wrongly, or the key of that period is gone) is not kept: this server then holds a zero in its place
+    /// when the secret joins the vector and recovers it (<see cref="IncompleteSharesKey"/>).
+    /// </summary>
+    private void KeepCarriedShare(DealtShares dealt, Outbox outbox)
+    {
+        var key = DealtShareKey(dealt.ApplicationIdHex, dealt.Dealing);
+        if (Self > dealt.Sealed.Count || !_ownKeys.TryGetValue(dealt.Period, out var keys)
+            || (_dealtShares.Count >= MaxDealtShares && !_dealtShares.ContainsKey(key))
+            || !Crypto.Hpke.HpkeSealedMessage.TryDecode(dealt.Sealed[Self - 1], out var message)
+            || !Crypto.Hpke.HpkeBaseMode.TryOpen(Crypto.Hpke.HpkeSuite.X25519Sha256ChaCha20Poly1305, keys.Encryption,
+                DataKeySharing.DealtShareInfo(_network.ToString(), dealt.Handle, dealt.Dealing), [], message, out var plain))
+        {
+            return;
+        }
+
+        try
+        {
+            if (plain.Length == _group.ScalarLength && _group.TryDecodeScalar(plain, out var share))
+            {
+                _dealtShares[key] = share;
+                outbox.Persist(key, plain.ToArray());
+            }
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(plain);
+        }
+    }
+
     /// <summary>Keeps many dealt shares of the caller's dealings in one durable step (bulk import); all or none.</summary>
     public ControllerStep AcceptDealtShares(string applicationIdHex, IReadOnlyList<(byte[] Dealing, Scalar Share)> shares, out bool accepted)
     {

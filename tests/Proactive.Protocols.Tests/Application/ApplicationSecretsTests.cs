@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Proactive.Crypto.Groups;
+using Proactive.Crypto.Hpke;
 using Proactive.Crypto.Random;
 using Proactive.Crypto.Sharing;
 using Proactive.Crypto.Signing;
@@ -374,6 +375,66 @@ public sealed class ApplicationSecretsTests
         }
 
         Assert.Equal(publicKey, Group.MultiplyBase(secret));
+    }
+
+    [Fact]
+    public void Shares_carried_in_the_store_request_are_kept_where_it_is_applied_and_only_for_the_ledger_period()
+    {
+        using var net = new ControllerTestNetwork(Parameters, seed: 37);
+        foreach (var controller in net.Controllers.Values)
+        {
+            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+        }
+
+        net.RunNetworkKeyDkg(secrets: 1);
+        RunPeriod(net, 1);
+
+        using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)3, 32).ToArray());
+        var random = new DeterministicRandomSource(78);
+        var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
+        Submit(net, 1, Sign(client, network, SignedRequest.NewHandle, "POST", "/v1/apps", 1,
+            $"{{\"name\":\"vault\",\"uniqueId\":\"u\",\"publicKey\":\"{Convert.ToHexStringLower(client.PublicKey.Bytes)}\"}}", random));
+        var appHex = Convert.ToHexStringLower(ApplicationState.CentralizedId("vault", "u"));
+        var handle = Handles.Format(Convert.FromHexString(appHex), 0);
+
+        var value = Encoding.UTF8.GetBytes("carried with the request");
+        var dealing = new byte[DataRecord.DealingLength];
+        random.Fill(dealing);
+        var (key, shares) = DataKeySharing.Deal(Group, Parameters.ServerCount, Parameters.Threshold, random);
+        var ciphertext = Convert.ToBase64String(DataKeySharing.Encrypt(Group, key, appHex, "codes", dealing, value, random));
+        var info = DataKeySharing.DealtShareInfo(network, handle, dealing);
+
+        // Share i sealed to the key of period `period` of server sealedTo(i).
+        string Body(ulong period, Func<int, int> sealedTo, int count) => $"{{\"id\":\"codes\",\"type\":\"secret-single\",\"value\":\"{ciphertext}\",\"dealing\":\"{Convert.ToHexStringLower(dealing)}\",\"sharesPeriod\":{period},\"shares\":["
+            + string.Join(',', Parameters.Servers.Take(count).Select(server =>
+            {
+                var encoded = new byte[Group.ScalarLength];
+                Group.EncodeScalar(shares[server - 1], encoded);
+                var to = net.Controllers[sealedTo(server)].PeriodKeysOf(period)!.Encryption.PublicKey;
+                return $"\"{Convert.ToBase64String(HpkeBaseMode.Seal(HpkeSuite.X25519Sha256ChaCha20Poly1305, to, info, [], encoded, random).Encode())}\"";
+            })) + "]}";
+
+        // Sealed to the keys of period 0 but agreed in period 1's ledger: refused everywhere, nothing kept.
+        Submit(net, 2, Sign(client, network, handle, "POST", "/v1/data", 1, Body(0, s => s, Parameters.ServerCount), random));
+        // One share short: refused as malformed.
+        Submit(net, 3, Sign(client, network, handle, "POST", "/v1/data", 1, Body(1, s => s, Parameters.ServerCount - 1), random));
+        Assert.All(net.Controllers.Values, c =>
+        {
+            Assert.Null(c.Ledger.State.Data(appHex, "codes"));
+            Assert.Equal(0, c.DealtShareCount);
+        });
+        Assert.All(net.Controllers.Keys, s => Assert.Contains(net.EventsOf<LedgerRequestApplied>(s), e => e.Result.Problem == "stale-period"));
+
+        // Server 5's share sealed to server 4's key: the others keep theirs, durable with the entry; server 5 holds none.
+        Submit(net, 4, Sign(client, network, handle, "POST", "/v1/data", 1, Body(1, s => s == 5 ? 4 : s, Parameters.ServerCount), random));
+        foreach (var (server, controller) in net.Controllers)
+        {
+            Assert.NotNull(controller.Ledger.State.Data(appHex, "codes"));
+            Assert.Equal(server == 5 ? 0 : 1, controller.DealtShareCount);
+            Assert.Equal(server != 5, net.Stores[server].Keys.Any(k => k.StartsWith(ServerController.DealtSharePrefix + appHex, StringComparison.Ordinal)));
+        }
+
+        AssertReconstructs(net, appHex, value, expectedSharing: "dealt");
     }
 
     internal static void RunPeriod(ControllerTestNetwork net, ulong period)
