@@ -17,4 +17,9 @@ public interface IApplicationDirectory
 /// centralized application, the server id 1..n for an instance of a distributed one), its Ed25519 public
 /// key (every request it makes is signed with the private half) and the application's name.
 /// </summary>
-public sealed record ApplicationInstance(string Handle, byte[] ApplicationId, int Instance, byte[] PublicKey, string Name);
+public sealed record ApplicationInstance(string Handle, byte[] ApplicationId, int Instance, byte[] PublicKey, string Name)
+{
+    /// <summary>The public key, decoded (and checked to be a point of the curve) once, not at every request.</summary>
+    /// <exception cref="ArgumentException">At construction: the key is not a valid Ed25519 public key (the ledger registers only keys that are).</exception>
+    public Proactive.Crypto.Signing.Ed25519PublicKey VerifyingKey { get; } = Proactive.Crypto.Signing.Ed25519PublicKey.Decode(PublicKey);
+}

@@ -82,13 +82,7 @@ public sealed class RequestAuthenticator
             return false;
         }
 
-        if (!Ed25519PublicKey.TryDecode(found.PublicKey, out var key))
-        {
-            // The directory holds only keys that decoded at registration; a bad one is this server's fault.
-            throw new InvalidOperationException($"The directory's public key of {parsed.Handle} is not a valid Ed25519 key.");
-        }
-
-        if (!TryVerify(method, pathAndQuery, body, parsed, key, parsed.Handle, out error))
+        if (!TryVerify(method, pathAndQuery, body, parsed, found.VerifyingKey, parsed.Handle, out error))
         {
             return false;
         }

@@ -183,6 +183,9 @@ public sealed class ApplicationState
         return true;
     }
 
+    // Instance keys decoded so far (at most one per registered instance: keys come from registrations).
+    private readonly Dictionary<string, Ed25519PublicKey> _decodedKeys = new(StringComparer.Ordinal);
+
     /// <summary>Every registered application.</summary>
     public IEnumerable<ApplicationRecord> Applications => _applications.Values;
 
@@ -198,7 +201,20 @@ public sealed class ApplicationState
             return null;
         }
 
-        return Ed25519PublicKey.TryDecode(key, out var decoded) ? decoded : null;
+        // Decoding checks the point (about a signature verification's cost): once per key, not per request.
+        var hex = Convert.ToHexStringLower(key);
+        if (_decodedKeys.TryGetValue(hex, out var known))
+        {
+            return known;
+        }
+
+        if (!Ed25519PublicKey.TryDecode(key, out var decoded))
+        {
+            return null;
+        }
+
+        _decodedKeys[hex] = decoded;
+        return decoded;
     }
 
     /// <summary>
