@@ -196,10 +196,45 @@ public sealed partial class ProactiveClient
         var credentials = RequireCredentials();
         var cluster = await GetClusterAsync(cancellationToken).ConfigureAwait(false);
         var path = "/v1/data/" + Uri.EscapeDataString(id);
+        var (quick, isPublic) = await RetrieveFromSharesAsync(cluster, credentials, id, path, cancellationToken).ConfigureAwait(false);
+        if (quick is not null)
+        {
+            return quick;
+        }
+
         var failures = new Dictionary<int, string>();
         for (var attempt = 0; ; attempt++)
         {
-            var (entry, agreeing, readFailures) = await AgreedAsync(cluster, path, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false);
+            if (isPublic)
+            {
+                var (publicEntry, servers, publicFailures) = await AgreedAsync(cluster, path, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false);
+                if (publicEntry.Dealing is null && publicEntry.Type is not null && publicEntry.Version is not null && TryBase64(publicEntry.Value, out var publicValue))
+                {
+                    return new RetrievedData(id, publicEntry.Type, publicEntry.Version.Value, publicValue, null, servers, publicFailures);
+                }
+
+                isPublic = false;
+            }
+
+            // The description from f+1 servers and, at the same time, shares from t+1 (a secret then costs one
+            // round trip, not two); the shares are judged against the description once it is agreed.
+            using var recipient = HpkeBaseMode.GenerateKeyPair(SystemRandomSource.Instance);
+            var sharePath = $"{path}/share?to={Hex(recipient.PublicKey.ToArray())}";
+            var firstWave = PreferDiscovery(cluster).Take(cluster.Threshold + 1).ToList();
+            var firstShares = Task.WhenAll(firstWave.Select(server => ShareOfAsync(server, sharePath, LedgerAnswerJsonContext.Default.ShareAnswer, cancellationToken)));
+            DataAnswer entry;
+            IReadOnlyList<int> agreeing;
+            IReadOnlyDictionary<int, string> readFailures;
+            try
+            {
+                (entry, agreeing, readFailures) = await AgreedAsync(cluster, path, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Never leave the share requests running past this call (they hold the one-time key's public half only).
+                await firstShares.ConfigureAwait(false);
+            }
+
             if (entry.Type is null || entry.Version is null || !TryBase64(entry.Value, out var stored))
             {
                 throw new ProactiveVerificationException($"The servers describe '{id}' without its type, version or value.");
@@ -210,7 +245,7 @@ public sealed partial class ProactiveClient
                 return new RetrievedData(id, entry.Type, entry.Version.Value, stored, null, agreeing, readFailures);
             }
 
-            var opened = await OpenSecretAsync(cluster, credentials, id, entry, stored, failures, cancellationToken).ConfigureAwait(false);
+            var opened = await OpenSecretAsync(cluster, credentials, id, entry, stored, failures, recipient, await firstShares.ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             if (opened is { } result)
             {
                 return result;
@@ -223,6 +258,74 @@ public sealed partial class ProactiveClient
 
             await Task.Delay(SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The common case of Retrieve in one round trip: t+1 servers asked for their shares at once, each answer
+    /// describing the entry and carrying its ciphertext. When they all answer, describe it alike (so f+1
+    /// at least vouch for it, as <see cref="AgreedAsync{T}"/> asks) and their shares of one sharing open the
+    /// value, that is the answer. When f+1 say the entry is public (<c>not-secret</c>), its value is read with
+    /// <c>GET /v1/data/{id}</c> alone. Anything else (another refusal, a server behind or lying) returns null and
+    /// Retrieve takes the full path, which asks for the description and waits servers out.
+    /// </summary>
+    private async Task<(RetrievedData? Data, bool IsPublic)> RetrieveFromSharesAsync(ClusterInfo cluster, ApplicationCredentials credentials, string id, string path, CancellationToken cancellationToken)
+    {
+        var needed = cluster.Threshold + 1;
+        if (needed < cluster.Faults + 1)
+        {
+            return (null, false);
+        }
+
+        var group = TrustedNetworkKey(cluster).Suite.Group;
+        using var recipient = HpkeBaseMode.GenerateKeyPair(SystemRandomSource.Instance);
+        var sharePath = $"{path}/share?to={Hex(recipient.PublicKey.ToArray())}";
+        var wave = PreferDiscovery(cluster).Take(needed).ToList();
+        var answers = await Task.WhenAll(wave.Select(server => ShareOfAsync(server, sharePath, LedgerAnswerJsonContext.Default.ShareAnswer, cancellationToken))).ConfigureAwait(false);
+        if (answers.Count(a => a.Problem?.Code == "not-secret") >= cluster.Faults + 1)
+        {
+            // f+1 say the entry is public: its value comes from GET /v1/data/{id} alone.
+            return (null, true);
+        }
+
+        if (answers.Any(a => a.Answer is null) || answers.Select(a => a.Answer!).DistinctBy(a => (a.Id, a.Type, a.Version, a.Dealing, a.Sharing, a.Ciphertext)).Count() != 1)
+        {
+            return (null, false);
+        }
+
+        var first = answers[0].Answer!;
+        if (first.Id != id || !TryBase64(first.Ciphertext, out var ciphertext) || !TryHex(first.Dealing, out var dealing))
+        {
+            return (null, false);
+        }
+
+        var shares = new Dictionary<int, Scalar>();
+        foreach (var (server, answer, _, _) in answers)
+        {
+            var info = DataKeySharing.ReleasedShareInfo(cluster.Network, credentials.Handle, id, server, answer!.Sharing);
+            if (answer.Server != server || !TryBase64(answer.Share, out var sealedBytes) || !HpkeSealedMessage.TryDecode(sealedBytes, out var sealedShare)
+                || !HpkeBaseMode.TryOpen(ShareSuite, recipient, info, [], sealedShare, out var plain))
+            {
+                return (null, false);
+            }
+
+            try
+            {
+                if (!group.TryDecodeScalar(plain, out var share))
+                {
+                    return (null, false);
+                }
+
+                shares[server] = share;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(plain);
+            }
+        }
+
+        return DataKeySharing.TryReconstruct(group, cluster.Threshold, shares, Hex(credentials.ApplicationId), id, dealing, ciphertext, out var value, out var used)
+            ? (new RetrievedData(id, first.Type, first.Version, value, first.Sharing, [.. used.Order()], new Dictionary<int, string>()), false)
+            : (null, false);
     }
 
     /// <summary>
@@ -801,23 +904,31 @@ public sealed partial class ProactiveClient
     /// shares of one sharing open it; null when this round did not get there (the caller waits and tries again).
     /// </summary>
     private async Task<RetrievedData?> OpenSecretAsync(
-        ClusterInfo cluster, ApplicationCredentials credentials, string id, DataAnswer entry, byte[] ciphertext, Dictionary<int, string> failures, CancellationToken cancellationToken)
+        ClusterInfo cluster, ApplicationCredentials credentials, string id, DataAnswer entry, byte[] ciphertext, Dictionary<int, string> failures,
+        HpkePrivateKey recipient, IReadOnlyList<(int Server, ShareAnswer? Answer, ProactiveApiException? Problem, string? Error)> firstAnswers, CancellationToken cancellationToken)
     {
         var networkKey = TrustedNetworkKey(cluster);
         var group = networkKey.Suite.Group;
         var needed = cluster.Threshold + 1;
         var appHex = Hex(credentials.ApplicationId);
         var dealing = Convert.FromHexString(entry.Dealing!);
-        using var recipient = HpkeBaseMode.GenerateKeyPair(SystemRandomSource.Instance);
         var path = $"/v1/data/{Uri.EscapeDataString(id)}/share?to={Hex(recipient.PublicKey.ToArray())}";
         var bySharing = new Dictionary<string, Dictionary<int, Scalar>>(StringComparer.Ordinal);
         var refusals = new Dictionary<string, List<ProactiveApiException>>(StringComparer.Ordinal);
-        var pending = new Queue<ClusterServerInfo>(PreferDiscovery(cluster));
-        while (pending.Count > 0)
+        var asked = firstAnswers.Select(a => a.Server).ToHashSet();
+        var pending = new Queue<ClusterServerInfo>(PreferDiscovery(cluster).Where(s => !asked.Contains(s.Id)));
+        IReadOnlyList<(int Server, ShareAnswer? Answer, ProactiveApiException? Problem, string? Error)>? ready = firstAnswers;
+        while (ready is not null || pending.Count > 0)
         {
-            var best = bySharing.Values.Select(s => s.Count).DefaultIfEmpty(0).Max();
-            var wave = Enumerable.Range(0, Math.Min(Math.Max(1, needed - best), pending.Count)).Select(_ => pending.Dequeue()).ToList();
-            var answers = await Task.WhenAll(wave.Select(server => ShareOfAsync(server, path, LedgerAnswerJsonContext.Default.ShareAnswer, cancellationToken))).ConfigureAwait(false);
+            var answers = ready;
+            ready = null;
+            if (answers is null)
+            {
+                var best = bySharing.Values.Select(s => s.Count).DefaultIfEmpty(0).Max();
+                var wave = Enumerable.Range(0, Math.Min(Math.Max(1, needed - best), pending.Count)).Select(_ => pending.Dequeue()).ToList();
+                answers = await Task.WhenAll(wave.Select(server => ShareOfAsync(server, path, LedgerAnswerJsonContext.Default.ShareAnswer, cancellationToken))).ConfigureAwait(false);
+            }
+
             foreach (var (server, answer, problem, error) in answers)
             {
                 if (problem is not null)

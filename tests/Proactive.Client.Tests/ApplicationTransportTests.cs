@@ -153,11 +153,19 @@ public sealed class ApplicationTransportTests : IDisposable
     {
         string Entry(string value) => $$"""{"id":"pub","type":"public-write-once","version":1,"storedPeriod":5,"until":null,"value":"{{value}}"}""";
         var asked = new List<string>();
+        var askedForShares = new List<string>();
         using var client = Client(request =>
         {
             if (!request.RequestUri!.AbsolutePath.StartsWith("/v1/data/", StringComparison.Ordinal))
             {
                 return null;
+            }
+
+            if (request.RequestUri.AbsolutePath.EndsWith("/share", StringComparison.Ordinal))
+            {
+                // Retrieve asks t+1 servers for shares first; a public entry has none.
+                askedForShares.Add(request.RequestUri.Host);
+                return Problem(HttpStatusCode.Conflict, "not-secret");
             }
 
             asked.Add(request.RequestUri.Host);
@@ -170,6 +178,7 @@ public sealed class ApplicationTransportTests : IDisposable
         Assert.Equal([2, 3], retrieved.Servers);
         Assert.Contains(1, retrieved.Failures.Keys);
         Assert.Equal(3, asked.Count);
+        Assert.Equal(2, askedForShares.Count); // t + 1, once
     }
 
     [Fact]
