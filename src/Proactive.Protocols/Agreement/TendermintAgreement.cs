@@ -653,7 +653,10 @@ public sealed class TendermintAgreement : IProtocolMachine
     /// <summary>Persists the state when this step changed it: before any message of the step leaves.</summary>
     private void PersistIfChanged(Outbox outbox)
     {
-        if (!_dirty)
+        // Until this server signs something (or learns a decision) there is nothing a restart could make it
+        // contradict, and "no state under the key" means exactly that it signed nothing: no write yet (a
+        // server that only started the instance, waiting for the proposal, spends no commit on it).
+        if (!_dirty || (_ownProposals.Count == 0 && _ownVotes.Count == 0 && _decision is null))
         {
             return;
         }
