@@ -753,12 +753,16 @@ public sealed partial class ProactiveClient
             {
                 return ToDataResult(await SubmitAsync(cluster, HttpMethod.Post, "/v1/data", body, LedgerAnswerJsonContext.Default.DataAnswer, cancellationToken).ConfigureAwait(false));
             }
-            catch (ProactiveApiException e) when (e.Code == "stale-period" && attempt < 2)
+            catch (ProactiveApiException e) when (e.Code == "stale-period" && attempt + 1 < SettleAttempts)
             {
+                // Agreed in another period's ledger than the keys' (a period began, or the last one's ledger
+                // was still closing): seal to the current keys, after a moment from the second time on.
                 lock (_gate)
                 {
                     _sealingKeys = null;
                 }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -779,8 +783,23 @@ public sealed partial class ProactiveClient
 
         var server = PreferDiscovery(cluster).First();
         var api = ApiOf(server) ?? _options.Server!;
-        var (current, _) = await ExchangeAsync(api, HttpMethod.Get, "/v1/dealing-key", null, Signing.None, LedgerAnswerJsonContext.Default.DealingKeyAnswer, cancellationToken, retry: false).ConfigureAwait(false);
-        var certified = await CertifiedPeriodAsync(cluster, networkKey, server, current.Period, needPublicState: false, cancellationToken).ConfigureAwait(false);
+        DealingKeyAnswer current;
+        CertifiedPeriod certified;
+        for (var attempt = 0; ; attempt++)
+        {
+            (current, _) = await ExchangeAsync(api, HttpMethod.Get, "/v1/dealing-key", null, Signing.None, LedgerAnswerJsonContext.Default.DealingKeyAnswer, cancellationToken, retry: false).ConfigureAwait(false);
+            try
+            {
+                certified = await CertifiedPeriodAsync(cluster, networkKey, server, current.Period, needPublicState: false, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (ProactiveVerificationException) when (attempt + 1 < SettleAttempts && current.Period > 0)
+            {
+                // The first moments of a period: its refresh has not been certified yet. Wait it out.
+                await Task.Delay(SettleDelay, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var keys = new HpkePublicKey[cluster.ServerCount];
         for (var i = 0; i < keys.Length; i++)
         {

@@ -214,6 +214,32 @@ public sealed class ClientApplicationTests(ApplicationNetworkFixture fixture)
     }
 
     [Fact]
+    public async Task Secrets_stored_one_after_another_across_a_period_change_are_all_kept()
+    {
+        // A store seals the shares to the current period's keys; across the change it meets a server whose
+        // new period is not certified yet, or a ledger of the other period (stale-period), and must go on.
+        using var credentials = await RegisterAsync();
+        using var client = fixture.Client(credentials);
+        var start = fixture.Cluster.Period;
+        var stored = new List<(string Id, byte[] Value)>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
+        while ((fixture.Cluster.Period <= start || stored.Count(s => s.Id.EndsWith("-after", StringComparison.Ordinal)) < 3) && DateTime.UtcNow < deadline)
+        {
+            var id = $"s{stored.Count}-{(fixture.Cluster.Period > start ? "after" : "before")}";
+            var value = Encoding.UTF8.GetBytes(id + Unique());
+            await client.StoreAsync(id, value);
+            stored.Add((id, value));
+            await Task.Delay(100);
+        }
+
+        Assert.True(fixture.Cluster.Period > start, "no period change during the test");
+        foreach (var (id, value) in stored)
+        {
+            Assert.Equal(value, (await client.RetrieveAsync(id)).Value);
+        }
+    }
+
+    [Fact]
     public async Task A_secret_is_retrieved_after_two_refreshes_from_the_refreshed_shares()
     {
         using var credentials = await RegisterAsync();
