@@ -553,11 +553,40 @@ public sealed partial class ProactiveClient
         servers.AddRange(cluster.Servers.Select(ApiOf).OfType<Uri>().Where(u => u.Authority != _options.Server!.Authority));
         ProactiveException? last = null;
         string[]? headers = null;
+
+        // A copy of the request to the server that will propose the next ledger instance (as the last answer
+        // said) saves the forward from the chosen server to it. Only a hint: the answer is still the chosen
+        // server's, and a wrong hint costs one request.
+        var proposer = cluster.Servers.FirstOrDefault(s => s.Id == _proposerHint) is { } hinted && ApiOf(hinted) is { } hintedApi
+            && hintedApi.Authority != _options.Server!.Authority ? hintedApi : null;
+        Task<T?>? copy = null;
+        void OnSigned(string[] signed)
+        {
+            if (headers is null && proposer is not null)
+            {
+                copy = SendCopyAsync(proposer, method, path, body, signed, answerType, cancellationToken);
+            }
+
+            headers = signed;
+        }
+
         foreach (var server in servers)
         {
             try
             {
-                return (await ExchangeAsync(server, method, path, body, Signing.Identical, answerType, cancellationToken, presigned: headers, onSigned: h => headers = h).ConfigureAwait(false)).Body;
+                return (await ExchangeAsync(server, method, path, body, Signing.Identical, answerType, cancellationToken, presigned: headers, onSigned: OnSigned).ConfigureAwait(false)).Body;
+            }
+            catch (ProactiveApiException e) when (e.Code == "replayed-request" && copy is not null)
+            {
+                // The copy was proposed and applied before the chosen server had the request in hand: the
+                // copy's server waited for it and answers what applying it gave (as a server tried after an
+                // unavailable one would).
+                if (await copy.ConfigureAwait(false) is { } answer)
+                {
+                    return answer;
+                }
+
+                throw;
             }
             catch (ProactiveUnavailableException e)
             {
@@ -570,6 +599,21 @@ public sealed partial class ProactiveClient
         }
 
         throw last!;
+    }
+
+    /// <summary>A copy of a signed ledger request: its answer, or null when it got none (the chosen server's answer is the one that counts).</summary>
+    private async Task<T?> SendCopyAsync<T>(Uri server, HttpMethod method, string path, byte[] body, string[] headers, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> answerType, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return (await ExchangeAsync(server, method, path, body, Signing.Identical, answerType, cancellationToken, retry: false, presigned: headers).ConfigureAwait(false)).Body;
+        }
+        catch (Exception e) when (e is ProactiveException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A copy that fails changes nothing: the request went to the chosen server all the same.
+            return null;
+        }
     }
 
     /// <summary>

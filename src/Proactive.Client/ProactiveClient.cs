@@ -47,6 +47,9 @@ public sealed partial class ProactiveClient : IDisposable
 
     /// <summary>Every server's encryption key of one period from its certified KeyTable, for shares sealed into a store request (dropped on <c>stale-period</c>).</summary>
     private (ulong Period, Crypto.Hpke.HpkePublicKey[] Keys)? _sealingKeys;
+
+    // The server the last ledger answer named as the next instance's first proposer (0: none yet).
+    private volatile int _proposerHint;
     private ClusterInfo? _cluster;
     private string? _networkId;
 
@@ -499,6 +502,12 @@ public sealed partial class ProactiveClient : IDisposable
 
             using (response)
             {
+                if (response.Headers.TryGetValues(Proactive.Protocols.Application.ApplicationLedger.NextProposerHeader, out var hints)
+                    && int.TryParse(hints.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var hint))
+                {
+                    _proposerHint = hint;
+                }
+
                 if (response.IsSuccessStatusCode)
                 {
                     try

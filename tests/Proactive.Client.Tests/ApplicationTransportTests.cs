@@ -149,6 +149,75 @@ public sealed class ApplicationTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_ledger_operation_is_copied_to_the_next_proposer_the_last_answer_named_and_the_chosen_servers_answer_counts()
+    {
+        var seen = new List<(string Host, string Signature, string Body)>();
+        using var client = Client(request =>
+        {
+            if (request.RequestUri!.AbsolutePath != "/v1/data")
+            {
+                return null;
+            }
+
+            var body = request.Content!.ReadAsStringAsync().Result;
+            lock (seen)
+            {
+                seen.Add((request.RequestUri.Host, request.Headers.GetValues(ApplicationRequestSigning.SignatureHeader).Single(), body));
+            }
+
+            var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString();
+            var answer = Json(HttpStatusCode.Created, $$"""{"id":"{{id}}","type":"public-write-once","version":{{(request.RequestUri.Host == "server1.test" ? 1 : 7)}},"storedPeriod":5,"until":null}""");
+            answer.Headers.Add(ApplicationLedger.NextProposerHeader, "3");
+            return answer;
+        });
+
+        await client.StoreAsync("first", "hi"u8.ToArray(), DataType.PublicWriteOnce);
+        var second = await client.StoreAsync("second", "hi"u8.ToArray(), DataType.PublicWriteOnce);
+
+        // The first answer named server 3: the second request went to the chosen server 1 and, the very same
+        // signed request, to server 3; server 1's answer is the one returned.
+        Assert.Equal(1UL, second.Entry!.Version);
+        var copies = seen.Where(s => s.Body.Contains("second", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["server1.test", "server3.test"], copies.Select(c => c.Host).Order());
+        Assert.Single(copies.Select(c => c.Signature).Distinct());
+        Assert.Single(seen, s => s.Body.Contains("first", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task When_the_copy_was_applied_before_the_chosen_server_had_the_request_the_copys_answer_is_taken()
+    {
+        var first = true;
+        using var client = Client(request =>
+        {
+            if (request.RequestUri!.AbsolutePath != "/v1/data")
+            {
+                return null;
+            }
+
+            HttpResponseMessage answer;
+            if (first)
+            {
+                first = false;
+                answer = Json(HttpStatusCode.Created, """{"id":"a","type":"public-write-once","version":1,"storedPeriod":5,"until":null}""");
+            }
+            else
+            {
+                answer = request.RequestUri.Host == "server1.test"
+                    ? Problem(HttpStatusCode.Conflict, "replayed-request")
+                    : Json(HttpStatusCode.Created, """{"id":"b","type":"public-write-once","version":1,"storedPeriod":6,"until":null}""");
+            }
+
+            answer.Headers.Add(ApplicationLedger.NextProposerHeader, "2");
+            return answer;
+        });
+
+        await client.StoreAsync("a", "x"u8.ToArray(), DataType.PublicWriteOnce);
+        var b = await client.StoreAsync("b", "y"u8.ToArray(), DataType.PublicWriteOnce);
+
+        Assert.Equal(("b", 6UL), (b.Entry!.Id, b.Entry.StoredPeriod));
+    }
+
+    [Fact]
     public async Task A_public_value_is_the_one_f_plus_1_servers_agree_on()
     {
         string Entry(string value) => $$"""{"id":"pub","type":"public-write-once","version":1,"storedPeriod":5,"until":null,"value":"{{value}}"}""";

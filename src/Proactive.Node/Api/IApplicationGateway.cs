@@ -9,6 +9,9 @@ public interface IApplicationGateway
     /// <summary>The network id in lowercase hex (requests are signed for it).</summary>
     string NetworkHex { get; }
 
+    /// <summary>The server that leads round 0 of the next ledger instance, as this server last saw (0: unknown); a hint for clients, any thread.</summary>
+    int NextLedgerProposer { get; }
+
     /// <summary>
     /// Puts a client's signed request to the network and waits until it is agreed and applied here
     /// (durably) or the wait ends; the answer is what applying it gave.

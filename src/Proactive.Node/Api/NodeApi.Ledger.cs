@@ -1,6 +1,7 @@
 // References: toolkit (seed 001) section 5.1 (registration), 5.2 and Table 4 (data storage), 5.3
 // (GenerateKey, Sign); docs/BRIEF.md section 5; docs/API.md "Applications: registration, storage, keys";
 // docs/PROTOCOLS.md "Application ledger".
+using System.Globalization;
 using System.Text;
 using Proactive.Node.Hosting;
 using Proactive.Protocols.Application;
@@ -179,7 +180,16 @@ public sealed partial class NodeApi
         return true;
     }
 
-    private Task ServeSubmitAsync(ApiRequest request) => AnswerLedgerAsync(request, token => _gateway!.SubmitAsync(request.Signed!, token));
+    private Task ServeSubmitAsync(ApiRequest request) => AnswerLedgerAsync(request, async token =>
+    {
+        var result = await _gateway!.SubmitAsync(request.Signed!, token).ConfigureAwait(false);
+        if (_gateway.NextLedgerProposer is > 0 and var proposer)
+        {
+            request.Http.Response.Headers[ApplicationLedger.NextProposerHeader] = proposer.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return result;
+    });
 
     private Task ServeGenerateKeyAsync(ApiRequest request) => AnswerLedgerAsync(request, token => _gateway!.GenerateKeyAsync(request.Signed!, token));
 

@@ -38,6 +38,12 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     /// <inheritdoc/>
     public string NetworkHex => _config.NetworkId.ToString();
 
+    // Written on the loop after every applied request, read by API threads.
+    private volatile int _nextLedgerProposer;
+
+    /// <inheritdoc/>
+    public int NextLedgerProposer => _nextLedgerProposer;
+
     /// <inheritdoc/>
     public bool TryGetInstance(string handle, [NotNullWhen(true)] out ApplicationInstance? instance) => _instances.TryGetValue(handle, out instance);
 
@@ -712,6 +718,7 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
     private void OnLedgerRequestApplied(LedgerRequestApplied applied)
     {
         var id = Convert.ToHexStringLower(applied.RequestId);
+        _nextLedgerProposer = Controller.NextLedgerProposer ?? 0;
         if (applied.Result.Status == 201 && applied.Result.Problem is null)
         {
             RefreshDirectory();

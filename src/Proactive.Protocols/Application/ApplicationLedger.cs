@@ -33,6 +33,13 @@ public enum SubmitOutcome
 /// </summary>
 public sealed class ApplicationLedger
 {
+    /// <summary>
+    /// The response header of a ledger operation naming the server that leads round 0 of the next ledger
+    /// instance. A hint only: a client may send a copy of its next request there (it is then proposed without
+    /// waiting for a forward), and still takes the answer from the server it chose.
+    /// </summary>
+    public const string NextProposerHeader = "Proactive-Next-Proposer";
+
     /// <summary>Most requests waiting for a batch.</summary>
     public const int MaxPending = 20_000;
 

@@ -46,6 +46,29 @@ public sealed partial class ServerController
     /// <summary>Whether this server's ledger can follow the network's (at most one period behind).</summary>
     public bool IsLedgerCurrent => _publicState is not null && _ledger.Period <= CurrentPeriod && _ledger.Period + 1 >= CurrentPeriod;
 
+    /// <summary>
+    /// The server that leads round 0 of the next ledger instance this server opens (the one after the instance
+    /// running now, if one is), or null while its ledger does not follow the network's: a hint for clients.
+    /// </summary>
+    public int? NextLedgerProposer
+    {
+        get
+        {
+            if (!IsLedgerCurrent)
+            {
+                return null;
+            }
+
+            var next = new InstanceId(ProtocolKind.Ledger, _ledger.Period, _ledger.NextSequence);
+            if (_machines.ContainsKey(next))
+            {
+                next = new InstanceId(ProtocolKind.Ledger, _ledger.Period, _ledger.NextSequence + 1);
+            }
+
+            return TendermintAgreement.Proposer(AgreementWiring.InstanceSeed(next), 0, _parameters.ServerCount);
+        }
+    }
+
     /// <summary>The submission channel of <paramref name="period"/>.</summary>
     public static InstanceId LedgerSubmissions(ulong period) => new(ProtocolKind.Ledger, period, 0);
 

@@ -5,6 +5,7 @@ using Proactive.Crypto.Random;
 using Proactive.Crypto.Signing;
 using Proactive.Node.Api;
 using Proactive.Node.Tests.Support;
+using Proactive.Protocols.Application;
 
 namespace Proactive.Node.Tests.Api;
 
@@ -177,6 +178,18 @@ public sealed class LedgerRoutesTests(LedgerClusterFixture fixture)
         var signature = JsonSerializer.Deserialize(signed.RootElement, LedgerApiJsonContext.Default.SignatureBody)!;
         Assert.Equal(described.PublicKey, signature.PublicKey);
         Assert.True(Ed25519PublicKey.Decode(Convert.FromHexString(signature.PublicKey)).Verify(message, Convert.FromHexString(signature.Signature)));
+    }
+
+    [Fact]
+    public async Task A_ledger_answer_names_the_server_that_proposes_the_next_instance()
+    {
+        using var request = fixture.Signed(HttpMethod.Post, "/v1/data", $$"""{"id":"hint-{{Guid.NewGuid():N}}","type":"public-write-once","value":"AQ=="}""");
+        request.RequestUri = new Uri(fixture.Cluster.Api(1), request.RequestUri!.OriginalString);
+        using var response = await fixture.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var hint = int.Parse(Assert.Single(response.Headers.GetValues(ApplicationLedger.NextProposerHeader)), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(hint, 1, fixture.Cluster.Nodes.Count);
     }
 
     [Fact]
