@@ -175,6 +175,15 @@ public static class ApiProblems
     /// <summary>A dealt share sealed to a period key this server no longer (or not yet) holds.</summary>
     public static readonly ProblemKind StalePeriod = new("stale-period", StatusCodes.Status409Conflict, "Stale period");
 
+    /// <summary>A period key asked to be certified for another period than the server's current one.</summary>
+    public static readonly ProblemKind WrongPeriod = new("wrong-period", StatusCodes.Status409Conflict, "Wrong period");
+
+    /// <summary>A link message from a centralized application, which has no other instance to send to.</summary>
+    public static readonly ProblemKind NoLink = new("no-link", StatusCodes.Status409Conflict, "No link");
+
+    /// <summary>A link message to an instance the application has not registered.</summary>
+    public static readonly ProblemKind UnknownInstance = new("unknown-instance", StatusCodes.Status404NotFound, "Unknown instance");
+
     /// <summary>A write or release of another version than the entry's.</summary>
     public static readonly ProblemKind VersionMismatch = new("version-mismatch", StatusCodes.Status409Conflict, "Version mismatch");
 
@@ -200,7 +209,7 @@ public static class ApiProblems
         UnknownData, UnknownKey, ShareMissing, BadShare, BadPassword, BadCertificate, CertificateMismatch, CertificateExpired, CertificateNotYetValid,
         WrongCertificateAuthority, CertificateUsed, WrongRegistrationKind, NotYet, QuorumRequired, QuotaExceeded, NetworkFull,
         AlreadyExists, AlreadyRegistered, NotDistributedReader, NotSecret, StalePeriod, VersionMismatch, WriteOnce,
-        NotAgreedYet, NotGeneratedYet, NotSigned,
+        WrongPeriod, NoLink, UnknownInstance, NotAgreedYet, NotGeneratedYet, NotSigned,
     ];
 
     /// <summary>

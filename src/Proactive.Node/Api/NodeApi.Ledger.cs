@@ -61,7 +61,7 @@ public sealed partial class NodeApi
     {
         var json = LedgerApiJsonContext.Default;
         ProblemKind[] waiting = [ApiProblems.NotOperational, ApiProblems.NotAgreedYet];
-        ProblemKind[] store = [.. waiting, ApiProblems.QuotaExceeded, ApiProblems.AlreadyExists, ApiProblems.NotFound];
+        ProblemKind[] store = [.. waiting, ApiProblems.QuotaExceeded, ApiProblems.AlreadyExists, ApiProblems.StalePeriod, ApiProblems.NotFound];
         SuccessResponse Pending(string what) => new(StatusCodes.Status202Accepted, json.PendingBody, $"A quorum of a distributed application's instances must ask for {what}; this instance's request is recorded.");
 
         yield return new ApiRoute("POST", AppsPath, "postApp", "Register an application instance (handle 'new', signed with the key it registers).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.RegisterRequest, null,
@@ -130,9 +130,9 @@ public sealed partial class NodeApi
             Query = [new QueryParameter("to", "The X25519 public key (64 lowercase hex digits) to seal the share to.", "string")],
         };
         yield return new ApiRoute("POST", "/v1/period-keys", "postPeriodKey", "Have the network key certify the instance's key of the current period (toolkit 5.4).", RouteAccess.Ledger, LedgerMaxBodyBytes, json.PeriodKeyRequest, json.PeriodKeyBody,
-            [ApiProblems.NotOperational, ApiProblems.NotSigned], ServeSignAsync);
+            [ApiProblems.NotOperational, ApiProblems.NotSigned, ApiProblems.WrongPeriod], ServeSignAsync);
         yield return new ApiRoute("POST", LinksPath, "postLinkMessage", "Send a message to another instance of the application, relayed over the servers' channels.", RouteAccess.Ledger, LedgerMaxBodyBytes, json.LinkSendRequest, null,
-            [ApiProblems.NotOperational], ServeSendLinkMessageAsync)
+            [ApiProblems.NotOperational, ApiProblems.NoLink, ApiProblems.UnknownInstance], ServeSendLinkMessageAsync)
         {
             Responses = [new(StatusCodes.Status202Accepted, json.LinkSentBody, "Relayed to the recipient instance's server.")],
         };
