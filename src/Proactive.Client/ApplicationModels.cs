@@ -23,9 +23,10 @@ public sealed record RequestedQuota(ulong? MaxEntries = null, ulong? MaxBytes = 
 /// <param name="UsedEntries">Entries held.</param>
 /// <param name="UsedBytes">Bytes held.</param>
 /// <param name="RegisteredPeriod">The period of the registration.</param>
+/// <param name="RegisteredBy">How its instances register: <c>unique-id</c> (centralized), <c>password</c> or <c>certificate</c>.</param>
 public sealed record ApplicationInfo(
     string ApplicationId, string Name, string Kind, int Instance, IReadOnlyList<int> Instances, int Quorum, ulong MaxEntries, ulong MaxBytes, ulong UsedEntries,
-    ulong UsedBytes, ulong RegisteredPeriod)
+    ulong UsedBytes, ulong RegisteredPeriod, string RegisteredBy)
 {
     /// <summary>One JSON object (what <c>proactive app show --json</c> prints).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, ApplicationOutputJsonContext.Default.ApplicationInfo);
@@ -176,7 +177,7 @@ internal sealed record QuotaAnswer(ulong MaxEntries, ulong MaxBytes, ulong? Used
 
 internal sealed record RegistrationAnswer(string Handle, string ApplicationId, string Name, int Instance, string Kind, QuotaAnswer Quota, ulong RegisteredPeriod);
 
-internal sealed record ApplicationAnswer(string ApplicationId, string Name, string Kind, int Instance, IReadOnlyList<int> Instances, int Quorum, QuotaAnswer Quota, ulong RegisteredPeriod);
+internal sealed record ApplicationAnswer(string ApplicationId, string Name, string Kind, int Instance, IReadOnlyList<int> Instances, int Quorum, QuotaAnswer Quota, ulong RegisteredPeriod, string? RegisteredBy = null);
 
 /// <summary>An entry (201/200) or a pending quorum operation (202: <c>status</c>, <c>approvals</c>, <c>needed</c>).</summary>
 internal sealed record DataAnswer(

@@ -99,7 +99,7 @@ public sealed partial class ProactiveClient
         var answer = await SendAsync(_options.Server!, HttpMethod.Get, "/v1/apps/self", null, signed: true, LedgerAnswerJsonContext.Default.ApplicationAnswer, cancellationToken).ConfigureAwait(false);
         return new ApplicationInfo(
             answer.ApplicationId, answer.Name, answer.Kind, answer.Instance, answer.Instances, answer.Quorum, answer.Quota.MaxEntries, answer.Quota.MaxBytes,
-            answer.Quota.UsedEntries ?? 0, answer.Quota.UsedBytes ?? 0, answer.RegisteredPeriod);
+            answer.Quota.UsedEntries ?? 0, answer.Quota.UsedBytes ?? 0, answer.RegisteredPeriod, answer.RegisteredBy ?? (answer.Kind == "centralized" ? "unique-id" : "unknown"));
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public sealed class ClientCommunicationTests(ApplicationNetworkFixture fixture)
         using var one = fixture.Client(first, server: 1);
         using var two = fixture.Client(second, server: 2);
         var app = await one.DescribeApplicationAsync();
-        Assert.Equal(("distributed", 2), (app.Kind, app.Quorum));
+        Assert.Equal(("distributed", 2, "certificate"), (app.Kind, app.Quorum, app.RegisteredBy));
         Assert.Equal(new[] { 1, 2 }, app.Instances);
         var pending = await one.StoreAsync("shared", "v1"u8.ToArray(), DataType.PublicReadWrite);
         Assert.True(pending.IsPending);

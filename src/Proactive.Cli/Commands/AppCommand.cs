@@ -126,7 +126,7 @@ internal static class AppCommand
                 return ClientConnection.ExitOk;
             }
 
-            Console.WriteLine($"Application {app.Name} ({app.Kind}), id {app.ApplicationId}");
+            Console.WriteLine($"Application {app.Name} ({app.Kind}, instances register by {app.RegisteredBy}), id {app.ApplicationId}");
             Console.WriteLine($"This instance: {credentials!.Handle} (instance {app.Instance}); registered in period {app.RegisteredPeriod}");
             Console.WriteLine($"Instances {string.Join(", ", app.Instances)}; a quorum operation needs {app.Quorum}");
             Console.WriteLine($"Quota: {app.UsedEntries} of {app.MaxEntries} entries, {app.UsedBytes} of {app.MaxBytes} bytes");

@@ -150,7 +150,8 @@ public sealed record QuotaUseBody(ulong MaxEntries, ulong MaxBytes, ulong UsedEn
 /// <param name="Quorum">How many instances a quorum operation needs (1 for a centralized application).</param>
 /// <param name="Quota">The quota and its use.</param>
 /// <param name="RegisteredPeriod">The ledger period of the registration.</param>
-public sealed record ApplicationBody(string ApplicationId, string Name, string Kind, int Instance, IReadOnlyList<int> Instances, int Quorum, QuotaUseBody Quota, ulong RegisteredPeriod);
+/// <param name="RegisteredBy">How its instances register: <c>unique-id</c> (centralized), <c>password</c> or <c>certificate</c> (distributed).</param>
+public sealed record ApplicationBody(string ApplicationId, string Name, string Kind, int Instance, IReadOnlyList<int> Instances, int Quorum, QuotaUseBody Quota, ulong RegisteredPeriod, string RegisteredBy);
 
 /// <summary>
 /// A stored entry: the answer of a store (201), a write or release (200), and of <c>GET /v1/data/{id}</c>

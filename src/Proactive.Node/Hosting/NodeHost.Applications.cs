@@ -104,6 +104,12 @@ public sealed partial class NodeHost : IApplicationGateway, IApplicationDirector
                     w.WriteString("applicationId", app.IdHex);
                     w.WriteString("name", app.Name);
                     w.WriteString("kind", app.Kind == ApplicationKind.Centralized ? "centralized" : "distributed");
+                    w.WriteString("registeredBy", app.Kind switch
+                    {
+                        ApplicationKind.DistributedPassword => "password",
+                        ApplicationKind.DistributedCertificate => "certificate",
+                        _ => "unique-id",
+                    });
                     w.WriteNumber("instance", instance.Instance);
                     w.WriteStartArray("instances");
                     foreach (var registered in app.Instances.Keys)

@@ -159,7 +159,7 @@ public sealed class LedgerRoutesTests(LedgerClusterFixture fixture)
         using var self = await fixture.ExpectAsync(HttpStatusCode.OK, fixture.Signed(HttpMethod.Get, "/v1/apps/self"));
         var app = JsonSerializer.Deserialize(self.RootElement, LedgerApiJsonContext.Default.ApplicationBody)!;
         Assert.Equal(fixture.ApplicationIdHex, app.ApplicationId);
-        Assert.Equal(("routes", "centralized", 0, 1), (app.Name, app.Kind, app.Instance, app.Quorum));
+        Assert.Equal(("routes", "centralized", 0, 1, "unique-id"), (app.Name, app.Kind, app.Instance, app.Quorum, app.RegisteredBy));
         Assert.Equal(50UL, app.Quota.MaxEntries);
         Assert.True(app.Quota.UsedEntries >= 5);
 
