@@ -181,9 +181,6 @@ public sealed class TendermintAgreement : IProtocolMachine
     private readonly HashSet<int> _precommitTimerSet = [];
     private readonly Dictionary<int, uint> _certificateAnsweredRound = [];
 
-    /// <summary>The message round of a certificate sent on deciding (answers to laggards go in round 0).</summary>
-    private const byte DecidedCertificateRound = 1;
-
     /// <summary>Creates the instance for server <paramref name="self"/>.</summary>
     /// <param name="instance">The run this is.</param>
     /// <param name="parameters">n and f.</param>
@@ -885,22 +882,7 @@ public sealed class TendermintAgreement : IProtocolMachine
         _decision = certificate;
         _dirty = true;
         outbox.Emit(new AgreementDecided(Instance, certificate.Value.ToArray(), certificate));
-
-        // The certificate goes to the servers whose precommit for it is not in it: they may be behind. A
-        // signer broadcast that very precommit, so it is in the precommit step and receives the others'
-        // precommits as this server did; should it still miss one (a Byzantine signer sent it to some
-        // servers only), it moves to the next round and AnswerLaggard sends it the certificate. Sending it
-        // to everyone cost n - 1 messages per server and decision for nothing in the common case.
-        var encoded = certificate.Encode();
-        var signers = certificate.Signatures.Select(s => s.Signer).ToHashSet();
-        for (var server = 1; server <= _parameters.ServerCount; server++)
-        {
-            if (server != _self && !signers.Contains(server))
-            {
-                // Message round 1 (a laggard's answer is round 0): never the same signed bytes as a later answer to it.
-                outbox.Send(server, (uint)certificate.Round, DecidedCertificateRound, (byte)AgreementMessageType.Decision, encoded, confidential: false);
-            }
-        }
+        outbox.Broadcast((uint)certificate.Round, 0, (byte)AgreementMessageType.Decision, certificate.Encode());
     }
 
     /// <summary>
