@@ -516,10 +516,11 @@ public sealed partial class NodeHost : IAsyncDisposable
     /// <summary>
     /// This server's own message to itself, queued as it was sealed: opening the envelope again would only
     /// check the signature this server just made (a verification per own broadcast, a fifth of the
-    /// verifications of a ledger instance on five servers).
+    /// verifications of a ledger instance on five servers). The payload is a copy, as an opened envelope's
+    /// is: a machine may wipe what it sent (sub-shares) while keeping what it received.
     /// </summary>
     private void DeliverOwn(InstanceId instance, OutboundMessage message, byte[] frame) =>
-        _work.Writer.TryWrite(new NodeWork.Own(instance, new InboundMessage(Self, message.Attempt, message.Round, message.Type, message.Payload, message.Confidential, frame)));
+        _work.Writer.TryWrite(new NodeWork.Own(instance, new InboundMessage(Self, message.Attempt, message.Round, message.Type, message.Payload.ToArray(), message.Confidential, frame)));
 
     private EnvelopeSealer? SealerFor(ulong period)
     {
