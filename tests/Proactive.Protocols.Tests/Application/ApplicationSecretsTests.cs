@@ -26,14 +26,7 @@ public sealed class ApplicationSecretsTests
     [Fact]
     public void A_dealt_secret_joins_the_vector_is_refreshed_and_reconstructs_in_every_period()
     {
-        using var net = new ControllerTestNetwork(Parameters, seed: 31);
-        foreach (var controller in net.Controllers.Values)
-        {
-            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
-        }
-
-        net.RunNetworkKeyDkg(secrets: 1);
-        RunPeriod(net, 1);
+        using var net = NetworkInPeriodOne(seed: 31, secrets: 1);
 
         using var client = Ed25519PrivateKey.FromSeed(new byte[32]);
         var random = new DeterministicRandomSource(77);
@@ -131,14 +124,7 @@ public sealed class ApplicationSecretsTests
     [Fact]
     public void A_batch_of_secrets_dealt_in_bulk_is_stored_at_once_and_joins_the_vector()
     {
-        using var net = new ControllerTestNetwork(Parameters, seed: 34);
-        foreach (var controller in net.Controllers.Values)
-        {
-            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
-        }
-
-        net.RunNetworkKeyDkg();
-        RunPeriod(net, 1);
+        using var net = NetworkInPeriodOne(seed: 34);
         using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)5, 32).ToArray());
         var random = new DeterministicRandomSource(80);
         var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
@@ -196,14 +182,7 @@ public sealed class ApplicationSecretsTests
     [Fact]
     public void Instances_of_a_distributed_application_send_each_other_messages_over_the_servers_channels()
     {
-        using var net = new ControllerTestNetwork(Parameters, seed: 35);
-        foreach (var controller in net.Controllers.Values)
-        {
-            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
-        }
-
-        net.RunNetworkKeyDkg();
-        RunPeriod(net, 1);
+        using var net = NetworkInPeriodOne(seed: 35);
         var random = new DeterministicRandomSource(81);
         var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
         var verifier = Convert.ToHexStringLower(Enumerable.Repeat((byte)0x42, 32).ToArray());
@@ -239,14 +218,7 @@ public sealed class ApplicationSecretsTests
     [Fact]
     public void A_generated_key_has_shares_of_its_public_key_before_and_after_it_joins_the_vector()
     {
-        using var net = new ControllerTestNetwork(Parameters, seed: 32);
-        foreach (var controller in net.Controllers.Values)
-        {
-            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
-        }
-
-        net.RunNetworkKeyDkg(secrets: 2);
-        RunPeriod(net, 1);
+        using var net = NetworkInPeriodOne(seed: 32, secrets: 2);
         using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)7, 32).ToArray());
         var random = new DeterministicRandomSource(78);
         var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
@@ -306,14 +278,7 @@ public sealed class ApplicationSecretsTests
     [Fact]
     public void A_server_far_behind_on_the_ledger_fetches_the_state_from_its_peers_and_follows_again()
     {
-        using var net = new ControllerTestNetwork(Parameters, seed: 33);
-        foreach (var controller in net.Controllers.Values)
-        {
-            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
-        }
-
-        net.RunNetworkKeyDkg(secrets: 1);
-        RunPeriod(net, 1);
+        using var net = NetworkInPeriodOne(seed: 33, secrets: 1);
         using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)9, 32).ToArray());
         var random = new DeterministicRandomSource(79);
         var network = net.Controllers[1].LedgerContextOf(1)!.NetworkHex;
@@ -380,14 +345,7 @@ public sealed class ApplicationSecretsTests
     [Fact]
     public void Shares_carried_in_the_store_request_are_kept_where_it_is_applied_and_only_for_the_ledger_period()
     {
-        using var net = new ControllerTestNetwork(Parameters, seed: 37);
-        foreach (var controller in net.Controllers.Values)
-        {
-            controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
-        }
-
-        net.RunNetworkKeyDkg(secrets: 1);
-        RunPeriod(net, 1);
+        using var net = NetworkInPeriodOne(seed: 37, secrets: 1);
 
         using var client = Ed25519PrivateKey.FromSeed(Enumerable.Repeat((byte)3, 32).ToArray());
         var random = new DeterministicRandomSource(78);
@@ -435,6 +393,28 @@ public sealed class ApplicationSecretsTests
         }
 
         AssertReconstructs(net, appHex, value, expectedSharing: "dealt");
+    }
+
+    /// <summary>A network on the period schedule, past its network key's DKG (with room for <paramref name="secrets"/>) and the commit of period 1.</summary>
+    private static ControllerTestNetwork NetworkInPeriodOne(ulong seed, int secrets = 0)
+    {
+        var net = new ControllerTestNetwork(Parameters, seed: seed);
+        try
+        {
+            foreach (var controller in net.Controllers.Values)
+            {
+                controller.PeriodSchedule = p => (p * PeriodMilliseconds, PeriodMilliseconds);
+            }
+
+            net.RunNetworkKeyDkg(secrets: secrets);
+            RunPeriod(net, 1);
+            return net;
+        }
+        catch
+        {
+            net.Dispose();
+            throw;
+        }
     }
 
     internal static void RunPeriod(ControllerTestNetwork net, ulong period)
