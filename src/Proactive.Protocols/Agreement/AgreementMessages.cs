@@ -23,6 +23,12 @@ public enum AgreementMessageType : byte
 
     /// <summary>A <see cref="Certificate"/>: the decision, for servers that missed the votes.</summary>
     Decision = 4,
+
+    /// <summary>
+    /// Empty: "I precommitted in this round (the attempt) and have not decided". A decided server answers
+    /// with its certificate; the others ignore it.
+    /// </summary>
+    DecisionRequest = 5,
 }
 
 /// <summary>

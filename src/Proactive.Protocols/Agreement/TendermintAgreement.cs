@@ -127,6 +127,17 @@ public sealed class TendermintAgreement : IProtocolMachine
 
     private const int TimerKinds = 4;
 
+    /// <summary>The timer slot a signer waits for the decision in (slots 1-3 are the steps' timeouts).</summary>
+    private const int DecisionWaitSlot = 0;
+
+    /// <summary>
+    /// The message round of a certificate sent on deciding; answers to a laggard's votes go in round 0, answers
+    /// to a <see cref="AgreementMessageType.DecisionRequest"/> in round 2: no two are the same signed bytes.
+    /// </summary>
+    private const byte DecidedCertificateRound = 1;
+
+    private const byte RequestAnswerRound = 2;
+
     private static readonly HashSet<(AgreementStep From, AgreementStep To)> ValidTransitions =
     [
         (AgreementStep.NotStarted, AgreementStep.Propose),
@@ -166,13 +177,14 @@ public sealed class TendermintAgreement : IProtocolMachine
     private bool _started;
     private bool _restored;
     private bool _dirty;
+    private bool _certifiesNonSignersOnly;
 
     // The message log.
     private readonly Dictionary<int, ProposalMessage> _proposals = [];
     private readonly Dictionary<int, SignedVote> _proposalHeaders = [];
     private readonly Dictionary<(int Round, VoteStep Step), Dictionary<int, SignedVote>> _votes = [];
     private readonly Dictionary<int, HashSet<int>> _roundSenders = [];
-    private readonly Dictionary<string, bool> _validity = [];
+    private readonly HashSet<string> _acceptedValues = [];
     private readonly HashSet<int> _excluded = [];
 
     // "for the first time" guards of lines 34, 36 and 47, per round.
@@ -180,6 +192,7 @@ public sealed class TendermintAgreement : IProtocolMachine
     private readonly HashSet<int> _polkaHandled = [];
     private readonly HashSet<int> _precommitTimerSet = [];
     private readonly Dictionary<int, uint> _certificateAnsweredRound = [];
+    private readonly Dictionary<int, uint> _requestAnsweredRound = [];
 
     /// <summary>Creates the instance for server <paramref name="self"/>.</summary>
     /// <param name="instance">The run this is.</param>
@@ -260,6 +273,27 @@ public sealed class TendermintAgreement : IProtocolMachine
 
     /// <summary>Servers caught equivocating in this instance, whose messages are now ignored.</summary>
     public IReadOnlyCollection<int> Excluded => _excluded;
+
+    /// <summary>
+    /// Whether a deciding server sends its certificate only to the servers whose precommit is not in it
+    /// (instead of to every server). Set it before <see cref="Start"/>. A signer that still misses the
+    /// decision asks for it (<see cref="AgreementMessageType.DecisionRequest"/>) when its precommit has
+    /// waited a precommit timeout, and moves to the next round. Saves n - 1 messages per server and
+    /// decision where decisions are frequent (the ledger); see docs/PROTOCOLS.md "Catch-up".
+    /// </summary>
+    public bool CertifiesNonSignersOnly
+    {
+        get => _certifiesNonSignersOnly;
+        set
+        {
+            if (_started)
+            {
+                throw new InvalidOperationException("Choose how certificates are sent before starting the instance.");
+            }
+
+            _certifiesNonSignersOnly = value;
+        }
+    }
 
     /// <summary>proposer(r) = ((instanceSeed + r) mod n) + 1.</summary>
     public static int Proposer(ulong instanceSeed, int round, int serverCount)
@@ -412,6 +446,11 @@ public sealed class TendermintAgreement : IProtocolMachine
             return;
         }
 
+        if ((AgreementMessageType)message.Type == AgreementMessageType.DecisionRequest)
+        {
+            return; // only a decided server has something to answer
+        }
+
         switch ((AgreementMessageType)message.Type)
         {
             case AgreementMessageType.Proposal:
@@ -449,6 +488,22 @@ public sealed class TendermintAgreement : IProtocolMachine
     {
 
         var round = timerId / TimerKinds;
+        if (timerId % TimerKinds == DecisionWaitSlot)
+        {
+            if (round != _round)
+            {
+                return;
+            }
+
+            // This server's precommit has waited a precommit timeout and it has not decided: its peers may have
+            // (on their precommits, which do not all reach it), and they send certificates only to non-signers.
+            // Ask, and carry on as after a precommit timeout: a new round's messages draw the answer too.
+            outbox.Broadcast((uint)round, 0, (byte)AgreementMessageType.DecisionRequest, []);
+            StartRound(context, outbox, _round + 1);
+            ApplyRules(context, outbox);
+            return;
+        }
+
         switch ((VoteStep)(timerId % TimerKinds))
         {
             case VoteStep.Proposal when round == _round && _step == AgreementStep.Propose:
@@ -645,6 +700,11 @@ public sealed class TendermintAgreement : IProtocolMachine
 
         var wholeRound = _timeouts.For(VoteStep.Proposal, _round) + _timeouts.For(VoteStep.Prevote, _round) + _timeouts.For(VoteStep.Precommit, _round);
         outbox.SetTimer(TimerId(_round, VoteStep.Precommit), context.Now + wholeRound);
+        if (_certifiesNonSignersOnly && _step == AgreementStep.Precommit)
+        {
+            // The precommits received before the restart are gone, and nobody sends this signer the certificate.
+            outbox.SetTimer((_round * TimerKinds) + DecisionWaitSlot, context.Now + _timeouts.For(VoteStep.Precommit, _round));
+        }
     }
 
     /// <summary>Persists the state when this step changed it: before any message of the step leaves.</summary>
@@ -837,13 +897,24 @@ public sealed class TendermintAgreement : IProtocolMachine
     // (n - f PRECOMMITs, n - 2f of them honest), and what an adopted certificate already guarantees.
     private bool LockedOn(byte[] id) => _lockedValue is not null && AgreementDomain.ValueId(_lockedValue).AsSpan().SequenceEqual(id);
 
+    /// <summary>
+    /// valid(v), remembered once true. A refusal is asked again in a later round: the embedders' predicates
+    /// can turn true with time (a ledger batch that seals period L is valid only once this server is in
+    /// L + 1, and a proposer already there may propose it a moment earlier). A remembered refusal made such a
+    /// server prevote nil on that same value in every round, and at n = 4 two of them stalled the ledger.
+    /// </summary>
     private bool IsValid(byte[] value, byte[] id)
     {
         var key = Convert.ToHexString(id);
-        if (!_validity.TryGetValue(key, out var valid))
+        if (_acceptedValues.Contains(key))
         {
-            valid = _isValid(value);
-            _validity[key] = valid;
+            return true;
+        }
+
+        var valid = _isValid(value);
+        if (valid)
+        {
+            _acceptedValues.Add(key);
         }
 
         return valid;
@@ -856,7 +927,12 @@ public sealed class TendermintAgreement : IProtocolMachine
     /// </remarks>
     private void CastVote(ProtocolContext context, Outbox outbox, VoteStep step, byte[]? id)
     {
-        _ = context;
+        if (_certifiesNonSignersOnly && step == VoteStep.Precommit && id is not null)
+        {
+            // A certificate with this precommit in it is not sent here: wait for the others' precommits a while, then ask.
+            outbox.SetTimer((_round * TimerKinds) + DecisionWaitSlot, context.Now + _timeouts.For(VoteStep.Precommit, _round));
+        }
+
         if (!_ownVotes.TryGetValue((_round, step), out var message))
         {
             var vote = SignedVote.Create(_signingKey, _self, _instanceContext, step, _round, id ?? [], isNil: id is null);
@@ -882,7 +958,24 @@ public sealed class TendermintAgreement : IProtocolMachine
         _decision = certificate;
         _dirty = true;
         outbox.Emit(new AgreementDecided(Instance, certificate.Value.ToArray(), certificate));
-        outbox.Broadcast((uint)certificate.Round, 0, (byte)AgreementMessageType.Decision, certificate.Encode());
+        if (!_certifiesNonSignersOnly)
+        {
+            outbox.Broadcast((uint)certificate.Round, 0, (byte)AgreementMessageType.Decision, certificate.Encode());
+            return;
+        }
+
+        // A signer broadcast that precommit and receives the others' as this server did; one that still misses
+        // some asks after its decision wait (DecisionRequest), answered by AnswerLaggard.
+        var encoded = certificate.Encode();
+        var signers = certificate.Signatures.Select(s => s.Signer).ToHashSet();
+        for (var server = 1; server <= _parameters.ServerCount; server++)
+        {
+            if (server != _self && !signers.Contains(server))
+            {
+                // Message round 1 (a laggard's answer is round 0): never the same signed bytes as a later answer to it.
+                outbox.Send(server, (uint)certificate.Round, DecidedCertificateRound, (byte)AgreementMessageType.Decision, encoded, confidential: false);
+            }
+        }
     }
 
     /// <summary>
@@ -916,14 +1009,44 @@ public sealed class TendermintAgreement : IProtocolMachine
         // draw more than one certificate per round it claims. Each answer carries the round it
         // answers as its attempt, so no two answers are the same signed bytes: the envelope layer
         // accepts identical bytes once and reports a second copy as a replay by whoever delivered it.
-        if (message.Sender != _self
-            && (AgreementMessageType)message.Type != AgreementMessageType.Decision
-            && (!_certificateAnsweredRound.TryGetValue(message.Sender, out var answered) || message.Attempt > answered))
+        if (message.Sender == _self || (AgreementMessageType)message.Type == AgreementMessageType.Decision)
+        {
+            return;
+        }
+
+        if ((AgreementMessageType)message.Type == AgreementMessageType.DecisionRequest)
+        {
+            // Once per request round, rising: an honest signer asks once per round it precommitted in.
+            if (!_requestAnsweredRound.TryGetValue(message.Sender, out var asked) || message.Attempt > asked)
+            {
+                _requestAnsweredRound[message.Sender] = message.Attempt;
+                outbox.Send(message.Sender, message.Attempt, RequestAnswerRound, (byte)AgreementMessageType.Decision, _decision!.Encode(), confidential: false);
+            }
+
+            return;
+        }
+
+        if (_certifiesNonSignersOnly && WillAsk(message))
+        {
+            return;
+        }
+
+        if (!_certificateAnsweredRound.TryGetValue(message.Sender, out var answered) || message.Attempt > answered)
         {
             _certificateAnsweredRound[message.Sender] = message.Attempt;
             outbox.Send(message.Sender, message.Attempt, 0, (byte)AgreementMessageType.Decision, _decision!.Encode(), confidential: false);
         }
     }
+
+    /// <summary>
+    /// Whether a late message's sender asks for the certificate itself if it needs it, so that answering it
+    /// would only duplicate: a precommit for a value (a server that precommits a value waits, then sends a
+    /// DecisionRequest). Anything else (a nil vote, a proposal, a prevote) is answered.
+    /// </summary>
+    private static bool WillAsk(InboundMessage message) =>
+        (AgreementMessageType)message.Type == AgreementMessageType.Precommit
+        && VoteMessage.TryDecode(message.Payload.Span, out var precommit, out _)
+        && precommit.Vote.HasValue && precommit.Vote.Signer == message.Sender && precommit.Vote.Round == message.Attempt;
 
     private void ReceiveProposal(InboundMessage message, Outbox outbox)
     {

@@ -170,6 +170,7 @@ public sealed partial class ServerController
             if (TendermintAgreement.TryRestore(agreementId, _parameters, Self, keys.Signing, publicKeys, instanceContext, ledger.CurrentProposal, ledger.IsAcceptableBatch,
                 AgreementWiring.InstanceSeed(parent), persisted, out var restored, out var failure, _timeouts.Agreement))
             {
+                restored.CertifiesNonSignersOnly = true;
                 return restored;
             }
 
@@ -180,8 +181,13 @@ public sealed partial class ServerController
             return null;
         }
 
+        // Ledger instances decide one after the other all day: a certificate goes only to the servers that did
+        // not sign it (the others decide on the same precommits, or ask), not to every server.
         return new TendermintAgreement(agreementId, _parameters, Self, keys.Signing, publicKeys, instanceContext, ledger.CurrentProposal, ledger.IsAcceptableBatch,
-            AgreementWiring.InstanceSeed(parent), _timeouts.Agreement);
+            AgreementWiring.InstanceSeed(parent), _timeouts.Agreement)
+        {
+            CertifiesNonSignersOnly = true,
+        };
     }
 
     /// <summary>After a decided batch was applied: retire old instances, start the next one, and after a seal let the refresh go.</summary>

@@ -145,4 +145,87 @@ public class AgreementCertificateTests
         Assert.Equal([5u, 6u], answers.Select(a => a.Message.Attempt));
         Assert.All(answers, a => Assert.Equal(answers[0].Message.Payload, a.Message.Payload));
     }
+
+    [Fact]
+    public void With_certificates_for_non_signers_only_a_decider_sends_its_certificate_to_the_servers_not_in_it_alone()
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(7, 2, 2)) { CertifiesNonSignersOnly = true };
+        bus.Start();
+        bus.RunUntilAllDecided();
+
+        Assert.All(bus.Machines.Values, m => Assert.True(m.IsFinished));
+        var certificates = bus.Sent.Where(s => s.Message.Type == (byte)AgreementMessageType.Decision).ToList();
+        Assert.All(certificates, sent =>
+        {
+            Assert.NotNull(sent.Message.Recipient);
+            var signers = bus.Machines[sent.From].Decision!.Signatures.Select(s => s.Signer);
+            Assert.DoesNotContain(sent.Message.Recipient!.Value, signers);
+        });
+        Assert.InRange(certificates.Count, 1, (7 * 6) / 2);
+        Assert.DoesNotContain(bus.Sent, s => s.Message.Type == (byte)AgreementMessageType.DecisionRequest);
+        Assert.Empty(bus.Alerts);
+    }
+
+    /// <summary>
+    /// Server 4's precommit reaches the others first, so they decide with it in their certificates and send
+    /// it nothing; the others' precommits never reach server 4. After its precommit has waited a precommit
+    /// timeout it asks, and a decided server's answer decides it.
+    /// </summary>
+    [Fact]
+    public void A_signer_that_misses_the_others_precommits_asks_for_the_decision_and_decides()
+    {
+        const int Signer = 4;
+        using var bus = new AgreementTestBus(ClusterParameters.Create(4, 1, 1)) { CertifiesNonSignersOnly = true };
+        bus.Latency = (from, to, message, _) => message.Type != (byte)AgreementMessageType.Precommit ? TimeSpan.FromMilliseconds(10)
+            : to == Signer ? null
+            : from == Signer ? TimeSpan.FromMilliseconds(5)
+            : TimeSpan.FromMilliseconds(50);
+        bus.Start();
+        bus.RunUntilAllDecided(TimeSpan.FromSeconds(30));
+
+        Assert.All(bus.Machines.Values, m => Assert.True(m.IsFinished));
+        Assert.All(bus.Machines.Values.Where(m => m != bus.Machines[Signer]), m => Assert.Contains(Signer, m.Decision!.Signatures.Select(s => s.Signer)));
+        var request = Assert.Single(bus.Sent, s => s.Message.Type == (byte)AgreementMessageType.DecisionRequest);
+        Assert.Equal(Signer, request.From);
+        Assert.Null(request.Message.Recipient);
+        Assert.True(bus.Now >= AgreementTestBus.TestTimeouts.Precommit, $"decided at {bus.Now} without waiting");
+        Assert.Equal(bus.Machines[1].Decision!.Value.ToArray(), bus.Machines[Signer].Decision!.Value.ToArray());
+        Assert.Empty(bus.Alerts);
+    }
+
+    [Fact]
+    public void A_decision_request_is_ignored_before_the_decision_and_answered_once_per_round_after_it_and_late_precommits_are_not_answered()
+    {
+        using var bus = new AgreementTestBus(ClusterParameters.Create(4, 1, 1)) { CertifiesNonSignersOnly = true };
+        foreach (var i in new[] { 2, 3, 4 })
+        {
+            bus.MakeByzantine(i, new SilentActor());
+        }
+
+        bus.Start();
+        var undecided = bus.Machines[1];
+        bus.DeliverNow(2, 1, AgreementMessageType.DecisionRequest, 0, []);
+        Assert.Empty(bus.Alerts);
+        Assert.DoesNotContain(bus.Sent, s => s.Message.Type == (byte)AgreementMessageType.Decision);
+
+        using var decided = new AgreementTestBus(ClusterParameters.Create(4, 1, 1)) { CertifiesNonSignersOnly = true };
+        Decide(decided);
+        var before = decided.Sent.Count;
+        decided.DeliverNow(4, 1, AgreementMessageType.DecisionRequest, 3, []);
+        decided.DeliverNow(4, 1, AgreementMessageType.DecisionRequest, 3, []);
+        decided.DeliverNow(4, 1, AgreementMessageType.DecisionRequest, 4, []);
+        var answers = decided.Sent.Skip(before).Where(s => s.Message.Type == (byte)AgreementMessageType.Decision).ToList();
+        Assert.Equal([3u, 4u], answers.Select(a => a.Message.Attempt));
+        Assert.All(answers, a => Assert.Equal(4, a.Message.Recipient));
+        Assert.False(undecided.IsFinished);
+
+        // A late precommit for a value draws nothing (its sender asks if it needs to); a server that missed
+        // everything and speaks in round 0 (a prevote for nil) is answered.
+        var value = decided.Machines[1].Decision!.Value.ToArray();
+        before = decided.Sent.Count;
+        decided.DeliverNow(2, 1, AgreementMessageType.Precommit, 0, decided.VotePayload(2, VoteStep.Precommit, 0, value));
+        decided.DeliverNow(3, 1, AgreementMessageType.Prevote, 0, decided.VotePayload(3, VoteStep.Prevote, 0, null));
+        var answer = Assert.Single(decided.Sent.Skip(before), s => s.Message.Type == (byte)AgreementMessageType.Decision);
+        Assert.Equal(3, answer.Message.Recipient);
+    }
 }

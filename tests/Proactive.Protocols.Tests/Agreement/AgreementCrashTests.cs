@@ -207,10 +207,13 @@ public class AgreementCrashTests
     /// random moment of that round and are restored from their disks 50-900 ms later (never more
     /// than f down at once); crashes go on until 20 s. Before the stabilization time (10 s) messages
     /// take up to 1.5 s, afterwards up to 100 ms. Every server, the restored ones included, decides
-    /// the same valid value, and nobody is ever reported.
+    /// the same valid value, and nobody is ever reported. Run with certificates broadcast on deciding and
+    /// with certificates sent to non-signers only (ledger instances), where a restored signer must ask.
     /// </summary>
-    [Fact]
-    public void Over_50_seeds_crashing_f_servers_in_every_round_keeps_agreement_and_termination_without_equivocation()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Over_50_seeds_crashing_f_servers_in_every_round_keeps_agreement_and_termination_without_equivocation(bool certifiesNonSignersOnly)
     {
         var gst = TimeSpan.FromSeconds(10);
         var crashesEnd = TimeSpan.FromSeconds(20);
@@ -219,7 +222,7 @@ public class AgreementCrashTests
             var n = seed % 2 == 0 ? 4 : 7;
             var f = (n - 1) / 3;
             var random = new Random(seed);
-            using var bus = new AgreementTestBus(ClusterParameters.Create(n, f, f), instanceSeed: (ulong)seed);
+            using var bus = new AgreementTestBus(ClusterParameters.Create(n, f, f), instanceSeed: (ulong)seed) { CertifiesNonSignersOnly = certifiesNonSignersOnly };
             bus.Latency = (_, _, _, now) =>
                 now >= gst ? TimeSpan.FromMilliseconds(random.Next(1, 100)) : TimeSpan.FromMilliseconds(random.Next(1, 1500));
 

@@ -10,17 +10,20 @@ public class AgreementPropertyTests
     /// 100 seeds; even seeds n = 4 (f = 1), odd seeds n = 7 (f = 2); seed mod (f + 1) random
     /// Byzantine voters (proposing and voting at random, differently to each server). Before the
     /// global stabilization time (10 s) messages take up to 2 s and 30% are held back until after
-    /// it; afterwards every message arrives within 100 ms. A failing seed is in the test's message.
+    /// it; afterwards every message arrives within 100 ms. A failing seed is in the test's message. Run with
+    /// certificates broadcast on deciding and sent to non-signers only (ledger instances).
     /// </summary>
-    [Fact]
-    public void Over_100_seeds_honest_servers_agree_on_a_valid_value_and_terminate_after_stabilization()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Over_100_seeds_honest_servers_agree_on_a_valid_value_and_terminate_after_stabilization(bool certifiesNonSignersOnly)
     {
         for (var seed = 0; seed < 100; seed++)
         {
             var n = seed % 2 == 0 ? 4 : 7;
             var f = (n - 1) / 3;
             var random = new Random(seed);
-            using var bus = new AgreementTestBus(ClusterParameters.Create(n, f, f), instanceSeed: (ulong)seed);
+            using var bus = new AgreementTestBus(ClusterParameters.Create(n, f, f), instanceSeed: (ulong)seed) { CertifiesNonSignersOnly = certifiesNonSignersOnly };
             var byzantine = bus.Parameters.Servers.OrderBy(_ => random.Next()).Take(seed % (f + 1)).ToList();
             foreach (var b in byzantine)
             {

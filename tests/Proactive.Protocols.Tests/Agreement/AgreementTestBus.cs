@@ -99,6 +99,9 @@ internal sealed class AgreementTestBus : IDisposable
 
     internal Ed25519PrivateKey Key(int server) => _keys[server - 1];
 
+    /// <summary>Whether the honest machines send certificates only to non-signers (as ledger instances do); set before Start.</summary>
+    internal bool CertifiesNonSignersOnly { get; set; }
+
     internal int Proposer(int round) => TendermintAgreement.Proposer(InstanceSeed, round, Parameters.ServerCount);
 
     /// <summary>Replaces server <paramref name="server"/> by a script.</summary>
@@ -110,7 +113,10 @@ internal sealed class AgreementTestBus : IDisposable
         foreach (var i in Honest)
         {
             var self = i;
-            Machines[i] = new TendermintAgreement(Instance, Parameters, i, _keys[i - 1], PublicKey, Context, () => Values(self), IsValid, InstanceSeed, TestTimeouts);
+            Machines[i] = new TendermintAgreement(Instance, Parameters, i, _keys[i - 1], PublicKey, Context, () => Values(self), IsValid, InstanceSeed, TestTimeouts)
+            {
+                CertifiesNonSignersOnly = CertifiesNonSignersOnly,
+            };
         }
 
         foreach (var i in Parameters.Servers)
@@ -157,6 +163,7 @@ internal sealed class AgreementTestBus : IDisposable
         Machines[server] = !fresh && Stores.TryGetValue(server, out var store) && store.TryGetValue(key, out var state)
             ? TendermintAgreement.Restore(Instance, Parameters, server, _keys[server - 1], PublicKey, Context, () => Values(self), IsValid, InstanceSeed, state, TestTimeouts)
             : new TendermintAgreement(Instance, Parameters, server, _keys[server - 1], PublicKey, Context, () => Values(self), IsValid, InstanceSeed, TestTimeouts);
+        Machines[server].CertifiesNonSignersOnly = CertifiesNonSignersOnly;
         Step(server, (m, c, o) => m.Start(c, o));
     }
 

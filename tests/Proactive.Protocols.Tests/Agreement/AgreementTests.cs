@@ -273,6 +273,29 @@ public class AgreementTests
     }
 
     /// <summary>
+    /// valid(v) can turn true with time (a ledger batch sealing period L is valid only once a server is in
+    /// L + 1): every server refuses the value in round 0, and accepts the same value when it comes again in
+    /// round 1. A remembered refusal made the servers prevote nil on it in every round, never deciding.
+    /// </summary>
+    [Fact]
+    public void A_value_refused_in_one_round_is_judged_again_when_it_is_proposed_in_a_later_round()
+    {
+        var validFrom = TimeSpan.FromMilliseconds(200);
+        AgreementTestBus? running = null;
+        using var bus = new AgreementTestBus(ClusterParameters.Create(4, 1, 1), instanceSeed: 0, values: _ => "ok:the seal"u8.ToArray(),
+            isValid: v => running!.Now >= validFrom && v.AsSpan().StartsWith("ok:"u8));
+        running = bus;
+        bus.Start();
+        bus.RunUntilAllDecided(TimeSpan.FromSeconds(30));
+
+        Assert.All(bus.Machines.Values, m => Assert.True(m.IsFinished));
+        Assert.All(bus.Decisions, d => Assert.Equal("ok:the seal"u8.ToArray(), d.Decision.Value));
+        Assert.Equal(1, bus.Machines[1].Decision!.Round);
+        Assert.All(bus.Sent.Where(s => s.Message.Type == (byte)AgreementMessageType.Prevote && s.Message.Attempt == 0),
+            s => Assert.False(VoteMessage.TryDecode(s.Message.Payload, out var vote, out _) && vote.Vote.HasValue));
+    }
+
+    /// <summary>
     /// Views split on an equivocating refresh dealer (3 and 5 disqualified it and reject v; 2, 6, 7
     /// accept v) and a vote equivocator (4 prevoted v to some, nil to others). Server 3 got 4's nil
     /// first, so it logs only four prevotes for v in round 0 while 2, 6, 7 saw a polka and locked; the
